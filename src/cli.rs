@@ -1,0 +1,56 @@
+//! Command line: `run` and `validate`, their flags, and the exit codes every command returns.
+
+use crate::scenario::Override;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit codes (also in README.md).
+pub mod exit {
+    /// The run completed and every objective was met.
+    pub const PASSED: u8 = 0;
+    /// The run completed and at least one objective failed.
+    pub const OBJECTIVES_FAILED: u8 = 1;
+    /// The scenario file or the command line is invalid.
+    pub const BAD_INPUT: u8 = 2;
+    /// A target could not be reached at the preflight check.
+    pub const UNREACHABLE: u8 = 3;
+    /// A target answered the preflight, but wrongly (auth, wrong path, not the expected API).
+    pub const TARGET_REJECTED: u8 = 4;
+    /// The results file could not be written (the summary is still printed).
+    pub const RESULTS_NOT_WRITTEN: u8 = 5;
+    /// Interrupted by Ctrl-C or SIGTERM; partial results were written.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "lgtm-bench", version, about = "Open-loop load and latency benchmarks for Grafana Mimir (and Tempo) with objectives and a verdict")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario: drive the planned load, measure, check the objectives, write the results.
+    Run {
+        /// The scenario file (TOML), e.g. scenarios/homelab.toml.
+        scenario: PathBuf,
+        /// Folder for the results file (<scenario>-<UTC timestamp>.json).
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Override any scenario key, e.g. --set mimir.write.rate=500 --set run.duration=2m (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<Override>,
+        /// Do not print the progress line.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Check a scenario and print the resolved plan without sending anything.
+    Validate {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Override any scenario key, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<Override>,
+    },
+}

@@ -1,0 +1,51 @@
+//! Receives the workers' recorder deltas, merges them into the run's totals and prints the progress
+//! line. Ends when every worker, planner and checker has hung up.
+
+use super::paths::PathTable;
+use crate::report::progress;
+use crate::stats::Recorder;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct ProgressSettings {
+    pub every: Duration,
+    pub start: Instant,
+    pub measured_from: Instant,
+    pub total: Duration,
+    pub enabled: bool,
+}
+
+pub async fn collect(mut deltas: UnboundedReceiver<Recorder>, table: PathTable, progress: ProgressSettings) -> Recorder {
+    let mut totals = Recorder::default();
+    let mut interval = Recorder::default();
+    let mut ticks = tokio::time::interval_at(progress.start + progress.every, progress.every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            delta = deltas.recv() => match delta {
+                Some(d) => {
+                    totals.add(&d);
+                    interval.add(&d);
+                }
+                None => break,
+            },
+            _ = ticks.tick(), if progress.enabled => {
+                let now = Instant::now();
+                let line = progress::line(
+                    now.saturating_duration_since(progress.start),
+                    progress.total,
+                    now < progress.measured_from,
+                    &table,
+                    &totals,
+                    &interval,
+                    progress.every.as_secs_f64(),
+                );
+                eprintln!("{line}");
+                interval = Recorder::default();
+            }
+        }
+    }
+    totals
+}

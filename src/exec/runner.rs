@@ -1,0 +1,286 @@
+//! One run, in order: build clients → preflight → start workloads on one clock → warm-up →
+//! measured stages → drain → report. Ctrl-C cancels everything and still writes the results.
+
+use super::collector::{self, ProgressSettings};
+use super::paths::PathTable;
+use super::schedule::Schedule;
+use super::worker::{spawn_closed_loop, spawn_open_loop, WorkerContext, LATE_AFTER};
+use crate::check::{self, Objective};
+use crate::generator::remote_write::series::SeriesSet;
+use crate::generator::remote_write::RemoteWrite;
+use crate::probe::preflight::{self, PreflightError};
+use crate::probe::promql::{PreparedQuery, PromApi, QueryLoad};
+use crate::probe::visibility::{self, CheckerSettings};
+use crate::report::{self, Host, Report, RunInfo, Tool};
+use crate::scenario::{MimirSection, Scenario, WriteSection};
+use crate::target::http::{check_url, ClientSetupError, HttpTarget};
+use crate::workload::RunClock;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub struct RunOptions {
+    pub scenario_file: String,
+    pub out_dir: PathBuf,
+    pub progress: bool,
+}
+
+pub struct RunOutcome {
+    pub report: Report,
+    pub results_file: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Setup(#[from] ClientSetupError),
+    #[error("preflight failed: {0}")]
+    Preflight(#[from] PreflightError),
+    #[error("the results could not be written to {dir}: {error}; check that the folder is writable or pass --out")]
+    WriteResults { dir: String, error: String, report: Box<Report> },
+}
+
+/// Derived figures of the write plan.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WritePlan {
+    pub rate: f64,
+    pub samples_per_second: f64,
+    /// How often each series gets a sample.
+    pub scrape_interval: f64,
+}
+
+pub fn write_plan(w: &WriteSection) -> WritePlan {
+    let s = &w.series;
+    let per_request = s.samples_per_request.min(s.active).max(1) as f64;
+    let rate = w.rate.unwrap_or_else(|| {
+        let interval = s.scrape_interval.map_or(15.0, |i| i.get().as_secs_f64());
+        s.active as f64 / (per_request * interval)
+    });
+    WritePlan { rate, samples_per_second: rate * per_request, scrape_interval: s.active as f64 / (rate * per_request) }
+}
+
+/// Human description of what `run` would do, printed by `validate`.
+pub fn describe(s: &Scenario) -> String {
+    let r = &s.run;
+    let mut out = format!(
+        "scenario `{}`: warm-up {} (not measured), ramp {}, steady {}; seed {}\n",
+        r.name, r.warmup, r.ramp, r.duration, r.seed
+    );
+    if let Some(m) = &s.mimir {
+        if let Some(w) = &m.write {
+            let p = write_plan(w);
+            let sched = Schedule::open_loop(p.rate, r.warmup.get(), r.ramp.get(), r.duration.get());
+            out += &format!(
+                "mimir.write: POST {} at {:.2} req/s × {} samples = {:.0} samples/s; {} active series over {} metric(s), each written every {:.2}s; ~{:.0} measured requests; at most {} in flight over {} connection(s)\n",
+                m.write_url, p.rate, w.series.samples_per_request, p.samples_per_second, w.series.active,
+                w.series.metrics.len(), p.scrape_interval, sched.planned_measured_calls(), w.max_in_flight, w.connections
+            );
+            if (w.max_in_flight as f64) * p.rate * 0.001 > 1.0 && p.scrape_interval < 1.0 {
+                out += "  note: a series is rewritten in under a second; slow answers may make the target refuse samples as out of order\n";
+            }
+        }
+        for q in &m.queries {
+            out += &format!("mimir.query.{}: {:?} `{}`{}\n", q.name, q.kind, q.query, q.range.map_or(String::new(), |rg| format!(" over {rg}")));
+        }
+        if !m.queries.is_empty() {
+            out += &match query_mode(m) {
+                QueryMode::Concurrency(n) => format!("  queries: {n} always in flight at {}{}\n", m.query_url, m.query_prefix),
+                QueryMode::Rate(rate, _) => format!("  queries: {rate} per second at {}{}\n", m.query_url, m.query_prefix),
+            };
+        }
+        if let Some(v) = &m.visibility {
+            out += &format!("mimir.visibility: every {}th acknowledged write read back, polling every {}, lost after {}\n", v.sample_every, v.poll_interval, v.deadline);
+        }
+    }
+    for o in &s.objectives {
+        out += &format!("objective: {o}\n");
+    }
+    out
+}
+
+enum QueryMode {
+    Concurrency(usize),
+    Rate(f64, usize),
+}
+
+fn query_mode(m: &MimirSection) -> QueryMode {
+    match &m.query_load {
+        Some(l) => match (l.concurrency, l.rate) {
+            (_, Some(rate)) => QueryMode::Rate(rate, l.max_in_flight),
+            (Some(n), None) => QueryMode::Concurrency(n),
+            (None, None) => QueryMode::Concurrency(10),
+        },
+        None => QueryMode::Concurrency(10),
+    }
+}
+
+/// Secrets never reach the results: header values whose names look secret are replaced.
+pub fn redacted(s: &Scenario) -> serde_json::Value {
+    let mut v = serde_json::to_value(s).expect("scenario serializes");
+    if let Some(headers) = v.pointer_mut("/mimir/connection/headers").and_then(|h| h.as_object_mut()) {
+        for (name, value) in headers.iter_mut() {
+            let n = name.to_ascii_lowercase();
+            if ["auth", "token", "key", "secret", "cookie", "password"].iter().any(|w| n.contains(w)) {
+                *value = serde_json::Value::String("<redacted>".into());
+            }
+        }
+    }
+    v
+}
+
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:08x}", (nanos as u64 ^ (std::process::id() as u64) << 32) as u32)
+}
+
+struct Spawned {
+    planners: Vec<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+    checkers: Vec<JoinHandle<()>>,
+    groups: Vec<(String, Vec<String>)>,
+    planned: BTreeMap<String, f64>,
+}
+
+pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken) -> Result<RunOutcome, RunError> {
+    let started_at = chrono::Utc::now();
+    let id = run_id();
+    let r = &scenario.run;
+    let m = scenario.mimir.as_ref().expect("validated: a mimir section exists");
+
+    let write_target = HttpTarget::new(&m.connection, m.write.as_ref().map_or(1, |w| w.connections))?;
+    let query_target = HttpTarget::new(&m.connection, 4)?;
+    let api = PromApi::new(query_target, &m.query_url, &m.query_prefix);
+    let write_uri = check_url(&m.write_url).expect("validated URL");
+    if m.write.is_some() {
+        preflight::check_write(&write_target, &write_uri).await?;
+    }
+    if !m.queries.is_empty() || m.visibility.is_some() {
+        preflight::check_query(&api).await?;
+    }
+
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let flush_every = (r.progress_interval.get() / 2).max(Duration::from_millis(100));
+    let worker_cancel = cancel.child_token();
+    let root_ctx = WorkerContext { cancel: cancel.clone(), deltas: tx.clone(), flush_every };
+    let worker_ctx = WorkerContext { cancel: worker_cancel.clone(), deltas: tx, flush_every };
+
+    let start = Instant::now() + Duration::from_millis(100);
+    let clock = RunClock::starting_at(start);
+    let measured_from = start + r.warmup.get();
+    let end = measured_from + r.ramp.get() + r.duration.get();
+
+    let mut table = PathTable::default();
+    let mut spawned = Spawned { planners: vec![], workers: vec![], checkers: vec![], groups: vec![], planned: BTreeMap::new() };
+
+    if let Some(w) = &m.write {
+        let path = table.register("mimir.write");
+        let plan = write_plan(w);
+        let schedule = Schedule::open_loop(plan.rate, r.warmup.get(), r.ramp.get(), r.duration.get());
+        spawned.planned.insert("mimir.write".into(), schedule.planned_measured_calls());
+        let feed = m.visibility.as_ref().map(|v| {
+            let vpath = table.register("mimir.visibility");
+            let settings = CheckerSettings { poll_interval: v.poll_interval.get(), deadline: v.deadline.get(), concurrency: v.concurrency };
+            let (feed, checker) = visibility::channel(api.clone(), settings, v.sample_every, vpath);
+            spawned.checkers.push(tokio::spawn(checker.run(root_ctx.clone())));
+            feed
+        });
+        let series = Arc::new(SeriesSet::new(&w.series, &id, r.seed));
+        let writer = RemoteWrite::new(write_target, write_uri, series, path, clock, w.connections, m.connection.timeout.get(), feed);
+        let (planner, workers) = spawn_open_loop(Arc::new(writer), schedule, w.max_in_flight, start, worker_ctx.clone(), worker_ctx.clone());
+        spawned.planners.push(planner);
+        spawned.workers.extend(workers);
+    }
+
+    if !m.queries.is_empty() {
+        let queries: Vec<PreparedQuery> = m
+            .queries
+            .iter()
+            .map(|q| PreparedQuery { spec: q.clone(), path: table.register(format!("mimir.query.{}", q.name)) })
+            .collect();
+        spawned.groups.push(("mimir.query".into(), m.queries.iter().map(|q| format!("mimir.query.{}", q.name)).collect()));
+        let load = Arc::new(QueryLoad { api: api.clone(), queries, connections: 4 });
+        match query_mode(m) {
+            QueryMode::Concurrency(n) => {
+                spawned.workers.extend(spawn_closed_loop(load, n, measured_from, end, worker_ctx.clone()));
+            }
+            QueryMode::Rate(rate, max_in_flight) => {
+                let schedule = Schedule::open_loop(rate, r.warmup.get(), r.ramp.get(), r.duration.get());
+                spawned.planned.insert("mimir.query".into(), schedule.planned_measured_calls());
+                let (planner, workers) = spawn_open_loop(load, schedule, max_in_flight, start, worker_ctx.clone(), worker_ctx.clone());
+                spawned.planners.push(planner);
+                spawned.workers.extend(workers);
+            }
+        }
+    }
+    drop((root_ctx, worker_ctx));
+
+    let progress = ProgressSettings { every: r.progress_interval.get(), start, measured_from, total: end - start, enabled: opts.progress };
+    let collector = tokio::spawn(collector::collect(rx, table.clone(), progress));
+
+    // Load: until the plan ends or Ctrl-C.
+    let mut stop_reason = "completed".to_string();
+    tokio::select! {
+        _ = cancel.cancelled() => stop_reason = "interrupted (Ctrl-C)".into(),
+        _ = join_all(std::mem::take(&mut spawned.planners)) => {}
+    }
+    let load_end = Instant::now().min(end);
+    // Drain: requests in flight may finish, within the drain timeout.
+    let drain = tokio::time::timeout(r.drain_timeout.get(), join_all(std::mem::take(&mut spawned.workers)));
+    tokio::select! {
+        _ = cancel.cancelled() => worker_cancel.cancel(),
+        finished = drain => if finished.is_err() {
+            worker_cancel.cancel();
+            if stop_reason == "completed" {
+                stop_reason = format!("completed; calls still in flight after the {} drain were abandoned", r.drain_timeout);
+            }
+        },
+    }
+    // Read-back checks resolve within their own deadline (or stop on Ctrl-C).
+    join_all(std::mem::take(&mut spawned.checkers)).await;
+    if cancel.is_cancelled() && stop_reason == "completed" {
+        stop_reason = "interrupted (Ctrl-C) while draining".into();
+    }
+    let totals = collector.await.expect("collector task does not panic");
+
+    let measured_seconds = load_end.saturating_duration_since(measured_from).as_secs_f64();
+    let paths = report::model::path_reports(&table, &totals, &spawned.groups, measured_seconds, &spawned.planned);
+    let objectives: Vec<Objective> = scenario.objectives.iter().map(|o| Objective::parse(o).expect("validated")).collect();
+    let mut report = Report {
+        schema: report::SCHEMA.into(),
+        tool: Tool { name: "lgtm-bench".into(), version: env!("CARGO_PKG_VERSION").into() },
+        run: RunInfo {
+            id,
+            scenario_name: r.name.clone(),
+            scenario_file: opts.scenario_file.clone(),
+            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            planned_measured_seconds: (r.ramp.get() + r.duration.get()).as_secs_f64(),
+            measured_seconds,
+            warmup_seconds: r.warmup.get().as_secs_f64(),
+            interrupted: cancel.is_cancelled(),
+            stop_reason,
+            late_after_ms: LATE_AFTER.as_millis() as u64,
+        },
+        host: Host::current(),
+        scenario: redacted(&scenario),
+        paths,
+        verdict: check::Verdict { passed: true, objectives: vec![] },
+    };
+    report.verdict = check::evaluate(&objectives, &report);
+
+    let name = report::json::file_name(&r.name, started_at);
+    match report::json::write_atomically(&opts.out_dir, &name, &report) {
+        Ok(results_file) => Ok(RunOutcome { report, results_file }),
+        Err(e) => Err(RunError::WriteResults { dir: opts.out_dir.display().to_string(), error: e.to_string(), report: Box::new(report) }),
+    }
+}
+
+async fn join_all(handles: Vec<JoinHandle<()>>) {
+    for h in handles {
+        let _ = h.await;
+    }
+}

@@ -1,0 +1,145 @@
+//! Planned send times. An open-loop plan is a list of stages (warm-up, ramp, steady), each with a
+//! rate that may change linearly; the k-th call's intended offset follows from the cumulative rate,
+//! independent of how fast the target answers.
+
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stage {
+    pub name: &'static str,
+    #[serde(with = "secs")]
+    pub duration: Duration,
+    pub from_rate: f64,
+    pub to_rate: f64,
+    /// Whether calls in this stage count in the results (warm-up does not).
+    pub measured: bool,
+}
+
+impl Stage {
+    /// Calls planned in this stage (the area under the rate).
+    pub fn planned_calls(&self) -> f64 {
+        (self.from_rate + self.to_rate) / 2.0 * self.duration.as_secs_f64()
+    }
+
+    /// Offset in the stage at which the cumulative count reaches `n` (n ≤ planned_calls).
+    fn time_of(&self, n: f64) -> f64 {
+        let (a, b, d) = (self.from_rate, self.to_rate, self.duration.as_secs_f64());
+        let slope = (b - a) / d;
+        if slope.abs() < 1e-12 {
+            n / a
+        } else {
+            (-a + (a * a + 2.0 * slope * n).max(0.0).sqrt()) / slope
+        }
+    }
+}
+
+mod secs {
+    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+/// The stages of one workload's plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Schedule {
+    pub stages: Vec<Stage>,
+}
+
+/// One planned call: its offset from the plan's start and whether it is measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlannedCall {
+    pub offset: Duration,
+    pub measured: bool,
+}
+
+impl Schedule {
+    /// Warm-up at the full rate, a linear ramp from zero, then the steady rate.
+    pub fn open_loop(rate: f64, warmup: Duration, ramp: Duration, steady: Duration) -> Schedule {
+        let candidates = [
+            Stage { name: "warmup", duration: warmup, from_rate: rate, to_rate: rate, measured: false },
+            Stage { name: "ramp", duration: ramp, from_rate: 0.0, to_rate: rate, measured: true },
+            Stage { name: "steady", duration: steady, from_rate: rate, to_rate: rate, measured: true },
+        ];
+        Schedule { stages: candidates.into_iter().filter(|s| !s.duration.is_zero()).collect() }
+    }
+
+    pub fn total(&self) -> Duration {
+        self.stages.iter().map(|s| s.duration).sum()
+    }
+
+    /// Offset at which measurement starts (the end of the warm-up).
+    pub fn measured_from(&self) -> Duration {
+        self.stages.iter().take_while(|s| !s.measured).map(|s| s.duration).sum()
+    }
+
+    pub fn planned_measured_calls(&self) -> f64 {
+        self.stages.iter().filter(|s| s.measured).map(Stage::planned_calls).sum()
+    }
+
+    /// Every planned call, in order.
+    pub fn calls(&self) -> impl Iterator<Item = PlannedCall> + '_ {
+        let mut stage_start = Duration::ZERO;
+        let mut carry = 0.0_f64; // part of the next call already accumulated in earlier stages
+        self.stages.iter().flat_map(move |stage| {
+            let start = stage_start;
+            stage_start += stage.duration;
+            let area = stage.planned_calls();
+            let first_carry = carry;
+            let count = (area + first_carry).floor() as u64;
+            carry = (area + first_carry) - count as f64;
+            (1..=count).map(move |j| {
+                let n = (j as f64 - first_carry).max(0.0);
+                let t = stage.time_of(n).min(stage.duration.as_secs_f64());
+                PlannedCall { offset: start + Duration::from_secs_f64(t), measured: stage.measured }
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn constant_rate_is_evenly_spaced() {
+        let s = Schedule::open_loop(10.0, Duration::ZERO, Duration::ZERO, secs(2));
+        let calls: Vec<_> = s.calls().collect();
+        assert_eq!(calls.len(), 20);
+        assert_eq!(calls[0].offset, Duration::from_millis(100));
+        assert_eq!(calls[19].offset, secs(2));
+        assert!(calls.windows(2).all(|w| (w[1].offset - w[0].offset) == Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn warmup_is_planned_but_not_measured() {
+        let s = Schedule::open_loop(5.0, secs(2), Duration::ZERO, secs(4));
+        let calls: Vec<_> = s.calls().collect();
+        assert_eq!(calls.iter().filter(|c| !c.measured).count(), 10);
+        assert_eq!(calls.iter().filter(|c| c.measured).count(), 20);
+        assert!(calls.iter().filter(|c| c.measured).all(|c| c.offset > s.measured_from()));
+        assert_eq!(s.measured_from(), secs(2));
+        assert_eq!(s.total(), secs(6));
+    }
+
+    #[test]
+    fn ramp_accelerates_linearly() {
+        let s = Schedule::open_loop(100.0, Duration::ZERO, secs(10), Duration::ZERO);
+        let calls: Vec<_> = s.calls().collect();
+        assert_eq!(calls.len(), 500);
+        let first_half = calls.iter().filter(|c| c.offset <= secs(5)).count();
+        assert_eq!(first_half, 125, "a linear ramp plans a quarter of its calls in its first half");
+        assert!(calls.windows(2).all(|w| w[1].offset >= w[0].offset));
+    }
+
+    #[test]
+    fn fractional_rates_carry_across_stages() {
+        let s = Schedule::open_loop(0.5, secs(3), Duration::ZERO, secs(3));
+        assert_eq!(s.calls().count(), 3);
+        assert_eq!(s.planned_measured_calls(), 1.5);
+    }
+}

@@ -1,0 +1,3 @@
+//! Load generators, one folder per protocol: each builds payloads and implements `Workload`.
+
+pub mod remote_write;

@@ -1,0 +1,91 @@
+//! The `lgtm-bench` binary: parse the command line, load the scenario, run it, map the outcome to
+//! an exit code. Ctrl-C (or SIGTERM) stops the run and still writes partial results.
+
+use clap::Parser;
+use lgtm_bench::cli::{exit, Cli, Command};
+use lgtm_bench::exec::runner::{self, RunError, RunOptions};
+use lgtm_bench::report::summary;
+use lgtm_bench::scenario;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Validate { scenario, overrides } => match scenario::load(&scenario, &overrides) {
+            Ok(s) => {
+                println!("{} is valid.\n\n{}", scenario.display(), runner::describe(&s));
+                exit::PASSED
+            }
+            Err(e) => {
+                eprint!("{e}");
+                exit::BAD_INPUT
+            }
+        },
+        Command::Run { scenario, out, overrides, quiet } => {
+            let s = match scenario::load(&scenario, &overrides) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprint!("{e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            };
+            let opts = RunOptions { scenario_file: scenario.display().to_string(), out_dir: out, progress: !quiet };
+            let rt = tokio::runtime::Runtime::new().expect("tokio runtime starts");
+            rt.block_on(run(s, opts))
+        }
+    };
+    ExitCode::from(code)
+}
+
+async fn run(s: scenario::Scenario, opts: RunOptions) -> u8 {
+    let cancel = CancellationToken::new();
+    tokio::spawn(stop_on_signal(cancel.clone()));
+    if !opts.progress {
+        // nothing: the summary still prints at the end
+    }
+    eprintln!("{}", runner::describe(&s).trim_end());
+    match runner::run(s, opts, cancel.clone()).await {
+        Ok(outcome) => {
+            print!("{}", summary::render(&outcome.report, Some(&outcome.results_file.display().to_string())));
+            if outcome.report.run.interrupted {
+                eprintln!("interrupted: partial results written to {}", outcome.results_file.display());
+                exit::INTERRUPTED
+            } else if outcome.report.verdict.passed {
+                exit::PASSED
+            } else {
+                exit::OBJECTIVES_FAILED
+            }
+        }
+        Err(RunError::Preflight(e)) => {
+            eprintln!("error: preflight failed, no load was sent: {e}");
+            if e.is_unreachable() { exit::UNREACHABLE } else { exit::TARGET_REJECTED }
+        }
+        Err(RunError::Setup(e)) => {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        }
+        Err(RunError::WriteResults { dir, error, report }) => {
+            print!("{}", summary::render(&report, None));
+            eprintln!("error: the results could not be written to {dir}: {error}; make the folder writable or pass --out DIR");
+            exit::RESULTS_NOT_WRITTEN
+        }
+    }
+}
+
+/// First Ctrl-C or SIGTERM: stop the load and write what was measured. Second: leave at once.
+async fn stop_on_signal(cancel: CancellationToken) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
+    for round in 0..2 {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        if round == 0 {
+            eprintln!("\nstopping: finishing up and writing partial results (press Ctrl-C again to quit at once)");
+            cancel.cancel();
+        } else {
+            std::process::exit(exit::INTERRUPTED as i32);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The results file: `results/<scenario>-<UTC timestamp>.json`, written atomically (temporary
+//! file in the same folder, then rename), so a reader never sees half a report.
+
+use super::Report;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn file_name(scenario_name: &str, started: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{scenario_name}-{}.json", started.format("%Y%m%dT%H%M%SZ"))
+}
+
+pub fn write_atomically(dir: &Path, name: &str, report: &Report) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let target = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        serde_json::to_writer_pretty(&mut f, report).map_err(std::io::Error::other)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &target)?;
+    Ok(target)
+}
+
+pub fn read(path: &Path) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not an lgtm-bench report: {e}", path.display()))
+}

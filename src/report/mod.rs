@@ -1,0 +1,9 @@
+//! One report model (`model.rs`) and its renderers: the JSON results file, the end-of-run summary
+//! table and the progress line printed while a run is going.
+
+pub mod json;
+pub mod model;
+pub mod progress;
+pub mod summary;
+
+pub use model::*;

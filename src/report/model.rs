@@ -1,0 +1,210 @@
+//! The report of one run: what was planned, what was measured (counts, rates, percentiles and the
+//! full histograms), the resolved scenario and the verdict. Built from the merged recorders.
+
+use crate::check::{Observations, Stat, Verdict};
+use crate::exec::paths::PathTable;
+use crate::stats::histogram::{self, Latency};
+use crate::stats::{OutcomeClass, PathStats, Recorder};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SCHEMA: &str = "lgtm-bench/report/v1";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub run: RunInfo,
+    pub host: Host,
+    /// The scenario as run: file, overrides and defaults resolved; secrets redacted.
+    pub scenario: serde_json::Value,
+    pub paths: BTreeMap<String, PathReport>,
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: String,
+    pub scenario_name: String,
+    pub scenario_file: String,
+    pub started_at: String,
+    pub finished_at: String,
+    /// Seconds of load the plan asked for after warm-up.
+    pub planned_measured_seconds: f64,
+    /// Seconds actually measured (shorter when interrupted).
+    pub measured_seconds: f64,
+    pub warmup_seconds: f64,
+    pub interrupted: bool,
+    /// Why the run ended: "completed" or what stopped it.
+    pub stop_reason: String,
+    /// A call starting later than this after its planned time counts as a late start.
+    pub late_after_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Host {
+    pub hostname: String,
+    pub os: String,
+    pub arch: String,
+    pub cpus: usize,
+}
+
+impl Host {
+    pub fn current() -> Host {
+        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "unknown".into())
+            .trim()
+            .to_string();
+        Host {
+            hostname,
+            os: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PathReport {
+    /// Calls measured (after warm-up), by outcome.
+    pub calls: u64,
+    pub outcomes: BTreeMap<String, u64>,
+    /// Failed calls over all calls; absent when nothing was called.
+    pub error_ratio: Option<f64>,
+    /// Calls the plan intended in the measured window (open loop only).
+    pub planned_calls: Option<f64>,
+    pub achieved_rate: Option<f64>,
+    pub late_starts: u64,
+    pub skipped: u64,
+    pub retries: u64,
+    pub abandoned: u64,
+    pub items_ok: u64,
+    pub items_failed: u64,
+    pub items_ok_per_second: Option<f64>,
+    /// From the intended start (includes queueing: no coordinated omission).
+    pub latency: LatencyReport,
+    /// From the actual send.
+    pub service_time: LatencyReport,
+}
+
+/// Percentiles in microseconds; absent when nothing was measured. `histogram` holds the whole
+/// HDR histogram (V2 + DEFLATE, base64) so any other percentile can be recomputed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LatencyReport {
+    pub count: u64,
+    pub mean_us: Option<f64>,
+    pub p50_us: Option<u64>,
+    pub p90_us: Option<u64>,
+    pub p99_us: Option<u64>,
+    pub p99_9_us: Option<u64>,
+    pub max_us: Option<u64>,
+    pub histogram: String,
+}
+
+impl LatencyReport {
+    pub fn from_histogram(h: &Latency) -> LatencyReport {
+        let measured = !h.is_empty();
+        let q = |quantile: f64| measured.then(|| h.value_at_quantile(quantile));
+        LatencyReport {
+            count: h.len(),
+            mean_us: measured.then(|| h.mean()),
+            p50_us: q(0.5),
+            p90_us: q(0.9),
+            p99_us: q(0.99),
+            p99_9_us: q(0.999),
+            max_us: measured.then(|| h.max()),
+            histogram: histogram::encode(h),
+        }
+    }
+
+    pub fn decode(&self) -> Result<Latency, String> {
+        histogram::decode(&self.histogram)
+    }
+}
+
+impl PathReport {
+    pub fn from_stats(p: &PathStats, measured_seconds: f64, planned_calls: Option<f64>) -> PathReport {
+        let calls = p.calls();
+        let per_second = |n: u64| (measured_seconds > 0.0).then(|| n as f64 / measured_seconds);
+        PathReport {
+            calls,
+            outcomes: OutcomeClass::ALL
+                .iter()
+                .filter(|c| p.count(**c) > 0)
+                .map(|c| (c.as_str().to_string(), p.count(*c)))
+                .collect(),
+            error_ratio: (calls > 0).then(|| p.failures() as f64 / calls as f64),
+            planned_calls,
+            achieved_rate: per_second(calls),
+            late_starts: p.late_starts,
+            skipped: p.skipped,
+            retries: p.retries,
+            abandoned: p.abandoned,
+            items_ok: p.items_ok,
+            items_failed: p.items_failed,
+            items_ok_per_second: per_second(p.items_ok),
+            latency: LatencyReport::from_histogram(&p.latency),
+            service_time: LatencyReport::from_histogram(&p.service),
+        }
+    }
+
+    pub fn count(&self, class: OutcomeClass) -> u64 {
+        self.outcomes.get(class.as_str()).copied().unwrap_or(0)
+    }
+}
+
+/// Builds the per-path reports, adding each group (e.g. `mimir.query`) as the merge of its members.
+pub fn path_reports(
+    table: &PathTable,
+    totals: &Recorder,
+    groups: &[(String, Vec<String>)],
+    measured_seconds: f64,
+    planned: &BTreeMap<String, f64>,
+) -> BTreeMap<String, PathReport> {
+    let mut out = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, PathStats> = BTreeMap::new();
+    for (id, name) in table.iter() {
+        let stats = totals.path(id).cloned().unwrap_or_default();
+        by_name.insert(name, stats);
+    }
+    for (group, members) in groups {
+        let mut merged = PathStats::default();
+        for m in members {
+            if let Some(s) = by_name.get(m.as_str()) {
+                merged.add(s);
+            }
+        }
+        out.insert(group.clone(), PathReport::from_stats(&merged, measured_seconds, planned.get(group).copied()));
+    }
+    for (name, stats) in by_name {
+        out.entry(name.to_string())
+            .or_insert_with(|| PathReport::from_stats(&stats, measured_seconds, planned.get(name).copied()));
+    }
+    out
+}
+
+impl Observations for Report {
+    fn observe(&self, subject: &str, stat: Stat) -> Option<f64> {
+        let p = self.paths.get(subject)?;
+        let quantile = |r: &LatencyReport, q: f64| -> Option<f64> {
+            let h = r.decode().ok()?;
+            (!h.is_empty()).then(|| if q >= 1.0 { h.max() as f64 } else { h.value_at_quantile(q) as f64 })
+        };
+        match stat {
+            Stat::Latency { quantile: q } => quantile(&p.latency, q),
+            Stat::Service { quantile: q } => quantile(&p.service_time, q),
+            Stat::ErrorRatio => p.error_ratio,
+            Stat::Errors => (p.calls > 0).then(|| (p.calls - p.count(OutcomeClass::Success)) as f64),
+            Stat::Lost => (p.calls > 0).then(|| p.count(OutcomeClass::Lost) as f64),
+            Stat::Skipped => Some(p.skipped as f64),
+            Stat::Peak => None,
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The readable end-of-run summary: one row per measured path and each objective PASS or FAIL.
+
+use super::{LatencyReport, Report};
+use crate::units::fmt_micros;
+use std::fmt::Write;
+
+fn lat(v: Option<u64>) -> String {
+    v.map_or("-".into(), fmt_micros)
+}
+
+fn row(out: &mut String, name: &str, calls: u64, rate: Option<f64>, err: Option<f64>, l: &LatencyReport) {
+    let _ = writeln!(
+        out,
+        "{name:<30} {calls:>9} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        rate.map_or("-".into(), |r| format!("{r:.1}/s")),
+        err.map_or("-".into(), |e| format!("{:.2}%", e * 100.0)),
+        lat(l.p50_us),
+        lat(l.p90_us),
+        lat(l.p99_us),
+        lat(l.p99_9_us),
+        lat(l.max_us),
+    );
+}
+
+pub fn render(report: &Report, results_file: Option<&str>) -> String {
+    let mut out = String::new();
+    let r = &report.run;
+    let _ = writeln!(
+        out,
+        "\n{} — measured {:.1}s of {:.1}s planned{}",
+        r.scenario_name,
+        r.measured_seconds,
+        r.planned_measured_seconds,
+        if r.interrupted { format!(" (INTERRUPTED: {})", r.stop_reason) } else { String::new() }
+    );
+    let _ = writeln!(
+        out,
+        "{:<30} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "path", "calls", "rate", "errors", "p50", "p90", "p99", "p99.9", "max"
+    );
+    for (name, p) in &report.paths {
+        row(&mut out, name, p.calls, p.achieved_rate, p.error_ratio, &p.latency);
+        let failures: Vec<String> = p.outcomes.iter().filter(|(k, _)| *k != "success").map(|(k, v)| format!("{k} {v}")).collect();
+        let mut notes = failures;
+        for (label, n) in [("skipped", p.skipped), ("late", p.late_starts), ("abandoned", p.abandoned), ("retries", p.retries)] {
+            if n > 0 {
+                notes.push(format!("{label} {n}"));
+            }
+        }
+        if !notes.is_empty() {
+            let _ = writeln!(out, "{:<30}   {}", "", notes.join(", "));
+        }
+    }
+    let _ = writeln!(out, "latency is from the intended send time (service time from the actual send is in the results file)");
+    if !report.verdict.objectives.is_empty() {
+        let _ = writeln!(out, "\nobjectives:");
+        for o in &report.verdict.objectives {
+            let _ = writeln!(out, "  {} {:<45} observed {}", if o.passed { "PASS" } else { "FAIL" }, o.objective, o.observed_display);
+        }
+    }
+    let _ = writeln!(out, "\nverdict: {}", if report.verdict.passed { "PASS" } else { "FAIL" });
+    if let Some(f) = results_file {
+        let _ = writeln!(out, "results: {f}");
+    }
+    out
+}

@@ -1,0 +1,236 @@
+//! Semantic checks of a parsed scenario. Every problem is collected (never just the first), each
+//! naming its key, the bad value and the fix.
+
+use super::model::*;
+use super::Problem;
+use crate::check::Objective;
+use crate::generator::remote_write::series::RESERVED_LABELS;
+use crate::target::http::check_url;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Mimir and Prometheus refuse range queries over this many points per series.
+pub const MAX_POINTS_PER_SERIES: f64 = 11_000.0;
+
+pub fn problems(s: &Scenario) -> Vec<Problem> {
+    let mut out = Vec::new();
+    run(&s.run, &mut out);
+    match &s.mimir {
+        Some(m) => mimir(m, &mut out),
+        None => out.push(Problem::new("mimir", "no target to load; add a [mimir] section (see scenarios/local-prometheus.toml)")),
+    }
+    let subjects = subjects(s);
+    for (i, text) in s.objectives.iter().enumerate() {
+        let key = format!("objectives.{i}");
+        match Objective::parse(text) {
+            Ok(o) if !subjects.contains(&o.subject) => out.push(Problem::new(
+                key,
+                format!("`{}` is not measured by this scenario; use one of: {}", o.subject, subjects.iter().cloned().collect::<Vec<_>>().join(", ")),
+            )),
+            Ok(_) => {}
+            Err(e) => out.push(Problem::new(key, e)),
+        }
+    }
+    out
+}
+
+/// The subjects objectives may name in this scenario.
+pub fn subjects(s: &Scenario) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let Some(m) = &s.mimir {
+        if m.write.is_some() {
+            out.insert("mimir.write".to_string());
+        }
+        if !m.queries.is_empty() {
+            out.insert("mimir.query".to_string());
+            out.extend(m.queries.iter().map(|q| format!("mimir.query.{}", q.name)));
+        }
+        if m.visibility.is_some() {
+            out.insert("mimir.visibility".to_string());
+        }
+    }
+    out
+}
+
+fn positive(out: &mut Vec<Problem>, key: &str, d: Duration, fix: &str) {
+    if d.is_zero() {
+        out.push(Problem::new(key, format!("must be longer than 0s; {fix}")));
+    }
+}
+
+fn run(r: &RunSection, out: &mut Vec<Problem>) {
+    if r.name.is_empty() || !r.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        out.push(Problem::new("run.name", format!("`{}` must be letters, digits, - or _ (it names the results file)", r.name)));
+    }
+    positive(out, "run.duration", r.duration.get(), "set how long to hold the planned rate, e.g. \"60s\"");
+    if r.progress_interval.get() < Duration::from_millis(100) {
+        out.push(Problem::new("run.progress_interval", format!("{} is too short; use at least \"100ms\"", r.progress_interval)));
+    }
+}
+
+fn rate_ok(out: &mut Vec<Problem>, key: &str, rate: f64) {
+    if !(rate.is_finite() && rate > 0.0) {
+        out.push(Problem::new(key, format!("{rate} is not a rate; use a positive number per second, e.g. 50")));
+    }
+}
+
+fn mimir(m: &MimirSection, out: &mut Vec<Problem>) {
+    for (key, url) in [("mimir.write_url", &m.write_url), ("mimir.query_url", &m.query_url)] {
+        if let Err(e) = check_url(url) {
+            out.push(Problem::new(key, e));
+        }
+    }
+    if !m.query_prefix.is_empty() && !m.query_prefix.starts_with('/') {
+        out.push(Problem::new("mimir.query_prefix", format!("`{}` must start with / (\"/prometheus\" for Mimir) or be empty", m.query_prefix)));
+    }
+    connection("mimir.connection", &m.connection, out);
+    if let Some(w) = &m.write {
+        write(w, out);
+    }
+    if m.write.is_none() && m.queries.is_empty() {
+        out.push(Problem::new("mimir", "nothing to do: add [mimir.write] and/or [[mimir.queries]]"));
+    }
+    queries(m, out);
+    if let Some(v) = &m.visibility {
+        if m.write.is_none() {
+            out.push(Problem::new("mimir.visibility", "read-after-write needs writes; add [mimir.write] or remove [mimir.visibility]"));
+        }
+        if v.sample_every == 0 {
+            out.push(Problem::new("mimir.visibility.sample_every", "must be at least 1 (1 checks every write request)"));
+        }
+        if v.concurrency == 0 {
+            out.push(Problem::new("mimir.visibility.concurrency", "must be at least 1"));
+        }
+        positive(out, "mimir.visibility.poll_interval", v.poll_interval.get(), "e.g. \"250ms\"");
+        if v.deadline <= v.poll_interval {
+            out.push(Problem::new("mimir.visibility.deadline", format!("{} must be longer than poll_interval ({})", v.deadline, v.poll_interval)));
+        }
+    }
+}
+
+fn connection(prefix: &str, c: &Connection, out: &mut Vec<Problem>) {
+    positive(out, &format!("{prefix}.timeout"), c.timeout.get(), "e.g. \"10s\"");
+    positive(out, &format!("{prefix}.connect_timeout"), c.connect_timeout.get(), "e.g. \"3s\"");
+    let envs: Vec<&String> = match &c.auth {
+        Some(Auth::Basic { username_env, password_env }) => vec![username_env, password_env],
+        Some(Auth::Bearer { token_env }) => vec![token_env],
+        None => vec![],
+    };
+    for var in envs {
+        if std::env::var_os(var).is_none() {
+            out.push(Problem::new(format!("{prefix}.auth"), format!("environment variable {var} is not set; export it before the run")));
+        }
+    }
+    if let Some(ca) = &c.tls.ca_file {
+        if !std::path::Path::new(ca).is_file() {
+            out.push(Problem::new(format!("{prefix}.tls.ca_file"), format!("`{ca}` is not a readable file; give the path of a PEM CA certificate")));
+        }
+    }
+    for name in c.headers.keys() {
+        if http::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            out.push(Problem::new(format!("{prefix}.headers"), format!("`{name}` is not a valid header name")));
+        }
+    }
+}
+
+fn write(w: &WriteSection, out: &mut Vec<Problem>) {
+    let s = &w.series;
+    match (w.rate, s.scrape_interval) {
+        (Some(rate), None) => rate_ok(out, "mimir.write.rate", rate),
+        (None, Some(i)) => positive(out, "mimir.write.series.scrape_interval", i.get(), "e.g. \"15s\""),
+        (Some(_), Some(_)) => out.push(Problem::new("mimir.write.rate", "set either write.rate or series.scrape_interval, not both (one decides the other)")),
+        (None, None) => out.push(Problem::new("mimir.write.rate", "missing; set requests per second (e.g. rate = 50) or series.scrape_interval")),
+    }
+    if w.max_in_flight == 0 {
+        out.push(Problem::new("mimir.write.max_in_flight", "must be at least 1"));
+    }
+    if w.connections == 0 {
+        out.push(Problem::new("mimir.write.connections", "must be at least 1"));
+    }
+    if s.active == 0 {
+        out.push(Problem::new("mimir.write.series.active", "must be at least 1"));
+    }
+    if s.samples_per_request == 0 || s.samples_per_request > s.active.max(1) {
+        out.push(Problem::new(
+            "mimir.write.series.samples_per_request",
+            format!("{} must be between 1 and series.active ({}): a request carries one sample per series", s.samples_per_request, s.active),
+        ));
+    }
+    if s.metrics.is_empty() {
+        out.push(Problem::new("mimir.write.series.metrics", "give at least one metric name"));
+    }
+    for (i, m) in s.metrics.iter().enumerate() {
+        if !valid_name(m, true) {
+            out.push(Problem::new(format!("mimir.write.series.metrics.{i}"), format!("`{m}` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")));
+        }
+    }
+    let mut names = BTreeSet::new();
+    for (i, l) in s.labels.iter().enumerate() {
+        let key = format!("mimir.write.series.labels.{i}");
+        if !valid_name(&l.name, false) || l.name.starts_with("__") {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", l.name)));
+        }
+        if RESERVED_LABELS.contains(&l.name.as_str()) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is set by lgtm-bench itself; choose another name", l.name)));
+        }
+        if !names.insert(&l.name) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is listed twice", l.name)));
+        }
+        if l.cardinality == 0 {
+            out.push(Problem::new(format!("{key}.cardinality"), "must be at least 1"));
+        }
+    }
+    if !(0.0..=1.0).contains(&s.churn_share) {
+        out.push(Problem::new("mimir.write.series.churn_share", format!("{} must be between 0.0 and 1.0", s.churn_share)));
+    }
+    positive(out, "mimir.write.series.churn_period", s.churn_period.get(), "e.g. \"10m\"");
+}
+
+fn queries(m: &MimirSection, out: &mut Vec<Problem>) {
+    let mut names = BTreeSet::new();
+    for (i, q) in m.queries.iter().enumerate() {
+        let key = format!("mimir.queries.{i}");
+        if q.name.is_empty() || q.name.contains(char::is_whitespace) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` must be a non-empty name without spaces", q.name)));
+        }
+        if !names.insert(&q.name) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is used twice; names must be unique", q.name)));
+        }
+        if q.query.trim().is_empty() {
+            out.push(Problem::new(format!("{key}.query"), "is empty; give a PromQL expression"));
+        }
+        match (q.kind, q.range, q.step) {
+            (QueryKind::Range, Some(range), Some(step)) => {
+                positive(out, &format!("{key}.step"), step.get(), "e.g. \"1m\"");
+                let points = range.get().as_secs_f64() / step.get().as_secs_f64().max(1e-9);
+                if points > MAX_POINTS_PER_SERIES {
+                    out.push(Problem::new(
+                        format!("{key}.step"),
+                        format!("{range} / {step} is {points:.0} points per series; Mimir refuses more than 11,000: raise step"),
+                    ));
+                }
+            }
+            (QueryKind::Range, _, _) => out.push(Problem::new(key.clone(), "a range query needs both range (e.g. \"24h\") and step (e.g. \"5m\")")),
+            (QueryKind::Instant, None, None) => {}
+            (QueryKind::Instant, _, _) => out.push(Problem::new(key.clone(), "range and step apply to kind = \"range\" only")),
+        }
+    }
+    if let Some(load) = &m.query_load {
+        match (load.concurrency, load.rate) {
+            (Some(0), None) => out.push(Problem::new("mimir.query_load.concurrency", "must be at least 1")),
+            (Some(_), None) => {}
+            (None, Some(rate)) => rate_ok(out, "mimir.query_load.rate", rate),
+            _ => out.push(Problem::new("mimir.query_load", "set exactly one of concurrency (queries always in flight) or rate (queries per second)")),
+        }
+        if m.queries.is_empty() {
+            out.push(Problem::new("mimir.query_load", "there are no [[mimir.queries]] to run"));
+        }
+    }
+}
+
+fn valid_name(name: &str, metric: bool) -> bool {
+    let mut chars = name.chars();
+    let ok_first = |c: char| c.is_ascii_alphabetic() || c == '_' || (metric && c == ':');
+    let ok_rest = |c: char| c.is_ascii_alphanumeric() || c == '_' || (metric && c == ':');
+    chars.next().is_some_and(ok_first) && chars.all(ok_rest)
+}

@@ -1,0 +1,67 @@
+//! What a call to a target came to. Target failures are values counted by class, never panics or
+//! errors that unwind the run.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! outcome_classes {
+    ($($variant:ident => $name:literal, $doc:literal;)*) => {
+        /// The class of one call's outcome, as counted in the results.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum OutcomeClass { $(#[doc = $doc] $variant,)* }
+
+        impl OutcomeClass {
+            pub const ALL: &'static [OutcomeClass] = &[$(OutcomeClass::$variant,)*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(OutcomeClass::$variant => $name,)* }
+            }
+            pub fn describe(self) -> &'static str {
+                match self { $(OutcomeClass::$variant => $doc,)* }
+            }
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $($name => Some(OutcomeClass::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+outcome_classes! {
+    Success => "success", "accepted (2xx) or a query answered with status success";
+    OutOfOrder => "out_of_order", "400: sample older than the newest of its series";
+    TooOld => "too_old", "400: sample outside the accepted time window (out of bounds)";
+    Duplicate => "duplicate", "400: same timestamp with a new value";
+    SeriesLimit => "series_limit", "400: per-tenant or per-metric series limit (the request may be partly written)";
+    BadRequest => "bad_request", "other 4xx: the target refused the request as malformed (includes PromQL bad_data)";
+    Unauthenticated => "unauthenticated", "401/403: missing or wrong tenant or credentials";
+    RateLimited => "rate_limited", "429: the tenant's ingestion or query rate limit";
+    ServerError => "server_error", "5xx";
+    Timeout => "timeout", "no answer within the request timeout";
+    ConnectionFailure => "connection_failure", "could not connect or the connection broke";
+    BadResponse => "bad_response", "an answer that is not what the API promises (garbage, wrong JSON)";
+    Lost => "lost", "read-after-write: never read back within the deadline";
+}
+
+pub const CLASS_COUNT: usize = OutcomeClass::ALL.len();
+
+impl OutcomeClass {
+    pub fn is_success(self) -> bool {
+        self == OutcomeClass::Success
+    }
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        for &class in OutcomeClass::ALL {
+            assert_eq!(OutcomeClass::from_name(class.as_str()), Some(class));
+            assert_eq!(OutcomeClass::ALL[class.index()], class);
+        }
+        assert_eq!(OutcomeClass::from_name("nope"), None);
+    }
+}

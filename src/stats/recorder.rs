@@ -1,0 +1,167 @@
+//! Per-worker recorders. Each worker owns one and sends it to the collector as a delta now and
+//! then; nothing on the hot path is shared. Recorders merge with `add`.
+
+use super::histogram::{self, Latency};
+use super::outcome::{OutcomeClass, CLASS_COUNT};
+use std::time::Duration;
+
+/// Index of a measured path (`mimir.write`, `mimir.query.range-7d`, …) in the run's path table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PathId(pub usize);
+
+/// Everything measured for one path.
+#[derive(Clone, Debug)]
+pub struct PathStats {
+    /// Completion minus intended start, successful calls only (includes queueing: no coordinated omission).
+    pub latency: Latency,
+    /// Completion minus actual send, successful calls only.
+    pub service: Latency,
+    pub outcomes: [u64; CLASS_COUNT],
+    /// Calls that started more than `LATE_AFTER` after their planned time.
+    pub late_starts: u64,
+    /// Planned calls never sent because the in-flight bound was reached.
+    pub skipped: u64,
+    /// Calls repeated after a `Retry-After`.
+    pub retries: u64,
+    /// Calls still in flight when the run was stopped (drain timeout or Ctrl-C): never answered.
+    pub abandoned: u64,
+    /// Items carried by successful calls (samples written, series returned).
+    pub items_ok: u64,
+    /// Items carried by failed calls (not necessarily lost: a 400 can be a partial write).
+    pub items_failed: u64,
+}
+
+impl Default for PathStats {
+    fn default() -> Self {
+        PathStats {
+            latency: histogram::new_latency(),
+            service: histogram::new_latency(),
+            outcomes: [0; CLASS_COUNT],
+            late_starts: 0,
+            skipped: 0,
+            retries: 0,
+            abandoned: 0,
+            items_ok: 0,
+            items_failed: 0,
+        }
+    }
+}
+
+impl PathStats {
+    pub fn add(&mut self, other: &PathStats) {
+        self.latency.add(&other.latency).expect("histograms share bounds");
+        self.service.add(&other.service).expect("histograms share bounds");
+        for (mine, theirs) in self.outcomes.iter_mut().zip(other.outcomes) {
+            *mine += theirs;
+        }
+        self.late_starts += other.late_starts;
+        self.skipped += other.skipped;
+        self.retries += other.retries;
+        self.abandoned += other.abandoned;
+        self.items_ok += other.items_ok;
+        self.items_failed += other.items_failed;
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.outcomes.iter().sum()
+    }
+
+    pub fn count(&self, class: OutcomeClass) -> u64 {
+        self.outcomes[class.index()]
+    }
+
+    pub fn failures(&self) -> u64 {
+        self.calls() - self.count(OutcomeClass::Success)
+    }
+}
+
+/// One call's measurement, as a worker hands it to its recorder.
+#[derive(Clone, Copy, Debug)]
+pub struct Measurement {
+    pub class: OutcomeClass,
+    pub latency: Duration,
+    pub service: Duration,
+    pub items: u64,
+    pub late: bool,
+    pub retries: u64,
+}
+
+/// Stats for the paths one worker touched; paths are created on first use.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    paths: Vec<Option<PathStats>>,
+}
+
+impl Recorder {
+    pub fn path_mut(&mut self, id: PathId) -> &mut PathStats {
+        if self.paths.len() <= id.0 {
+            self.paths.resize_with(id.0 + 1, || None);
+        }
+        self.paths[id.0].get_or_insert_with(PathStats::default)
+    }
+
+    pub fn path(&self, id: PathId) -> Option<&PathStats> {
+        self.paths.get(id.0).and_then(Option::as_ref)
+    }
+
+    pub fn record(&mut self, id: PathId, m: Measurement) {
+        let p = self.path_mut(id);
+        p.outcomes[m.class.index()] += 1;
+        p.late_starts += u64::from(m.late);
+        p.retries += m.retries;
+        if m.class.is_success() {
+            histogram::record(&mut p.latency, m.latency);
+            histogram::record(&mut p.service, m.service);
+            p.items_ok += m.items;
+        } else {
+            p.items_failed += m.items;
+        }
+    }
+
+    pub fn add(&mut self, other: &Recorder) {
+        for (i, stats) in other.paths.iter().enumerate() {
+            if let Some(stats) = stats {
+                self.path_mut(PathId(i)).add(stats);
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.paths.iter().all(Option::is_none)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(ms: u64) -> Measurement {
+        Measurement {
+            class: OutcomeClass::Success,
+            latency: Duration::from_millis(ms),
+            service: Duration::from_millis(ms / 2),
+            items: 10,
+            late: false,
+            retries: 0,
+        }
+    }
+
+    #[test]
+    fn merging_two_workers_adds_counts_and_histograms() {
+        let (mut a, mut b) = (Recorder::default(), Recorder::default());
+        a.record(PathId(0), ok(10));
+        b.record(PathId(0), ok(30));
+        b.record(PathId(2), Measurement { class: OutcomeClass::RateLimited, late: true, ..ok(5) });
+        a.add(&b);
+        let write = a.path(PathId(0)).unwrap();
+        assert_eq!(write.calls(), 2);
+        assert_eq!(write.latency.len(), 2);
+        assert_eq!(write.items_ok, 20);
+        let other = a.path(PathId(2)).unwrap();
+        assert_eq!(other.count(OutcomeClass::RateLimited), 1);
+        assert_eq!(other.latency.len(), 0, "failures stay out of the latency histogram");
+        assert_eq!(other.items_failed, 10);
+        assert_eq!(other.late_starts, 1);
+        assert!(a.path(PathId(1)).is_none());
+    }
+}

@@ -1,0 +1,136 @@
+//! Human units used in scenario files: durations (`"30s"`, `"10m"`), byte sizes (`"1.5Gi"`),
+//! and their display. Parsing is delegated to `humantime` where it can be.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::time::Duration;
+
+/// A duration written as text in a scenario (`"250ms"`, `"30s"`, `"7d"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Dur(pub Duration);
+
+impl Dur {
+    pub const fn secs(s: u64) -> Self {
+        Dur(Duration::from_secs(s))
+    }
+    pub const fn millis(ms: u64) -> Self {
+        Dur(Duration::from_millis(ms))
+    }
+    pub fn get(self) -> Duration {
+        self.0
+    }
+}
+
+impl std::str::FromStr for Dur {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        humantime::parse_duration(s.trim())
+            .map(Dur)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); write it like \"500ms\", \"30s\", \"10m\" or \"7d\""))
+    }
+}
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+impl Serialize for Dur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A byte size written as `"1Gi"`, `"1536Mi"`, `"512Ki"`, `"2G"` or a bare number of bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let factor: f64 = match unit {
+            "" | "B" => 1.0,
+            "Ki" => 1024.0,
+            "Mi" => 1024.0 * 1024.0,
+            "Gi" => 1024.0 * 1024.0 * 1024.0,
+            "Ti" => 1024f64.powi(4),
+            "k" | "K" => 1e3,
+            "M" => 1e6,
+            "G" => 1e9,
+            _ => return Err(format!("`{s}` has an unknown size unit `{unit}`; use Ki, Mi, Gi (or k, M, G)")),
+        };
+        let value: f64 = num
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a size; write it like \"1Gi\" or \"1536Mi\""))?;
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(format!("`{s}` must be a non-negative size"));
+        }
+        Ok(ByteSize((value * factor).round() as u64))
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0 as f64;
+        const UNITS: [(&str, f64); 3] = [("Gi", 1073741824.0), ("Mi", 1048576.0), ("Ki", 1024.0)];
+        for (unit, size) in UNITS {
+            if b >= size {
+                return write!(f, "{:.2}{unit}", b / size);
+            }
+        }
+        write!(f, "{}B", self.0)
+    }
+}
+
+/// Renders a duration given in microseconds for tables and progress lines.
+pub fn fmt_micros(us: u64) -> String {
+    match us {
+        0..=999 => format!("{us}µs"),
+        1_000..=999_999 => format!("{:.2}ms", us as f64 / 1e3),
+        _ => format!("{:.3}s", us as f64 / 1e6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_human_forms() {
+        assert_eq!("30s".parse::<Dur>().unwrap(), Dur::secs(30));
+        assert_eq!("10m".parse::<Dur>().unwrap(), Dur::secs(600));
+        assert_eq!("7d".parse::<Dur>().unwrap(), Dur::secs(7 * 86400));
+        assert_eq!("250ms".parse::<Dur>().unwrap(), Dur::millis(250));
+        let err = "fast".parse::<Dur>().unwrap_err();
+        assert!(err.contains("\"30s\""), "{err}");
+    }
+
+    #[test]
+    fn sizes_parse_binary_and_decimal_units() {
+        assert_eq!("1Gi".parse::<ByteSize>().unwrap().0, 1 << 30);
+        assert_eq!("1.5Gi".parse::<ByteSize>().unwrap().0, 3 << 29);
+        assert_eq!("512Ki".parse::<ByteSize>().unwrap().0, 512 * 1024);
+        assert_eq!("2G".parse::<ByteSize>().unwrap().0, 2_000_000_000);
+        assert!("1Xi".parse::<ByteSize>().unwrap_err().contains("unknown size unit"));
+        assert_eq!(ByteSize(3 << 29).to_string(), "1.50Gi");
+    }
+
+    #[test]
+    fn micros_render_in_readable_units() {
+        assert_eq!(fmt_micros(12), "12µs");
+        assert_eq!(fmt_micros(12_345), "12.35ms");
+        assert_eq!(fmt_micros(3_200_000), "3.200s");
+    }
+}

@@ -1,0 +1,69 @@
+//! The one trait that every writer and query probe implements. A workload knows how to make one
+//! call; when and how often it is called is the scheduler's business (`exec`).
+
+use crate::stats::{OutcomeClass, PathId};
+use std::future::Future;
+use tokio::time::Instant;
+
+/// One planned call handed to a worker.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket {
+    /// Position in the plan; workloads derive their payload from it (deterministic with the seed).
+    pub seq: u64,
+    /// When the plan wanted the call to start; latency is measured from here.
+    pub intended: Instant,
+    /// False during warm-up.
+    pub measured: bool,
+}
+
+/// What one call came to.
+#[derive(Clone, Copy, Debug)]
+pub struct CallOutcome {
+    pub path: PathId,
+    pub class: OutcomeClass,
+    /// When the request actually left (for service time).
+    pub sent_at: Instant,
+    /// Samples written, series returned, spans sent: whatever the path counts.
+    pub items: u64,
+    /// Times the call was repeated after a `Retry-After`.
+    pub retries: u64,
+}
+
+pub trait Workload: Send + Sync + 'static {
+    /// Per-worker state (payload buffers, connection choice): never shared between workers.
+    type State: Send + 'static;
+
+    /// The path counted when a call is abandoned or skipped before it could name its own.
+    fn primary_path(&self) -> PathId;
+
+    fn new_state(&self, worker: usize) -> Self::State;
+
+    fn call(&self, state: &mut Self::State, ticket: Ticket) -> impl Future<Output = CallOutcome> + Send;
+}
+
+/// Maps the monotonic clock to wall-clock milliseconds, fixed once at the plan's start, so sample
+/// timestamps follow intended send times exactly.
+#[derive(Clone, Copy, Debug)]
+pub struct RunClock {
+    pub start: Instant,
+    pub start_unix_ms: i64,
+}
+
+impl RunClock {
+    pub fn starting_at(start: Instant) -> RunClock {
+        let now_unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis() as i64;
+        let ahead = start.saturating_duration_since(Instant::now()).as_millis() as i64;
+        RunClock { start, start_unix_ms: now_unix + ahead }
+    }
+
+    pub fn unix_ms(&self, at: Instant) -> i64 {
+        self.start_unix_ms + at.saturating_duration_since(self.start).as_millis() as i64
+    }
+
+    pub fn offset_ms(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.start).as_millis() as u64
+    }
+}
