@@ -1,0 +1,193 @@
+//! The binary as a user meets it: bad input gets a clear message and a distinct exit code, and an
+//! interrupted run still writes its (partial) results.
+
+mod support;
+
+use std::path::Path;
+use std::process::Stdio;
+use support::replay::{Canned, ReplayServer};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
+
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn lgtm(args: &[&str]) -> Ran {
+    let out = Command::new(BIN).args(args).stdin(Stdio::null()).output().await.unwrap();
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+fn write_scenario(dir: &Path, text: &str) -> String {
+    let p = dir.join("scenario.toml");
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn results_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn help_explains_every_flag() {
+    let run = lgtm(&["run", "--help"]).await;
+    assert_eq!(run.code, 0);
+    for flag in ["--out", "--set", "--quiet", "mimir.write.rate=500"] {
+        assert!(run.stdout.contains(flag), "run --help lacks {flag}:\n{}", run.stdout);
+    }
+    assert!(lgtm(&["validate", "--help"]).await.stdout.contains("without sending anything"));
+    assert_eq!(lgtm(&["frobnicate"]).await.code, 2);
+}
+
+#[tokio::test]
+async fn validate_prints_the_plan_of_every_shipped_scenario() {
+    for file in ["scenarios/local-prometheus.toml", "scenarios/homelab.toml"] {
+        let v = lgtm(&["validate", file]).await;
+        assert_eq!(v.code, 0, "{file}: {}", v.stderr);
+        assert!(v.stdout.contains("mimir.write: POST"), "{}", v.stdout);
+        assert!(v.stdout.contains("objective:"));
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_file_is_a_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write_scenario(dir.path(), "[run\nname = ");
+    let r = lgtm(&["run", &f]).await;
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not valid TOML"), "{}", r.stderr);
+    let missing = lgtm(&["run", "does/not/exist.toml"]).await;
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("cannot read the file"), "{}", missing.stderr);
+}
+
+#[tokio::test]
+async fn every_problem_is_reported_at_once_with_its_key_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = support::small_scenario("bad", "http://127.0.0.1:9", "")
+        .replace("rate = 10", "rate = -3\nratee = 4")
+        .replace("cardinality = 3", "cardinality = 0");
+    let f = write_scenario(dir.path(), &text);
+    let r = lgtm(&["run", &f, "--set", "run.duration=soon"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for expected in [
+        "4 problems",
+        "mimir.write.ratee: unknown field `ratee`",
+        "mimir.write.rate: -3 is not a rate; use a positive number",
+        "mimir.write.series.labels.0.cardinality: must be at least 1",
+        "run.duration: `soon` is not a duration",
+    ] {
+        assert!(r.stderr.contains(expected), "missing `{expected}` in:\n{}", r.stderr);
+    }
+    let bad_set = lgtm(&["validate", &f, "--set", "rate"]).await;
+    assert_eq!(bad_set.code, 2);
+    assert!(bad_set.stderr.contains("key=value"), "{}", bad_set.stderr);
+}
+
+#[tokio::test]
+async fn an_unreachable_target_fails_fast_at_preflight() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("http://127.0.0.1:{}", support::free_port());
+    let f = write_scenario(dir.path(), &support::small_scenario("down", &base, ""));
+    let out = dir.path().join("results");
+    let r = lgtm(&["run", &f, "--quiet", "--out", out.to_str().unwrap()]).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("{base}/api/v1/write")), "{}", r.stderr);
+    assert!(r.stderr.contains("unreachable") && r.stderr.contains("onnection refused"), "{}", r.stderr);
+    assert!(results_in(&out).is_empty(), "no load was sent, so no results");
+}
+
+#[tokio::test]
+async fn a_target_answering_garbage_is_refused_at_preflight() {
+    let server = ReplayServer::start(vec![Canned::new(200, "<html>hello</html>")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = write_scenario(dir.path(), &support::small_scenario("garbage", &server.base(), ""));
+    let r = lgtm(&["run", &f, "--quiet", "--out", dir.path().join("r").to_str().unwrap()]).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("not with the Prometheus API's JSON") && r.stderr.contains("query_prefix"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn garbage_during_the_run_is_counted_and_fails_the_objectives() {
+    let writes = ReplayServer::start(vec![Canned::new(204, "")]).await;
+    let ok = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+    let queries = ReplayServer::start(vec![Canned::new(200, ok), Canned::new(200, "garbage")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = support::small_scenario("midrun", &writes.base(), "")
+        .replace(&format!("query_url = \"{}\"", writes.base()), &format!("query_url = \"{}\"", queries.base()))
+        .replace("sample_every = 3", "sample_every = 1000000")
+        .replace("deadline = \"20s\"", "deadline = \"1s\"");
+    let f = write_scenario(dir.path(), &text);
+    let out = dir.path().join("r");
+    let r = lgtm(&["run", &f, "--quiet", "--out", out.to_str().unwrap(), "--set", "objectives=[\"mimir.query error_ratio < 1%\"]"]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("FAIL mimir.query error_ratio < 1%"), "{}", r.stdout);
+    assert!(r.stdout.contains("bad_response"), "{}", r.stdout);
+    let report = lgtm_bench::report::json::read(&results_in(&out)[0]).unwrap();
+    let q = &report.paths["mimir.query"];
+    assert!(q.calls > 0);
+    assert_eq!(q.count(lgtm_bench::stats::OutcomeClass::BadResponse), q.calls);
+}
+
+#[tokio::test]
+async fn results_that_cannot_be_written_have_their_own_exit_code() {
+    let writes = ReplayServer::start(vec![Canned::new(204, "")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[run]\nname = \"nowrite\"\nwarmup = \"0s\"\nduration = \"300ms\"\n[mimir]\nwrite_url = \"WRITE/api/v1/write\"\nquery_url = \"WRITE\"\n[mimir.write]\nrate = 10\n[mimir.write.series]\nactive = 10\nsamples_per_request = 10\n"
+        .replace("WRITE", &writes.base());
+    let f = write_scenario(dir.path(), &text);
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let r = lgtm(&["run", &f, "--quiet", "--out", blocker.to_str().unwrap()]).await;
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stdout.contains("mimir.write"), "the summary is still printed: {}", r.stdout);
+    assert!(r.stderr.contains("could not be written") && r.stderr.contains("--out"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_mid_run_writes_partial_results() {
+    let prom = tokio::task::spawn_blocking(support::prometheus::Prometheus::start).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = write_scenario(dir.path(), &support::small_scenario("interrupted", &prom.base(), ""));
+    let out = dir.path().join("r");
+    let mut child = Command::new(BIN)
+        .args(["run", &f, "--out", out.to_str().unwrap(), "--set", "run.duration=120s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for a progress line that shows measured writes, then interrupt.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    loop {
+        let line = lines.next_line().await.unwrap().expect("the run printed progress before ending");
+        let progress = line.starts_with('[') && !line.contains("warm-up");
+        if progress && line.contains("mimir.write") && line.contains("/s err") {
+            break;
+        }
+    }
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let mut rest = String::new();
+    while let Some(l) = lines.next_line().await.unwrap() {
+        rest += &l;
+        rest.push('\n');
+    }
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("partial results written"), "{rest}");
+    let files = results_in(&out);
+    assert_eq!(files.len(), 1);
+    let report = lgtm_bench::report::json::read(&files[0]).unwrap();
+    assert!(report.run.interrupted);
+    assert!(report.run.stop_reason.contains("Ctrl-C"));
+    assert!(report.run.measured_seconds < report.run.planned_measured_seconds);
+    assert!(report.paths["mimir.write"].calls > 0);
+}

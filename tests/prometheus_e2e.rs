@@ -1,0 +1,97 @@
+//! Whole runs against a real Prometheus (Debian's package, started per test on loopback): the exact
+//! series and values written come back through PromQL, objectives are evaluated and the results
+//! file holds what it should.
+
+mod support;
+
+use lgtm_bench::exec::runner::{self, RunOptions};
+use lgtm_bench::exec::schedule::Schedule;
+use lgtm_bench::generator::remote_write::series::SeriesSet;
+use lgtm_bench::report::json;
+use lgtm_bench::scenario;
+use lgtm_bench::stats::OutcomeClass;
+use std::collections::BTreeMap;
+use support::prometheus::Prometheus;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_writes_exactly_the_planned_series_and_values_and_reports_them() {
+    let prom = Prometheus::start();
+    let text = support::small_scenario("e2e", &prom.base(), "");
+    let s = scenario::parse(&text, "e2e", &[]).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOptions { scenario_file: "e2e".into(), out_dir: out.path().to_path_buf(), progress: false };
+    let outcome = runner::run(s.clone(), opts, CancellationToken::new()).await.unwrap();
+    let report = &outcome.report;
+
+    // Every planned write was sent and accepted: 10/s over 1s warm-up + 2s measured.
+    let write = &report.paths["mimir.write"];
+    assert_eq!(write.planned_calls, Some(20.0));
+    assert_eq!((write.calls, write.count(OutcomeClass::Success), write.skipped), (20, 20, 0));
+    assert_eq!(write.items_ok, 20 * 20);
+    assert_eq!(write.latency.count, 20);
+
+    // Read back what Prometheus holds for this run and rebuild what should be there from the seed.
+    let w = s.mimir.as_ref().unwrap().write.as_ref().unwrap();
+    let set = SeriesSet::new(&w.series, &report.run.id, s.run.seed);
+    let schedule = Schedule::open_loop(10.0, s.run.warmup.get(), s.run.ramp.get(), s.run.duration.get());
+    let mut last_seq = BTreeMap::new();
+    for seq in 0..schedule.calls().count() as u64 {
+        for k in 0..w.series.samples_per_request {
+            last_seq.insert(set.series_in_request(seq, k), seq);
+        }
+    }
+    assert_eq!(last_seq.len(), 60);
+    let stored = prom.query(&format!("{{lgtm_bench_run=\"{}\"}}", report.run.id));
+    let result = stored["data"]["result"].as_array().unwrap();
+    assert_eq!(result.len(), 60, "every active series is stored, no more");
+    let mut seen = 0;
+    for series in result {
+        let labels: Vec<(String, String)> =
+            series["metric"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
+        let index: u64 = series["metric"]["series"].as_str().unwrap().parse().unwrap();
+        assert_eq!(labels, set.labels(index, index), "labels of series {index}");
+        let value: f64 = series["value"][1].as_str().unwrap().parse().unwrap();
+        assert_eq!(value, set.value(last_seq[&index], index), "latest value of series {index}");
+        seen += 1;
+    }
+    assert_eq!(seen, 60);
+
+    // Queries and read-back were measured; objectives evaluated.
+    let queries = &report.paths["mimir.query"];
+    assert!(queries.calls > 0);
+    assert_eq!(queries.calls, report.paths["mimir.query.sum"].calls + report.paths["mimir.query.range-7d"].calls);
+    assert_eq!(queries.error_ratio, Some(0.0));
+    let vis = &report.paths["mimir.visibility"];
+    assert!(vis.count(OutcomeClass::Success) > 0);
+    assert_eq!(vis.count(OutcomeClass::Lost), 0);
+    assert_eq!(report.verdict.objectives.len(), 4);
+    assert!(report.verdict.passed, "{:?}", report.verdict);
+
+    // The results file holds the same report, the scenario and lossless histograms.
+    let name = outcome.results_file.file_name().unwrap().to_string_lossy().to_string();
+    assert!(name.starts_with("e2e-") && name.ends_with("Z.json"), "{name}");
+    let back = json::read(&outcome.results_file).unwrap();
+    assert_eq!(back.schema, "lgtm-bench/report/v1");
+    assert!(!back.run.interrupted);
+    assert_eq!(back.scenario["mimir"]["write"]["series"]["active"], 60);
+    let h = back.paths["mimir.write"].latency.decode().unwrap();
+    assert_eq!(h.len(), 20);
+    assert_eq!(Some(h.value_at_quantile(0.99)), back.paths["mimir.write"].latency.p99_us);
+    assert_eq!(back.paths, report.paths);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objectives_that_cannot_hold_fail_the_verdict() {
+    let prom = Prometheus::start();
+    let extra = "";
+    let text = support::small_scenario("strict", &prom.base(), extra)
+        .replace("\"mimir.write p99 < 30s\"", "\"mimir.write p99 < 1us\"");
+    let s = scenario::parse(&text, "strict", &[]).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOptions { scenario_file: "strict".into(), out_dir: out.path().to_path_buf(), progress: false };
+    let report = runner::run(s, opts, CancellationToken::new()).await.unwrap().report;
+    assert!(!report.verdict.passed);
+    let failed: Vec<&str> = report.verdict.failed().map(|o| o.objective.as_str()).collect();
+    assert_eq!(failed, ["mimir.write p99 < 1us"]);
+}

@@ -1,0 +1,57 @@
+//! Test support: a real Prometheus started per test, the recorded fixtures of real Tempo and
+//! Cortex servers, a replay HTTP server and scenario helpers. Everything listens on loopback only.
+#![allow(dead_code)]
+
+pub mod fixtures;
+pub mod prometheus;
+pub mod replay;
+
+use std::net::TcpListener;
+
+/// A loopback port that nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A small scenario against `base` (Prometheus layout: write at /api/v1/write, API at the root).
+pub fn small_scenario(name: &str, base: &str, extra: &str) -> String {
+    format!(
+        r#"
+objectives = ["mimir.write p99 < 30s", "mimir.write error_ratio < 1%", "mimir.query p99 < 30s", "mimir.visibility lost == 0"]
+[run]
+name = "{name}"
+seed = 7
+warmup = "1s"
+duration = "2s"
+progress_interval = "500ms"
+[mimir]
+write_url = "{base}/api/v1/write"
+query_url = "{base}"
+[mimir.write]
+rate = 10
+max_in_flight = 8
+connections = 2
+[mimir.write.series]
+active = 60
+samples_per_request = 20
+metrics = ["lgtm_test_a_total", "lgtm_test_b_total"]
+labels = [{{ name = "pod", cardinality = 3 }}]
+[mimir.query_load]
+concurrency = 2
+[[mimir.queries]]
+name = "sum"
+query = "sum(lgtm_test_a_total)"
+[[mimir.queries]]
+name = "range-7d"
+kind = "range"
+query = "count(lgtm_test_b_total)"
+range = "7d"
+step = "1h"
+[mimir.visibility]
+sample_every = 3
+poll_interval = "50ms"
+deadline = "20s"
+{extra}
+"#
+    )
+}

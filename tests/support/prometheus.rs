@@ -1,0 +1,90 @@
+//! Starts Debian's `prometheus` on a free loopback port with a temporary data folder, waits for
+//! the log line that says it is ready (no sleeps), and stops it when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub struct Prometheus {
+    child: Child,
+    pub port: u16,
+    pub data: tempfile::TempDir,
+    log_lines: mpsc::Receiver<String>,
+}
+
+impl Prometheus {
+    pub fn start() -> Prometheus {
+        Self::start_in(tempfile::tempdir().unwrap(), super::free_port())
+    }
+
+    /// Starts on a given data folder and port (used to restart the same server).
+    pub fn start_in(data: tempfile::TempDir, port: u16) -> Prometheus {
+        let config = data.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
+        let mut child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.path().join("tsdb").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.enable-remote-write-receiver")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("`prometheus` must be installed: apt-get install -y prometheus (.ci/run does this)");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, log_lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut p = Prometheus { child, port, data, log_lines };
+        p.wait_for_log("Server is ready to receive web requests", Duration::from_secs(60));
+        p
+    }
+
+    /// Blocks until Prometheus logs a line containing `needle`.
+    pub fn wait_for_log(&mut self, needle: &str, limit: Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.log_lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(_) => {}
+                Err(e) => panic!("prometheus did not log `{needle}` ({e:?})"),
+            }
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the process, keeping the data folder for a restart.
+    pub fn stop(mut self) -> (tempfile::TempDir, u16) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
+        (data, self.port)
+    }
+
+    /// Runs an instant PromQL query and returns the parsed JSON.
+    pub fn query(&self, promql: &str) -> serde_json::Value {
+        let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("query", promql).finish();
+        let out = Command::new("curl")
+            .args(["-fsS", &format!("{}/api/v1/query?{q}", self.base())])
+            .output()
+            .expect("curl runs");
+        assert!(out.status.success(), "query {promql} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

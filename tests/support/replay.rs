@@ -1,0 +1,108 @@
+//! A loopback HTTP server that answers every request with a canned response (a recorded fixture,
+//! garbage, or a sequence) and keeps what it received for assertions.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Canned {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Canned {
+        Canned { status, headers: vec![], body: body.into() }
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Canned {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// The response recorded in a fixture.
+    pub fn from_fixture(f: &serde_json::Value) -> Canned {
+        let headers = f["response"]["headers"]
+            .as_object()
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
+        Canned { status: f["response"]["status"].as_u64().unwrap() as u16, headers, body: super::fixtures::response_body(f) }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub method: String,
+    pub uri: String,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+pub struct ReplayServer {
+    pub port: u16,
+    pub received: Arc<Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ReplayServer {
+    /// Answers with `sequence` in order, then repeats the last answer forever.
+    pub async fn start(sequence: Vec<Canned>) -> ReplayServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let queue = Arc::new(Mutex::new(VecDeque::from(sequence)));
+        let rec = received.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { break };
+                let (rec, queue) = (rec.clone(), queue.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+                        let (rec, queue) = (rec.clone(), queue.clone());
+                        async move {
+                            let (parts, body) = req.into_parts();
+                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            rec.lock().unwrap().push(Received {
+                                method: parts.method.to_string(),
+                                uri: parts.uri.to_string(),
+                                headers: parts.headers,
+                                body,
+                            });
+                            let canned = {
+                                let mut q = queue.lock().unwrap();
+                                if q.len() > 1 { q.pop_front().unwrap() } else { q.front().cloned().unwrap() }
+                            };
+                            let mut resp = Response::builder().status(canned.status);
+                            for (k, v) in &canned.headers {
+                                resp = resp.header(k, v);
+                            }
+                            Ok::<_, std::convert::Infallible>(resp.body(Full::new(Bytes::from(canned.body))).unwrap())
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        ReplayServer { port, received, task }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ReplayServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
