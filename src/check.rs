@@ -162,7 +162,7 @@ pub trait Observations {
     fn observe(&self, subject: &str, stat: Stat) -> Option<f64>;
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ObjectiveResult {
     pub objective: String,
     pub passed: bool,
@@ -172,7 +172,7 @@ pub struct ObjectiveResult {
     pub observed_display: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     pub passed: bool,
     pub objectives: Vec<ObjectiveResult>,

@@ -53,4 +53,6 @@ pub enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<Override>,
     },
+    /// Print the JSON Schema of the results file (also in results/schema.json).
+    Schema,
 }

@@ -22,6 +22,10 @@ fn main() -> ExitCode {
                 exit::BAD_INPUT
             }
         },
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&lgtm_bench::report::schema()).expect("schema prints"));
+            exit::PASSED
+        }
         Command::Run { scenario, out, overrides, quiet } => {
             let s = match scenario::load(&scenario, &overrides) {
                 Ok(s) => s,

@@ -87,6 +87,14 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
             next_flush = done + ctx.flush_every;
         }
     }
+    if let Tickets::Planned(rx) = &tickets {
+        // Tickets still queued when the worker stops were planned but never sent.
+        while let Ok(t) = rx.try_recv() {
+            if t.measured {
+                recorder.path_mut(workload.primary_path()).abandoned += 1;
+            }
+        }
+    }
     if !recorder.is_empty() {
         let _ = ctx.deltas.send(recorder);
     }

@@ -5,12 +5,13 @@ use crate::check::{Observations, Stat, Verdict};
 use crate::exec::paths::PathTable;
 use crate::stats::histogram::{self, Latency};
 use crate::stats::{OutcomeClass, PathStats, Recorder};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "lgtm-bench/report/v1";
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub schema: String,
     pub tool: Tool,
@@ -22,13 +23,13 @@ pub struct Report {
     pub verdict: Verdict,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RunInfo {
     pub id: String,
     pub scenario_name: String,
@@ -47,7 +48,7 @@ pub struct RunInfo {
     pub late_after_ms: u64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Host {
     pub hostname: String,
     pub os: String,
@@ -71,7 +72,7 @@ impl Host {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct PathReport {
     /// Calls measured (after warm-up), by outcome.
     pub calls: u64,
@@ -96,7 +97,7 @@ pub struct PathReport {
 
 /// Percentiles in microseconds; absent when nothing was measured. `histogram` holds the whole
 /// HDR histogram (V2 + DEFLATE, base64) so any other percentile can be recomputed.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct LatencyReport {
     pub count: u64,
     pub mean_us: Option<f64>,
@@ -207,4 +208,9 @@ impl Observations for Report {
             Stat::Peak => None,
         }
     }
+}
+
+/// The JSON Schema of the results file (kept in `results/schema.json`).
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Report)).expect("schema serializes")
 }

@@ -1,0 +1,126 @@
+//! The scheduler and worker loop with synthetic workloads: every planned call is accounted for
+//! (sent, skipped at the in-flight bound, or abandoned), intended times follow the plan whatever
+//! the target does, and closed-loop workers keep their concurrency.
+
+use lgtm_bench::exec::paths::PathTable;
+use lgtm_bench::exec::schedule::Schedule;
+use lgtm_bench::exec::worker::{spawn_closed_loop, spawn_open_loop, WorkerContext};
+use lgtm_bench::stats::{OutcomeClass, PathId, Recorder};
+use lgtm_bench::workload::{CallOutcome, Ticket, Workload};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Answers after `delay` (virtual time) and remembers each ticket it saw.
+struct Instant_ {
+    path: PathId,
+    delay: Duration,
+    seen: Mutex<Vec<Ticket>>,
+}
+
+impl Workload for Instant_ {
+    type State = ();
+    fn primary_path(&self) -> PathId {
+        self.path
+    }
+    fn new_state(&self, _: usize) {}
+    async fn call(&self, _: &mut (), ticket: Ticket) -> CallOutcome {
+        self.seen.lock().unwrap().push(ticket);
+        tokio::time::sleep(self.delay).await;
+        CallOutcome { path: self.path, class: OutcomeClass::Success, sent_at: Instant::now(), items: 2, retries: 0 }
+    }
+}
+
+/// Never answers: a target that hangs.
+struct Stuck(PathId);
+
+impl Workload for Stuck {
+    type State = ();
+    fn primary_path(&self) -> PathId {
+        self.0
+    }
+    fn new_state(&self, _: usize) {}
+    async fn call(&self, _: &mut (), _: Ticket) -> CallOutcome {
+        std::future::pending().await
+    }
+}
+
+fn contexts() -> (WorkerContext, CancellationToken, tokio::sync::mpsc::UnboundedReceiver<Recorder>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    (WorkerContext { cancel: cancel.clone(), deltas: tx, flush_every: Duration::from_millis(50) }, cancel, rx)
+}
+
+async fn merged(mut rx: tokio::sync::mpsc::UnboundedReceiver<Recorder>) -> Recorder {
+    let mut total = Recorder::default();
+    while let Some(d) = rx.recv().await {
+        total.add(&d);
+    }
+    total
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_planned_call_is_made_at_its_intended_time() {
+    let path = PathTable::default().register("w");
+    let w = Arc::new(Instant_ { path, delay: Duration::from_millis(35), seen: Mutex::new(vec![]) });
+    let schedule = Schedule::open_loop(100.0, Duration::from_millis(200), Duration::ZERO, Duration::from_millis(500));
+    let (ctx, _cancel, rx) = contexts();
+    let start = Instant::now();
+    let (planner, workers) = spawn_open_loop(w.clone(), schedule.clone(), 4, start, ctx.clone(), ctx);
+    planner.await.unwrap();
+    for h in workers {
+        h.await.unwrap();
+    }
+    let total = merged(rx).await;
+    let stats = total.path(path).unwrap();
+    assert_eq!((stats.calls(), stats.latency.len(), stats.items_ok, stats.skipped), (50, 50, 100, 0));
+    let mut seen = w.seen.lock().unwrap().clone();
+    seen.sort_by_key(|t| t.seq);
+    let planned: Vec<_> = schedule.calls().collect();
+    assert_eq!(seen.len(), 70, "warm-up calls are made too");
+    for (t, p) in seen.iter().zip(&planned) {
+        assert_eq!(t.intended, start + p.offset);
+        assert_eq!(t.measured, p.measured);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_target_turns_planned_calls_into_skipped_and_abandoned_never_lost() {
+    let path = PathTable::default().register("w");
+    let schedule = Schedule::open_loop(50.0, Duration::ZERO, Duration::ZERO, Duration::from_secs(1));
+    let (ctx, cancel, rx) = contexts();
+    let (planner, workers) = spawn_open_loop(Arc::new(Stuck(path)), schedule, 2, Instant::now(), ctx.clone(), ctx);
+    planner.await.unwrap();
+    cancel.cancel();
+    for h in workers {
+        h.await.unwrap();
+    }
+    let total = merged(rx).await;
+    let stats = total.path(path).unwrap();
+    assert_eq!(stats.calls(), 0);
+    assert!(stats.skipped > 0, "the in-flight bound was reached and reported");
+    assert_eq!(stats.skipped + stats.abandoned, 50, "{} skipped + {} abandoned", stats.skipped, stats.abandoned);
+}
+
+#[tokio::test(start_paused = true)]
+async fn closed_loop_workers_share_out_sequence_numbers_and_skip_warmup() {
+    let path = PathTable::default().register("q");
+    let w = Arc::new(Instant_ { path, delay: Duration::from_millis(10), seen: Mutex::new(vec![]) });
+    let (ctx, _cancel, rx) = contexts();
+    let now = Instant::now();
+    let workers = spawn_closed_loop(w.clone(), 3, now + Duration::from_millis(100), now + Duration::from_millis(300), ctx);
+    for h in workers {
+        h.await.unwrap();
+    }
+    let total = merged(rx).await;
+    let seen = w.seen.lock().unwrap().clone();
+    let mut seqs: Vec<u64> = seen.iter().map(|t| t.seq).collect();
+    seqs.sort();
+    seqs.dedup();
+    assert_eq!(seqs.len(), seen.len(), "no sequence number is used twice");
+    let measured = seen.iter().filter(|t| t.measured).count() as u64;
+    assert_eq!(seen.len(), 3 * 30, "3 workers, one 10ms call after another for 300ms");
+    assert_eq!(measured, 3 * 20, "calls started before the 100ms warm-up ended are not measured");
+    assert_eq!(total.path(path).map_or(0, |p| p.calls()), measured);
+}
