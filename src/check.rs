@@ -219,7 +219,7 @@ mod tests {
     impl Observations for Fixed {
         fn observe(&self, subject: &str, stat: Stat) -> Option<f64> {
             let key = match stat {
-                Stat::Latency { quantile } if quantile == 0.99 => "p99",
+                Stat::Latency { quantile: 0.99 } => "p99",
                 Stat::ErrorRatio => "error_ratio",
                 Stat::Lost => "lost",
                 _ => return None,

@@ -45,9 +45,6 @@ fn main() -> ExitCode {
 async fn run(s: scenario::Scenario, opts: RunOptions) -> u8 {
     let cancel = CancellationToken::new();
     tokio::spawn(stop_on_signal(cancel.clone()));
-    if !opts.progress {
-        // nothing: the summary still prints at the end
-    }
     eprintln!("{}", runner::describe(&s).trim_end());
     match runner::run(s, opts, cancel.clone()).await {
         Ok(outcome) => {

@@ -104,3 +104,16 @@ async fn a_silent_target_is_a_timeout_and_a_closed_port_a_connection_failure() {
     let (w, _) = writer(&format!("http://127.0.0.1:{closed}"), Connection::default());
     assert_eq!(w.call(&mut w.new_state(0), ticket(0)).await.class, OutcomeClass::ConnectionFailure);
 }
+
+#[tokio::test]
+async fn plaintext_http2_with_prior_knowledge_when_asked_http1_otherwise() {
+    let server = ReplayServer::start(vec![Canned::new(200, "")]).await;
+    let mut conn = Connection::default();
+    conn.tls.http2_prior_knowledge = true;
+    let (w, _) = writer(&server.base(), conn);
+    assert_eq!(w.call(&mut w.new_state(0), ticket(0)).await.class, OutcomeClass::Success);
+    let (w, _) = writer(&server.base(), Connection::default());
+    assert_eq!(w.call(&mut w.new_state(0), ticket(1)).await.class, OutcomeClass::Success);
+    let versions: Vec<http::Version> = server.received().iter().map(|r| r.version).collect();
+    assert_eq!(versions, [http::Version::HTTP_2, http::Version::HTTP_11]);
+}

@@ -77,6 +77,7 @@ impl Checker {
         let mut recorder = Recorder::default();
         let mut checks: JoinSet<Option<Measurement>> = JoinSet::new();
         let mut feed_open = true;
+        let mut next_flush = Instant::now() + ctx.flush_every;
         loop {
             tokio::select! {
                 biased;
@@ -88,6 +89,10 @@ impl Checker {
                 Some(done) = checks.join_next(), if !checks.is_empty() => {
                     if let Ok(Some(m)) = done {
                         recorder.record(self.path, m);
+                    }
+                    if Instant::now() >= next_flush {
+                        let _ = ctx.deltas.send(std::mem::take(&mut recorder));
+                        next_flush = Instant::now() + ctx.flush_every;
                     }
                 }
                 sample = self.rx.recv(), if feed_open && checks.len() < self.settings.concurrency => match sample {

@@ -39,6 +39,7 @@ pub struct Received {
     pub method: String,
     pub uri: String,
     pub headers: http::HeaderMap,
+    pub version: http::Version,
     pub body: Bytes,
 }
 
@@ -70,6 +71,7 @@ impl ReplayServer {
                                 method: parts.method.to_string(),
                                 uri: parts.uri.to_string(),
                                 headers: parts.headers,
+                                version: parts.version,
                                 body,
                             });
                             let canned = {

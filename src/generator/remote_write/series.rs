@@ -133,7 +133,7 @@ pub fn encode_label(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 }
 
 pub fn varint_len(v: u64) -> usize {
-    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
