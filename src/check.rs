@@ -24,6 +24,8 @@ pub enum Stat {
     Skipped,
     /// Peak of a watched byte figure (memory).
     Peak,
+    /// Target restarts (or OOM kills) seen during the run.
+    Restarts,
 }
 
 impl Stat {
@@ -49,6 +51,7 @@ impl Stat {
             (None, _, "lost") => Some(Stat::Lost),
             (None, _, "skipped") => Some(Stat::Skipped),
             (None, _, "peak") => Some(Stat::Peak),
+            (None, _, "restarts") => Some(Stat::Restarts),
             _ => None,
         }
     }
@@ -57,7 +60,7 @@ impl Stat {
         match self {
             Stat::Latency { .. } | Stat::Service { .. } => Unit::Micros,
             Stat::ErrorRatio => Unit::Ratio,
-            Stat::Errors | Stat::Lost | Stat::Skipped => Unit::Count,
+            Stat::Errors | Stat::Lost | Stat::Skipped | Stat::Restarts => Unit::Count,
             Stat::Peak => Unit::Bytes,
         }
     }
@@ -143,7 +146,7 @@ impl Objective {
             return Err(format!("`{text}` has {} words; {FORM}", words.len()));
         };
         let stat = Stat::parse(stat).ok_or_else(|| {
-            format!("`{stat}` is not a statistic; use p50, p90, p95, p99, p99.9, max, service_p99, error_ratio, errors, lost, skipped or peak")
+            format!("`{stat}` is not a statistic; use p50, p90, p95, p99, p99.9, max, service_p99, error_ratio, errors, lost, skipped, peak or restarts")
         })?;
         let op = match op {
             "<" => Op::Lt,

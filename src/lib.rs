@@ -12,4 +12,5 @@ pub mod scenario;
 pub mod stats;
 pub mod target;
 pub mod units;
+pub mod watch;
 pub mod workload;

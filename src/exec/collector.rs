@@ -4,6 +4,7 @@
 use super::paths::PathTable;
 use crate::report::progress;
 use crate::stats::Recorder;
+use crate::watch::MemoryBoard;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
@@ -17,7 +18,12 @@ pub struct ProgressSettings {
     pub enabled: bool,
 }
 
-pub async fn collect(mut deltas: UnboundedReceiver<Recorder>, table: PathTable, progress: ProgressSettings) -> Recorder {
+pub async fn collect(
+    mut deltas: UnboundedReceiver<Recorder>,
+    table: PathTable,
+    progress: ProgressSettings,
+    memory: tokio::sync::watch::Receiver<MemoryBoard>,
+) -> Recorder {
     let mut totals = Recorder::default();
     let mut interval = Recorder::default();
     let mut ticks = tokio::time::interval_at(progress.start + progress.every, progress.every);
@@ -41,6 +47,7 @@ pub async fn collect(mut deltas: UnboundedReceiver<Recorder>, table: PathTable, 
                     &totals,
                     &interval,
                     progress.every.as_secs_f64(),
+                    &memory.borrow(),
                 );
                 eprintln!("{line}");
                 interval = Recorder::default();

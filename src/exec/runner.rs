@@ -14,6 +14,9 @@ use crate::probe::visibility::{self, CheckerSettings};
 use crate::report::{self, Host, Report, RunInfo, Tool};
 use crate::scenario::{MimirSection, Scenario, WriteSection};
 use crate::target::http::{check_url, ClientSetupError, HttpTarget};
+use crate::units::ByteSize;
+use crate::watch::scrape::{ClusterProbe, MemoryWatch};
+use crate::watch::{self, MemoryBoard};
 use crate::workload::RunClock;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -63,6 +66,30 @@ pub fn write_plan(w: &WriteSection) -> WritePlan {
     WritePlan { rate, samples_per_second: rate * per_request, scrape_interval: s.active as f64 / (rate * per_request) }
 }
 
+/// The scenario's objectives plus those its memory sections imply: `<t>.memory peak <= budget`
+/// (unless the scenario bounds the peak itself) and `<t>.memory restarts == 0` (unless restarts are
+/// expected).
+pub fn objectives_of(s: &Scenario) -> Vec<String> {
+    let mut out = s.objectives.clone();
+    let states = |subject: &str, stat: &str| {
+        s.objectives.iter().any(|o| {
+            let w: Vec<&str> = o.split_whitespace().collect();
+            w.first() == Some(&subject) && w.get(1) == Some(&stat)
+        })
+    };
+    if let Some(mem) = s.mimir.as_ref().and_then(|m| m.memory.as_ref()) {
+        if !states("mimir.memory", "peak") {
+            let shown = ByteSize(mem.budget.0).to_string();
+            let budget = if shown.parse::<ByteSize>().ok() == Some(mem.budget) { shown } else { mem.budget.0.to_string() };
+            out.push(format!("mimir.memory peak <= {budget}"));
+        }
+        if !mem.restarts_expected && !states("mimir.memory", "restarts") {
+            out.push("mimir.memory restarts == 0".into());
+        }
+    }
+    out
+}
+
 /// Human description of what `run` would do, printed by `validate`.
 pub fn describe(s: &Scenario) -> String {
     let r = &s.run;
@@ -92,11 +119,18 @@ pub fn describe(s: &Scenario) -> String {
                 QueryMode::Rate(rate, _) => format!("  queries: {rate} per second at {}{}\n", m.query_url, m.query_prefix),
             };
         }
+        if let Some(mem) = &m.memory {
+            let mut sources: Vec<String> = mem.metrics_urls.clone();
+            if let Some(c) = &mem.cluster {
+                sources.push(format!("container_memory_working_set_bytes of pods ~ {} in {} via {}", c.pod_regex, c.namespace, c.query_url));
+            }
+            out += &format!("mimir.memory: budget {}, read every {} from {}\n", mem.budget, mem.interval, sources.join(", "));
+        }
         if let Some(v) = &m.visibility {
             out += &format!("mimir.visibility: every {}th acknowledged write read back, polling every {}, lost after {}\n", v.sample_every, v.poll_interval, v.deadline);
         }
     }
-    for o in &s.objectives {
+    for o in objectives_of(s) {
         out += &format!("objective: {o}\n");
     }
     out
@@ -216,10 +250,35 @@ pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken
             }
         }
     }
-    drop((root_ctx, worker_ctx));
+    let (board_tx, board) = tokio::sync::watch::channel(MemoryBoard::default());
+    let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut budgets = BTreeMap::new();
+    if let Some(mem) = &m.memory {
+        budgets.insert("mimir".to_string(), mem.budget.0);
+        let cluster = match &mem.cluster {
+            Some(c) => Some(ClusterProbe { api: PromApi::new(HttpTarget::new(&c.connection, 1)?, &c.query_url, &c.query_prefix), spec: c.clone() }),
+            None => None,
+        };
+        let watcher = MemoryWatch {
+            target: "mimir".into(),
+            http: HttpTarget::new(&m.connection, 1)?,
+            urls: mem.metrics_urls.iter().map(|u| check_url(u).expect("validated URL")).collect(),
+            cluster,
+            path: table.register("mimir.memory.scrape"),
+            log: log_tx.clone(),
+            clock,
+        };
+        let rate = 1.0 / mem.interval.get().as_secs_f64();
+        let schedule = Schedule::open_loop(rate, r.warmup.get(), r.ramp.get(), r.duration.get());
+        let (planner, workers) = spawn_open_loop(Arc::new(watcher), schedule, 1, start, worker_ctx.clone(), worker_ctx.clone());
+        spawned.planners.push(planner);
+        spawned.workers.extend(workers);
+    }
+    drop((root_ctx, worker_ctx, log_tx));
+    let memory_log = tokio::spawn(watch::keep_log(log_rx, budgets.clone(), board_tx));
 
     let progress = ProgressSettings { every: r.progress_interval.get(), start, measured_from, total: end - start, enabled: opts.progress };
-    let collector = tokio::spawn(collector::collect(rx, table.clone(), progress));
+    let collector = tokio::spawn(collector::collect(rx, table.clone(), progress, board));
 
     // Load: until the plan ends or Ctrl-C.
     let mut stop_reason = "completed".to_string();
@@ -245,10 +304,19 @@ pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken
         stop_reason = "interrupted (Ctrl-C) while draining".into();
     }
     let totals = collector.await.expect("collector task does not panic");
+    let records = memory_log.await.expect("memory log task does not panic");
+    let active_series = m.write.as_ref().map(|w| w.series.active);
+    let memory = records
+        .iter()
+        .map(|(target, rec)| {
+            let series = if target == "mimir" { active_series } else { None };
+            (target.clone(), report::MemoryReport::from_record(rec, budgets.get(target).copied(), series))
+        })
+        .collect();
 
     let measured_seconds = load_end.saturating_duration_since(measured_from).as_secs_f64();
     let paths = report::model::path_reports(&table, &totals, &spawned.groups, measured_seconds, &spawned.planned);
-    let objectives: Vec<Objective> = scenario.objectives.iter().map(|o| Objective::parse(o).expect("validated")).collect();
+    let objectives: Vec<Objective> = objectives_of(&scenario).iter().map(|o| Objective::parse(o).expect("validated")).collect();
     let mut report = Report {
         schema: report::SCHEMA.into(),
         tool: Tool { name: "lgtm-bench".into(), version: env!("CARGO_PKG_VERSION").into() },
@@ -268,6 +336,7 @@ pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken
         host: Host::current(),
         scenario: redacted(&scenario),
         paths,
+        memory,
         verdict: check::Verdict { passed: true, objectives: vec![] },
     };
     report.verdict = check::evaluate(&objectives, &report);

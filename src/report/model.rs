@@ -5,6 +5,7 @@ use crate::check::{Observations, Stat, Verdict};
 use crate::exec::paths::PathTable;
 use crate::stats::histogram::{self, Latency};
 use crate::stats::{OutcomeClass, PathStats, Recorder};
+use crate::watch::{budget_kind, MemoryKind, MemoryRecord, MemorySample, RestartEvent};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -20,7 +21,52 @@ pub struct Report {
     /// The scenario as run: file, overrides and defaults resolved; secrets redacted.
     pub scenario: serde_json::Value,
     pub paths: BTreeMap<String, PathReport>,
+    /// Watched memory and restarts per target (`mimir`, …) and of the generator itself.
+    #[serde(default)]
+    pub memory: BTreeMap<String, MemoryReport>,
     pub verdict: Verdict,
+}
+
+/// A target's memory over the run, its restarts and what it did with the load.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct MemoryReport {
+    pub budget_bytes: Option<u64>,
+    /// The figure the budget is checked against: `container_working_set` when the cluster is
+    /// watched (the kubelet's limit acts on it), else `rss`.
+    pub checked: MemoryKind,
+    /// Peak and p99 of the checked figure over all watched processes or pods.
+    pub peak_bytes: Option<f64>,
+    pub p99_bytes: Option<f64>,
+    pub peak_rss_bytes: Option<f64>,
+    pub peak_heap_inuse_bytes: Option<f64>,
+    pub peak_container_working_set_bytes: Option<f64>,
+    pub restarts: Vec<RestartEvent>,
+    /// Increase of the target's ingestion and discard counters during the run.
+    pub counter_increase: BTreeMap<String, f64>,
+    /// Peak memory per active series written (metrics targets), for capacity extrapolation.
+    pub bytes_per_active_series: Option<f64>,
+    /// Every reading, in order.
+    pub samples: Vec<MemorySample>,
+}
+
+impl MemoryReport {
+    pub fn from_record(record: &MemoryRecord, budget: Option<u64>, active_series: Option<u64>) -> MemoryReport {
+        let checked = budget_kind(record);
+        let peak = record.peak(checked);
+        MemoryReport {
+            budget_bytes: budget,
+            checked,
+            peak_bytes: peak,
+            p99_bytes: record.p99(checked),
+            peak_rss_bytes: record.peak(MemoryKind::Rss),
+            peak_heap_inuse_bytes: record.peak(MemoryKind::HeapInuse),
+            peak_container_working_set_bytes: record.peak(MemoryKind::ContainerWorkingSet),
+            restarts: record.restarts.clone(),
+            counter_increase: record.counter_deltas(),
+            bytes_per_active_series: peak.zip(active_series.filter(|n| *n > 0)).map(|(p, n)| p / n as f64),
+            samples: record.samples.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -193,6 +239,14 @@ pub fn path_reports(
 
 impl Observations for Report {
     fn observe(&self, subject: &str, stat: Stat) -> Option<f64> {
+        if let Some(target) = subject.strip_suffix(".memory") {
+            let m = self.memory.get(target)?;
+            return match stat {
+                Stat::Peak => m.peak_bytes,
+                Stat::Restarts => Some(m.restarts.len() as f64),
+                _ => None,
+            };
+        }
         let p = self.paths.get(subject)?;
         let quantile = |r: &LatencyReport, q: f64| -> Option<f64> {
             let h = r.decode().ok()?;
@@ -205,7 +259,7 @@ impl Observations for Report {
             Stat::Errors => (p.calls > 0).then(|| (p.calls - p.count(OutcomeClass::Success)) as f64),
             Stat::Lost => (p.calls > 0).then(|| p.count(OutcomeClass::Lost) as f64),
             Stat::Skipped => Some(p.skipped as f64),
-            Stat::Peak => None,
+            Stat::Peak | Stat::Restarts => None,
         }
     }
 }

@@ -3,10 +3,21 @@
 
 use crate::exec::paths::PathTable;
 use crate::stats::Recorder;
-use crate::units::fmt_micros;
+use crate::units::{fmt_micros, ByteSize};
+use crate::watch::MemoryBoard;
 use std::time::Duration;
 
-pub fn line(elapsed: Duration, total: Duration, warming_up: bool, table: &PathTable, totals: &Recorder, interval: &Recorder, interval_secs: f64) -> String {
+#[allow(clippy::too_many_arguments)]
+pub fn line(
+    elapsed: Duration,
+    total: Duration,
+    warming_up: bool,
+    table: &PathTable,
+    totals: &Recorder,
+    interval: &Recorder,
+    interval_secs: f64,
+    memory: &MemoryBoard,
+) -> String {
     let mut parts = vec![format!(
         "[{:>4}s/{}s{}]",
         elapsed.as_secs(),
@@ -23,6 +34,11 @@ pub fn line(elapsed: Duration, total: Duration, warming_up: bool, table: &PathTa
             all.failures(),
             if all.skipped > 0 { format!(" skipped {}", all.skipped) } else { String::new() }
         ));
+    }
+    for (target, m) in memory {
+        let budget = m.budget.map_or(String::new(), |b| format!(" of {}", ByteSize(b)));
+        let restarts = if m.restarts > 0 { format!(" RESTARTS {}", m.restarts) } else { String::new() };
+        parts.push(format!("{target} mem {}{budget} (peak {}){restarts}", ByteSize(m.current as u64), ByteSize(m.peak as u64)));
     }
     parts.join(" | ")
 }

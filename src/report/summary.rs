@@ -1,7 +1,7 @@
 //! The readable end-of-run summary: one row per measured path and each objective PASS or FAIL.
 
 use super::{LatencyReport, Report};
-use crate::units::fmt_micros;
+use crate::units::{fmt_micros, ByteSize};
 use std::fmt::Write;
 
 fn lat(v: Option<u64>) -> String {
@@ -52,6 +52,15 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         }
     }
     let _ = writeln!(out, "latency is from the intended send time (service time from the actual send is in the results file)");
+    for (target, m) in &report.memory {
+        let show = |v: Option<f64>| v.map_or("-".to_string(), |b| ByteSize(b as u64).to_string());
+        let budget = m.budget_bytes.map_or(String::new(), |b| format!(" (budget {})", ByteSize(b)));
+        let per_series = m.bytes_per_active_series.map_or(String::new(), |b| format!(", {b:.0} bytes per active series"));
+        let _ = writeln!(out, "memory {target}: peak {}{budget}, p99 {} [{:?}]{per_series}", show(m.peak_bytes), show(m.p99_bytes), m.checked);
+        for r in &m.restarts {
+            let _ = writeln!(out, "  RESTART at {:.1}s: {} ({})", r.at_seconds, r.source, r.detail);
+        }
+    }
     if !report.verdict.objectives.is_empty() {
         let _ = writeln!(out, "\nobjectives:");
         for o in &report.verdict.objectives {

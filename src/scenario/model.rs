@@ -1,7 +1,7 @@
 //! The scenario file's structure: serde types with `deny_unknown_fields`, defaults for every
 //! optional key. Semantic checks live in `validate.rs`; this file only says what may be written.
 
-use crate::units::Dur;
+use crate::units::{ByteSize, Dur};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -60,6 +60,48 @@ pub struct MimirSection {
     pub queries: Vec<QuerySpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<VisibilitySection>,
+    /// Memory and restarts of the target, watched during the run: `[mimir.memory]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemorySection>,
+}
+
+/// A target's memory budget and where its memory is read from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySection {
+    /// The limit the target must stay within (`"1Gi"`, `"1.5Gi"`); checked as `<target>.memory peak <= budget`.
+    pub budget: ByteSize,
+    /// How often memory is read.
+    #[serde(default = "defaults::memory_interval")]
+    pub interval: Dur,
+    /// The target processes' own `/metrics` endpoints (each process must stay within the budget).
+    #[serde(default)]
+    pub metrics_urls: Vec<String>,
+    /// A restart during the run fails it unless this is true (as in a recovery test).
+    #[serde(default)]
+    pub restarts_expected: bool,
+    /// Container figures from a Prometheus-compatible API (cAdvisor and kube-state-metrics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterMemory>,
+}
+
+/// Where the cluster's container metrics can be queried, and which pods are the target.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterMemory {
+    /// e.g. `http://prometheus-operated.monitoring.svc:9090`, or Mimir's gateway.
+    pub query_url: String,
+    #[serde(default)]
+    pub query_prefix: String,
+    #[serde(default)]
+    pub connection: Connection,
+    #[serde(default = "defaults::namespace")]
+    pub namespace: String,
+    /// Regular expression of the target's pod names, e.g. `"mimir-.*"`.
+    pub pod_regex: String,
+    /// Only this container of those pods (all containers when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 /// How to reach a target: tenant, auth, TLS, timeouts, headers.
@@ -276,5 +318,11 @@ mod defaults {
     }
     pub fn visibility_concurrency() -> usize {
         8
+    }
+    pub fn memory_interval() -> Dur {
+        Dur::secs(5)
+    }
+    pub fn namespace() -> String {
+        "monitoring".into()
     }
 }

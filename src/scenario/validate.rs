@@ -48,6 +48,10 @@ pub fn subjects(s: &Scenario) -> BTreeSet<String> {
         if m.visibility.is_some() {
             out.insert("mimir.visibility".to_string());
         }
+        if m.memory.is_some() {
+            out.insert("mimir.memory".to_string());
+            out.insert("mimir.memory.scrape".to_string());
+        }
     }
     out
 }
@@ -91,6 +95,9 @@ fn mimir(m: &MimirSection, out: &mut Vec<Problem>) {
         out.push(Problem::new("mimir", "nothing to do: add [mimir.write] and/or [[mimir.queries]]"));
     }
     queries(m, out);
+    if let Some(mem) = &m.memory {
+        memory("mimir.memory", mem, out);
+    }
     if let Some(v) = &m.visibility {
         if m.write.is_none() {
             out.push(Problem::new("mimir.visibility", "read-after-write needs writes; add [mimir.write] or remove [mimir.visibility]"));
@@ -105,6 +112,30 @@ fn mimir(m: &MimirSection, out: &mut Vec<Problem>) {
         if v.deadline <= v.poll_interval {
             out.push(Problem::new("mimir.visibility.deadline", format!("{} must be longer than poll_interval ({})", v.deadline, v.poll_interval)));
         }
+    }
+}
+
+fn memory(prefix: &str, m: &MemorySection, out: &mut Vec<Problem>) {
+    if m.budget.0 == 0 {
+        out.push(Problem::new(format!("{prefix}.budget"), "must be more than 0; write it like \"1Gi\" or \"1536Mi\""));
+    }
+    positive(out, &format!("{prefix}.interval"), m.interval.get(), "e.g. \"5s\"");
+    if m.metrics_urls.is_empty() && m.cluster.is_none() {
+        out.push(Problem::new(prefix, "nothing to read memory from: add metrics_urls (the target's /metrics) and/or [..memory.cluster]"));
+    }
+    for (i, url) in m.metrics_urls.iter().enumerate() {
+        if let Err(e) = check_url(url) {
+            out.push(Problem::new(format!("{prefix}.metrics_urls.{i}"), e));
+        }
+    }
+    if let Some(c) = &m.cluster {
+        if let Err(e) = check_url(&c.query_url) {
+            out.push(Problem::new(format!("{prefix}.cluster.query_url"), e));
+        }
+        if c.pod_regex.trim().is_empty() {
+            out.push(Problem::new(format!("{prefix}.cluster.pod_regex"), "give the target's pod names as a regular expression, e.g. \"mimir-.*\""));
+        }
+        connection(&format!("{prefix}.cluster.connection"), &c.connection, out);
     }
 }
 

@@ -1,0 +1,104 @@
+//! Reading a target's `/metrics` (Prometheus text exposition) for the figures that matter here:
+//! memory, process start time and the ingestion/discard counters. Parsing is `prometheus-parse`'s;
+//! this file survives any text (it never panics) and says clearly when the answer is not usable.
+
+use std::collections::BTreeMap;
+
+/// Counters that explain what a target did with the load (summed over their labels).
+pub const LOAD_COUNTERS: &[&str] = &[
+    // Mimir / Cortex
+    "cortex_distributor_received_samples_total",
+    "cortex_distributor_samples_in_total",
+    "cortex_discarded_samples_total",
+    "cortex_ingester_ingested_samples_total",
+    "cortex_ingester_memory_series",
+    // Prometheus
+    "prometheus_tsdb_head_samples_appended_total",
+    "prometheus_tsdb_head_series",
+    // Tempo
+    "tempo_distributor_spans_received_total",
+    "tempo_discarded_spans_total",
+    "tempo_ingester_live_traces",
+];
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcessFigures {
+    pub resident_bytes: f64,
+    pub heap_inuse_bytes: Option<f64>,
+    pub start_time_seconds: Option<f64>,
+    pub counters: BTreeMap<String, f64>,
+}
+
+/// Extracts the process figures; an answer without `process_resident_memory_bytes` is an error
+/// that says what to check.
+pub fn parse(text: &str) -> Result<ProcessFigures, String> {
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape = std::panic::catch_unwind(|| prometheus_parse::Scrape::parse(lines))
+        .map_err(|_| "the exposition text could not be parsed".to_string())?
+        .map_err(|e| format!("the exposition text could not be parsed: {e}"))?;
+    let mut figures = ProcessFigures::default();
+    let mut resident = None;
+    for s in &scrape.samples {
+        let value = match s.value {
+            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+            _ => continue,
+        };
+        if !value.is_finite() {
+            continue;
+        }
+        match s.metric.as_str() {
+            "process_resident_memory_bytes" => resident = Some(value),
+            "go_memstats_heap_inuse_bytes" => figures.heap_inuse_bytes = Some(value),
+            "process_start_time_seconds" => figures.start_time_seconds = Some(value),
+            name if LOAD_COUNTERS.contains(&name) => *figures.counters.entry(name.to_string()).or_default() += value,
+            _ => {}
+        }
+    }
+    figures.resident_bytes = resident.ok_or_else(|| {
+        "no process_resident_memory_bytes in the answer; point metrics_urls at the target's /metrics endpoint".to_string()
+    })?;
+    Ok(figures)
+}
+
+/// The generator's own resident memory (Linux `/proc/self/status`), if it can be read.
+pub fn own_resident_bytes() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_memory_start_time_and_counters() {
+        let text = "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 1.2e+08\n\
+                    go_memstats_heap_inuse_bytes 5e7\nprocess_start_time_seconds 1.7e9\n\
+                    cortex_discarded_samples_total{reason=\"a\",user=\"x\"} 2\ncortex_discarded_samples_total{reason=\"b\",user=\"x\"} 3\n";
+        let f = parse(text).unwrap();
+        assert_eq!(f.resident_bytes, 1.2e8);
+        assert_eq!(f.heap_inuse_bytes, Some(5e7));
+        assert_eq!(f.start_time_seconds, Some(1.7e9));
+        assert_eq!(f.counters["cortex_discarded_samples_total"], 5.0);
+    }
+
+    #[test]
+    fn malformed_text_never_panics_and_says_what_is_missing() {
+        let long = "x".repeat(100_000);
+        for text in ["", "garbage", "{{{{", "process_resident_memory_bytes", "process_resident_memory_bytes NaN",
+                     "a{b=\"c} 1", "\u{0}\u{1}\u{2}", "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 1", &long,
+                     "process_resident_memory_bytes{a=\"b\"} 1 2 3 4"] {
+            let r = parse(text);
+            if let Err(e) = r {
+                assert!(e.contains("process_resident_memory_bytes") || e.contains("could not be parsed"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn own_memory_is_readable_on_linux() {
+        assert!(own_resident_bytes().unwrap() > 1024.0);
+    }
+}
