@@ -44,6 +44,20 @@ pub enum Command {
         /// Do not print the progress line.
         #[arg(long)]
         quiet: bool,
+        /// Run share INDEX of COUNT of the load (e.g. 0/4), for one scenario split over several
+        /// generators (a Kubernetes Indexed Job); merge the shards' results with `merge`.
+        #[arg(long, value_name = "INDEX/COUNT")]
+        shard: Option<crate::scenario::shard::Shard>,
+    },
+    /// Merge results files of shards of one run (histograms added, counts summed) and check the
+    /// objectives on the whole.
+    Merge {
+        /// The shards' results files.
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Where to write the merged results file.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Check a scenario and print the resolved plan without sending anything.
     Validate {

@@ -26,9 +26,30 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&lgtm_bench::report::schema()).expect("schema prints"));
             exit::PASSED
         }
-        Command::Run { scenario, out, overrides, quiet } => {
+        Command::Merge { files, out } => match lgtm_bench::report::merge::merge_files(&files) {
+            Ok(report) => match lgtm_bench::report::json::write_to(&out, &report) {
+                Ok(()) => {
+                    print!("{}", summary::render(&report, Some(&out.display().to_string())));
+                    if report.verdict.passed { exit::PASSED } else { exit::OBJECTIVES_FAILED }
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}; check the path", out.display());
+                    exit::RESULTS_NOT_WRITTEN
+                }
+            },
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::BAD_INPUT
+            }
+        },
+        Command::Run { scenario, out, overrides, quiet, shard } => {
             let s = match scenario::load(&scenario, &overrides) {
-                Ok(s) => s,
+                Ok(mut s) => {
+                    if let Some(shard) = shard {
+                        scenario::shard::apply(&mut s, shard);
+                    }
+                    s
+                }
                 Err(e) => {
                     eprint!("{e}");
                     return ExitCode::from(exit::BAD_INPUT);

@@ -95,3 +95,34 @@ async fn objectives_that_cannot_hold_fail_the_verdict() {
     let failed: Vec<&str> = report.verdict.failed().map(|o| o.objective.as_str()).collect();
     assert_eq!(failed, ["mimir.write p99 < 1us"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_of_one_run_merge_into_the_whole() {
+    use lgtm_bench::scenario::shard::{self, Shard};
+    let prom = Prometheus::start();
+    let text = support::small_scenario("sharded", &prom.base(), "");
+    let out = tempfile::tempdir().unwrap();
+    let mut files = vec![];
+    for index in 0..2 {
+        let mut s = scenario::parse(&text, "sharded", &[]).unwrap();
+        shard::apply(&mut s, Shard { index, count: 2 });
+        assert_eq!(s.mimir.as_ref().unwrap().write.as_ref().unwrap().series.active, 30);
+        let opts = RunOptions { scenario_file: "sharded".into(), out_dir: out.path().to_path_buf(), progress: false };
+        files.push(runner::run(s, opts, CancellationToken::new()).await.unwrap().results_file);
+    }
+    let shards: Vec<_> = files.iter().map(|f| json::read(f).unwrap()).collect();
+    assert!(shards[0].run.scenario_name.ends_with("-shard-0-of-2"));
+    let merged = lgtm_bench::report::merge::merge_files(&files).unwrap();
+    assert_eq!(merged.run.scenario_name, "sharded");
+    let write = &merged.paths["mimir.write"];
+    assert_eq!(write.calls, 20, "two shards at half the rate make the whole plan");
+    assert_eq!(write.planned_calls, Some(20.0));
+    assert_eq!(write.latency.decode().unwrap().len(), 20);
+    let q = |r: &lgtm_bench::report::Report| r.paths["mimir.query"].calls;
+    assert_eq!(q(&merged), q(&shards[0]) + q(&shards[1]));
+    assert_eq!(merged.verdict.objectives.len(), 4);
+    assert!(merged.verdict.passed, "{:?}", merged.verdict);
+    // Both shards' series are stored: 2 × 30.
+    let runs = format!("{{lgtm_bench_run=~\"{}|{}\"}}", shards[0].run.id, shards[1].run.id);
+    assert_eq!(prom.query(&format!("count({runs})"))["data"]["result"][0]["value"][1], "60");
+}

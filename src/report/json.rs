@@ -12,6 +12,14 @@ pub fn file_name(scenario_name: &str, started: chrono::DateTime<chrono::Utc>) ->
 pub fn write_atomically(dir: &Path, name: &str, report: &Report) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let target = dir.join(name);
+    write_to(&target, report)?;
+    Ok(target)
+}
+
+/// Writes `report` to exactly `target` (through a temporary file beside it and a rename).
+pub fn write_to(target: &Path, report: &Report) -> std::io::Result<()> {
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = target.file_name().ok_or_else(|| std::io::Error::other("no file name"))?.to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp"));
     {
         let mut f = std::fs::File::create(&tmp)?;
@@ -19,8 +27,8 @@ pub fn write_atomically(dir: &Path, name: &str, report: &Report) -> std::io::Res
         f.write_all(b"\n")?;
         f.sync_all()?;
     }
-    std::fs::rename(&tmp, &target)?;
-    Ok(target)
+    std::fs::rename(&tmp, target)?;
+    Ok(())
 }
 
 pub fn read(path: &Path) -> Result<Report, String> {

@@ -2,6 +2,7 @@
 //! table and the progress line printed while a run is going.
 
 pub mod json;
+pub mod merge;
 pub mod model;
 pub mod progress;
 pub mod summary;

@@ -207,6 +207,11 @@ impl PathReport {
     }
 }
 
+/// Per-path reports from already merged stats (used when merging shards).
+pub fn path_reports_from(stats: &BTreeMap<String, PathStats>, measured_seconds: f64, planned: &BTreeMap<String, f64>) -> BTreeMap<String, PathReport> {
+    stats.iter().map(|(name, s)| (name.clone(), PathReport::from_stats(s, measured_seconds, planned.get(name).copied()))).collect()
+}
+
 /// Builds the per-path reports, adding each group (e.g. `mimir.query`) as the merge of its members.
 pub fn path_reports(
     table: &PathTable,

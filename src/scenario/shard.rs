@@ -1,0 +1,74 @@
+//! Splitting one scenario across N generator processes (an Indexed Job): shard `i` of `n` writes
+//! its own share of the series at its share of the rate and runs its share of the queries, so
+//! the shards together apply the whole planned load. Only shard 0 watches memory.
+
+use super::Scenario;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("`{s}` is not INDEX/COUNT; write e.g. --shard 0/4 (index from 0 to COUNT-1)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// `total` split into `count` parts that differ by at most one; part `index`.
+fn share(total: u64, shard: Shard) -> u64 {
+    total / shard.count + u64::from(shard.index < total % shard.count)
+}
+
+pub fn apply(s: &mut Scenario, shard: Shard) {
+    if shard.count == 1 {
+        return;
+    }
+    s.run.name = format!("{}-shard-{}-of-{}", s.run.name, shard.index, shard.count);
+    s.run.seed = s.run.seed.wrapping_add(shard.index);
+    let n = shard.count as f64;
+    if let Some(m) = &mut s.mimir {
+        if let Some(w) = &mut m.write {
+            w.series.active = share(w.series.active, shard).max(1);
+            w.series.samples_per_request = w.series.samples_per_request.min(w.series.active);
+            w.rate = w.rate.map(|r| r / n);
+            w.max_in_flight = w.max_in_flight.div_ceil(shard.count as usize).max(1);
+        }
+        if let Some(load) = &mut m.query_load {
+            load.concurrency = load.concurrency.map(|c| share(c as u64, shard).max(1) as usize);
+            load.rate = load.rate.map(|r| r / n);
+        }
+        if shard.index != 0 {
+            m.memory = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_refuse_nonsense() {
+        assert_eq!("1/4".parse::<Shard>().unwrap(), Shard { index: 1, count: 4 });
+        for bad in ["4/4", "1", "a/b", "0/0"] {
+            assert!(bad.parse::<Shard>().unwrap_err().contains("INDEX/COUNT"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shares_add_up_to_the_whole() {
+        for total in [1u64, 7, 10, 50_000] {
+            let sum: u64 = (0..3).map(|index| share(total, Shard { index, count: 3 })).sum();
+            assert_eq!(sum, total);
+        }
+    }
+}
