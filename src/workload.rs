@@ -27,6 +27,8 @@ pub struct CallOutcome {
     pub items: u64,
     /// Times the call was repeated after a `Retry-After`.
     pub retries: u64,
+    /// Items the target refused although it accepted the call (OTLP partial success).
+    pub rejected: u64,
 }
 
 pub trait Workload: Send + Sync + 'static {

@@ -121,7 +121,8 @@ async fn a_run_records_the_targets_memory_and_checks_its_budget() {
     assert_eq!(m.peak_bytes, rss.iter().copied().reduce(f64::max));
     assert_eq!(m.budget_bytes, Some(1610612736));
     assert!(m.restarts.is_empty());
-    assert_eq!(m.bytes_per_active_series, m.peak_bytes.map(|p| p / 60.0));
+    assert_eq!(m.bytes_per_load_unit, m.peak_bytes.map(|p| p / 60.0));
+    assert_eq!(m.load_unit.as_deref(), Some("active series"));
     assert!(m.counter_increase["prometheus_tsdb_head_samples_appended_total"] > 0.0, "{:?}", m.counter_increase);
     assert!(report.memory["generator"].peak_rss_bytes.unwrap() > 0.0);
     let implied: Vec<&str> = report.verdict.objectives.iter().map(|o| o.objective.as_str()).filter(|o| o.starts_with("mimir.memory")).collect();

@@ -2,25 +2,20 @@
 //! measured stages → drain → report. Ctrl-C cancels everything and still writes the results.
 
 use super::collector::{self, ProgressSettings};
+use super::launch::{query_mode, Launch, QueryMode};
 use super::paths::PathTable;
 use super::schedule::Schedule;
-use super::worker::{spawn_closed_loop, spawn_open_loop, WorkerContext, LATE_AFTER};
+use super::worker::{WorkerContext, LATE_AFTER};
 use crate::check::{self, Objective};
-use crate::generator::remote_write::series::SeriesSet;
-use crate::generator::remote_write::RemoteWrite;
-use crate::probe::preflight::{self, PreflightError};
-use crate::probe::promql::{PreparedQuery, PromApi, QueryLoad};
-use crate::probe::visibility::{self, CheckerSettings};
+use crate::probe::preflight::PreflightError;
 use crate::report::{self, Host, Report, RunInfo, Tool};
-use crate::scenario::{MimirSection, Scenario, WriteSection};
-use crate::target::http::{check_url, ClientSetupError, HttpTarget};
+use crate::scenario::{MemorySection, Scenario, WriteSection};
+use crate::target::http::ClientSetupError;
 use crate::units::ByteSize;
-use crate::watch::scrape::{ClusterProbe, MemoryWatch};
 use crate::watch::{self, MemoryBoard};
 use crate::workload::RunClock;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -77,17 +72,38 @@ pub fn objectives_of(s: &Scenario) -> Vec<String> {
             w.first() == Some(&subject) && w.get(1) == Some(&stat)
         })
     };
-    if let Some(mem) = s.mimir.as_ref().and_then(|m| m.memory.as_ref()) {
-        if !states("mimir.memory", "peak") {
+    let memories = [
+        ("tempo", s.tempo.as_ref().and_then(|t| t.memory.as_ref())),
+        ("mimir", s.mimir.as_ref().and_then(|m| m.memory.as_ref())),
+    ];
+    for (target, mem) in memories {
+        let Some(mem) = mem else { continue };
+        let subject = format!("{target}.memory");
+        if !states(&subject, "peak") {
             let shown = ByteSize(mem.budget.0).to_string();
             let budget = if shown.parse::<ByteSize>().ok() == Some(mem.budget) { shown } else { mem.budget.0.to_string() };
-            out.push(format!("mimir.memory peak <= {budget}"));
+            out.push(format!("{subject} peak <= {budget}"));
         }
-        if !mem.restarts_expected && !states("mimir.memory", "restarts") {
-            out.push("mimir.memory restarts == 0".into());
+        if !mem.restarts_expected && !states(&subject, "restarts") {
+            out.push(format!("{subject} restarts == 0"));
         }
     }
     out
+}
+
+fn describe_memory(target: &str, mem: &MemorySection) -> String {
+    let mut sources: Vec<String> = mem.metrics_urls.clone();
+    if let Some(c) = &mem.cluster {
+        sources.push(format!("container_memory_working_set_bytes of pods ~ {} in {} via {}", c.pod_regex, c.namespace, c.query_url));
+    }
+    format!("{target}.memory: budget {}, read every {} from {}\n", mem.budget, mem.interval, sources.join(", "))
+}
+
+fn describe_queries(target: &str, load: Option<&crate::scenario::QueryLoad>, at: &str) -> String {
+    match query_mode(load) {
+        QueryMode::Concurrency(n) => format!("  {target} queries: {n} always in flight at {at}\n"),
+        QueryMode::Rate(rate, _) => format!("  {target} queries: {rate} per second at {at}\n"),
+    }
 }
 
 /// Human description of what `run` would do, printed by `validate`.
@@ -114,20 +130,22 @@ pub fn describe(s: &Scenario) -> String {
             out += &format!("mimir.query.{}: {:?} `{}`{}\n", q.name, q.kind, q.query, q.range.map_or(String::new(), |rg| format!(" over {rg}")));
         }
         if !m.queries.is_empty() {
-            out += &match query_mode(m) {
-                QueryMode::Concurrency(n) => format!("  queries: {n} always in flight at {}{}\n", m.query_url, m.query_prefix),
-                QueryMode::Rate(rate, _) => format!("  queries: {rate} per second at {}{}\n", m.query_url, m.query_prefix),
-            };
+            out += &describe_queries("mimir", m.query_load.as_ref(), &format!("{}{}", m.query_url, m.query_prefix));
         }
         if let Some(mem) = &m.memory {
-            let mut sources: Vec<String> = mem.metrics_urls.clone();
-            if let Some(c) = &mem.cluster {
-                sources.push(format!("container_memory_working_set_bytes of pods ~ {} in {} via {}", c.pod_regex, c.namespace, c.query_url));
-            }
-            out += &format!("mimir.memory: budget {}, read every {} from {}\n", mem.budget, mem.interval, sources.join(", "));
+            out += &describe_memory("mimir", mem);
         }
         if let Some(v) = &m.visibility {
             out += &format!("mimir.visibility: every {}th acknowledged write read back, polling every {}, lost after {}\n", v.sample_every, v.poll_interval, v.deadline);
+        }
+    }
+    if let Some(t) = &s.tempo {
+        out += &super::tempo::describe(t, &s.run);
+        if !t.queries.is_empty() {
+            out += &describe_queries("tempo", t.query_load.as_ref(), &t.query_url);
+        }
+        if let Some(mem) = &t.memory {
+            out += &describe_memory("tempo", mem);
         }
     }
     for o in objectives_of(s) {
@@ -136,26 +154,11 @@ pub fn describe(s: &Scenario) -> String {
     out
 }
 
-enum QueryMode {
-    Concurrency(usize),
-    Rate(f64, usize),
-}
-
-fn query_mode(m: &MimirSection) -> QueryMode {
-    match &m.query_load {
-        Some(l) => match (l.concurrency, l.rate) {
-            (_, Some(rate)) => QueryMode::Rate(rate, l.max_in_flight),
-            (Some(n), None) => QueryMode::Concurrency(n),
-            (None, None) => QueryMode::Concurrency(10),
-        },
-        None => QueryMode::Concurrency(10),
-    }
-}
-
 /// Secrets never reach the results: header values whose names look secret are replaced.
 pub fn redacted(s: &Scenario) -> serde_json::Value {
     let mut v = serde_json::to_value(s).expect("scenario serializes");
-    if let Some(headers) = v.pointer_mut("/mimir/connection/headers").and_then(|h| h.as_object_mut()) {
+    for pointer in ["/mimir/connection/headers", "/tempo/connection/headers"] {
+        let Some(headers) = v.pointer_mut(pointer).and_then(|h| h.as_object_mut()) else { continue };
         for (name, value) in headers.iter_mut() {
             let n = name.to_ascii_lowercase();
             if ["auth", "token", "key", "secret", "cookie", "password"].iter().any(|w| n.contains(w)) {
@@ -175,107 +178,56 @@ struct Spawned {
     planners: Vec<JoinHandle<()>>,
     workers: Vec<JoinHandle<()>>,
     checkers: Vec<JoinHandle<()>>,
-    groups: Vec<(String, Vec<String>)>,
-    planned: BTreeMap<String, f64>,
 }
 
 pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken) -> Result<RunOutcome, RunError> {
     let started_at = chrono::Utc::now();
-    let id = run_id();
     let r = &scenario.run;
-    let m = scenario.mimir.as_ref().expect("validated: a mimir section exists");
-
-    let write_target = HttpTarget::new(&m.connection, m.write.as_ref().map_or(1, |w| w.connections))?;
-    let query_target = HttpTarget::new(&m.connection, 4)?;
-    let api = PromApi::new(query_target, &m.query_url, &m.query_prefix);
-    let write_uri = check_url(&m.write_url).expect("validated URL");
-    if m.write.is_some() {
-        preflight::check_write(&write_target, &write_uri).await?;
-    }
-    if !m.queries.is_empty() || m.visibility.is_some() {
-        preflight::check_query(&api).await?;
-    }
+    let mimir = match &scenario.mimir {
+        Some(m) => Some(super::mimir::prepare(m).await?),
+        None => None,
+    };
+    let tempo = match &scenario.tempo {
+        Some(t) => Some(super::tempo::prepare(t).await?),
+        None => None,
+    };
 
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let flush_every = (r.progress_interval.get() / 2).max(Duration::from_millis(100));
     let worker_cancel = cancel.child_token();
-    let root_ctx = WorkerContext { cancel: cancel.clone(), deltas: tx.clone(), flush_every };
-    let worker_ctx = WorkerContext { cancel: worker_cancel.clone(), deltas: tx, flush_every };
-
+    let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
     let start = Instant::now() + Duration::from_millis(100);
-    let clock = RunClock::starting_at(start);
     let measured_from = start + r.warmup.get();
     let end = measured_from + r.ramp.get() + r.duration.get();
-
-    let mut table = PathTable::default();
-    let mut spawned = Spawned { planners: vec![], workers: vec![], checkers: vec![], groups: vec![], planned: BTreeMap::new() };
-
-    if let Some(w) = &m.write {
-        let path = table.register("mimir.write");
-        let plan = write_plan(w);
-        let schedule = Schedule::open_loop(plan.rate, r.warmup.get(), r.ramp.get(), r.duration.get());
-        spawned.planned.insert("mimir.write".into(), schedule.planned_measured_calls());
-        let feed = m.visibility.as_ref().map(|v| {
-            let vpath = table.register("mimir.visibility");
-            let settings = CheckerSettings { poll_interval: v.poll_interval.get(), deadline: v.deadline.get(), concurrency: v.concurrency };
-            let (feed, checker) = visibility::channel(api.clone(), settings, v.sample_every, vpath);
-            spawned.checkers.push(tokio::spawn(checker.run(root_ctx.clone())));
-            feed
-        });
-        let series = Arc::new(SeriesSet::new(&w.series, &id, r.seed));
-        let writer = RemoteWrite::new(write_target, write_uri, series, path, clock, w.connections, m.connection.timeout.get(), feed);
-        let (planner, workers) = spawn_open_loop(Arc::new(writer), schedule, w.max_in_flight, start, worker_ctx.clone(), worker_ctx.clone());
-        spawned.planners.push(planner);
-        spawned.workers.extend(workers);
+    let mut l = Launch {
+        run: r,
+        run_id: run_id(),
+        table: PathTable::default(),
+        clock: RunClock::starting_at(start),
+        start,
+        measured_from,
+        end,
+        worker_ctx: WorkerContext { cancel: worker_cancel.clone(), deltas: tx.clone(), flush_every },
+        root_ctx: WorkerContext { cancel: cancel.clone(), deltas: tx, flush_every },
+        memory_log: log_tx,
+        planners: vec![],
+        workers: vec![],
+        checkers: vec![],
+        groups: vec![],
+        planned: BTreeMap::new(),
+        budgets: BTreeMap::new(),
+    };
+    if let Some(p) = tempo {
+        p.launch(&mut l)?;
     }
-
-    if !m.queries.is_empty() {
-        let queries: Vec<PreparedQuery> = m
-            .queries
-            .iter()
-            .map(|q| PreparedQuery { spec: q.clone(), path: table.register(format!("mimir.query.{}", q.name)) })
-            .collect();
-        spawned.groups.push(("mimir.query".into(), m.queries.iter().map(|q| format!("mimir.query.{}", q.name)).collect()));
-        let load = Arc::new(QueryLoad { api: api.clone(), queries, connections: 4 });
-        match query_mode(m) {
-            QueryMode::Concurrency(n) => {
-                spawned.workers.extend(spawn_closed_loop(load, n, measured_from, end, worker_ctx.clone()));
-            }
-            QueryMode::Rate(rate, max_in_flight) => {
-                let schedule = Schedule::open_loop(rate, r.warmup.get(), r.ramp.get(), r.duration.get());
-                spawned.planned.insert("mimir.query".into(), schedule.planned_measured_calls());
-                let (planner, workers) = spawn_open_loop(load, schedule, max_in_flight, start, worker_ctx.clone(), worker_ctx.clone());
-                spawned.planners.push(planner);
-                spawned.workers.extend(workers);
-            }
-        }
+    if let Some(p) = mimir {
+        p.launch(&mut l)?;
     }
+    let Launch { run_id: id, table, planners, workers, checkers, groups, planned, budgets, worker_ctx, root_ctx, memory_log, .. } = l;
+    drop((worker_ctx, root_ctx, memory_log));
     let (board_tx, board) = tokio::sync::watch::channel(MemoryBoard::default());
-    let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut budgets = BTreeMap::new();
-    if let Some(mem) = &m.memory {
-        budgets.insert("mimir".to_string(), mem.budget.0);
-        let cluster = match &mem.cluster {
-            Some(c) => Some(ClusterProbe { api: PromApi::new(HttpTarget::new(&c.connection, 1)?, &c.query_url, &c.query_prefix), spec: c.clone() }),
-            None => None,
-        };
-        let watcher = MemoryWatch {
-            target: "mimir".into(),
-            http: HttpTarget::new(&m.connection, 1)?,
-            urls: mem.metrics_urls.iter().map(|u| check_url(u).expect("validated URL")).collect(),
-            cluster,
-            path: table.register("mimir.memory.scrape"),
-            log: log_tx.clone(),
-            clock,
-        };
-        let rate = 1.0 / mem.interval.get().as_secs_f64();
-        let schedule = Schedule::open_loop(rate, r.warmup.get(), r.ramp.get(), r.duration.get());
-        let (planner, workers) = spawn_open_loop(Arc::new(watcher), schedule, 1, start, worker_ctx.clone(), worker_ctx.clone());
-        spawned.planners.push(planner);
-        spawned.workers.extend(workers);
-    }
-    drop((root_ctx, worker_ctx, log_tx));
     let memory_log = tokio::spawn(watch::keep_log(log_rx, budgets.clone(), board_tx));
+    let mut spawned = Spawned { planners, workers, checkers };
 
     let progress = ProgressSettings { every: r.progress_interval.get(), start, measured_from, total: end - start, enabled: opts.progress };
     let collector = tokio::spawn(collector::collect(rx, table.clone(), progress, board));
@@ -305,17 +257,13 @@ pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken
     }
     let totals = collector.await.expect("collector task does not panic");
     let records = memory_log.await.expect("memory log task does not panic");
-    let active_series = m.write.as_ref().map(|w| w.series.active);
     let memory = records
         .iter()
-        .map(|(target, rec)| {
-            let series = if target == "mimir" { active_series } else { None };
-            (target.clone(), report::MemoryReport::from_record(rec, budgets.get(target).copied(), series))
-        })
+        .map(|(target, rec)| (target.clone(), report::MemoryReport::from_record(rec, budgets.get(target).copied(), load_units(&scenario, target))))
         .collect();
 
     let measured_seconds = load_end.saturating_duration_since(measured_from).as_secs_f64();
-    let paths = report::model::path_reports(&table, &totals, &spawned.groups, measured_seconds, &spawned.planned);
+    let paths = report::model::path_reports(&table, &totals, &groups, measured_seconds, &planned);
     let objectives: Vec<Objective> = objectives_of(&scenario).iter().map(|o| Objective::parse(o).expect("validated")).collect();
     let mut report = Report {
         schema: report::SCHEMA.into(),
@@ -345,6 +293,25 @@ pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken
     match report::json::write_atomically(&opts.out_dir, &name, &report) {
         Ok(results_file) => Ok(RunOutcome { report, results_file }),
         Err(e) => Err(RunError::WriteResults { dir: opts.out_dir.display().to_string(), error: e.to_string(), report: Box::new(report) }),
+    }
+}
+
+/// The load a target's memory is divided by in the report: active series for Mimir, planned
+/// spans per second for Tempo.
+fn load_units(s: &Scenario, target: &str) -> Option<(f64, &'static str)> {
+    match target {
+        "mimir" => s.mimir.as_ref()?.write.as_ref().map(|w| (w.series.active as f64, "active series")),
+        "tempo" => {
+            let t = s.tempo.as_ref()?;
+            let w = t.write.as_ref()?;
+            let shape = crate::generator::otlp_traces::shape::Shape::new(&t.traces);
+            let spans = match w.unit {
+                crate::scenario::RateUnit::Spans => w.rate,
+                crate::scenario::RateUnit::Traces => w.rate * shape.spans_per_trace as f64,
+            };
+            Some((spans, "span/s"))
+        }
+        _ => None,
     }
 }
 

@@ -79,6 +79,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
                     items: outcome.items,
                     late: started - ticket.intended > LATE_AFTER,
                     retries: outcome.retries,
+                    rejected: outcome.rejected,
                 },
             );
         }

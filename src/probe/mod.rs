@@ -3,4 +3,5 @@
 
 pub mod preflight;
 pub mod promql;
+pub mod tempo;
 pub mod visibility;

@@ -149,6 +149,6 @@ impl Workload for QueryLoad {
             Ok(answer) => classify_query(&answer),
             Err(e) => (transport_class(&e), 0),
         };
-        CallOutcome { path: q.path, class, sent_at, items, retries: 0 }
+        CallOutcome { path: q.path, class, sent_at, items, retries: 0, rejected: 0 }
     }
 }

@@ -22,6 +22,7 @@ pub fn stats_of(p: &PathReport) -> Result<PathStats, String> {
     s.abandoned = p.abandoned;
     s.items_ok = p.items_ok;
     s.items_failed = p.items_failed;
+    s.items_rejected = p.items_rejected;
     Ok(s)
 }
 

@@ -43,14 +43,16 @@ pub struct MemoryReport {
     pub restarts: Vec<RestartEvent>,
     /// Increase of the target's ingestion and discard counters during the run.
     pub counter_increase: BTreeMap<String, f64>,
-    /// Peak memory per active series written (metrics targets), for capacity extrapolation.
-    pub bytes_per_active_series: Option<f64>,
+    /// Peak memory per unit of load (per active series for Mimir, per span/s for Tempo), for
+    /// capacity extrapolation; `load_unit` names the unit.
+    pub bytes_per_load_unit: Option<f64>,
+    pub load_unit: Option<String>,
     /// Every reading, in order.
     pub samples: Vec<MemorySample>,
 }
 
 impl MemoryReport {
-    pub fn from_record(record: &MemoryRecord, budget: Option<u64>, active_series: Option<u64>) -> MemoryReport {
+    pub fn from_record(record: &MemoryRecord, budget: Option<u64>, load: Option<(f64, &str)>) -> MemoryReport {
         let checked = budget_kind(record);
         let peak = record.peak(checked);
         MemoryReport {
@@ -63,7 +65,8 @@ impl MemoryReport {
             peak_container_working_set_bytes: record.peak(MemoryKind::ContainerWorkingSet),
             restarts: record.restarts.clone(),
             counter_increase: record.counter_deltas(),
-            bytes_per_active_series: peak.zip(active_series.filter(|n| *n > 0)).map(|(p, n)| p / n as f64),
+            bytes_per_load_unit: peak.zip(load.filter(|(n, _)| *n > 0.0)).map(|(p, (n, _))| p / n),
+            load_unit: load.map(|(_, unit)| unit.to_string()),
             samples: record.samples.clone(),
         }
     }
@@ -134,6 +137,9 @@ pub struct PathReport {
     pub abandoned: u64,
     pub items_ok: u64,
     pub items_failed: u64,
+    /// Items refused inside accepted calls (OTLP partial success: rejected spans).
+    #[serde(default)]
+    pub items_rejected: u64,
     pub items_ok_per_second: Option<f64>,
     /// From the intended start (includes queueing: no coordinated omission).
     pub latency: LatencyReport,
@@ -196,6 +202,7 @@ impl PathReport {
             abandoned: p.abandoned,
             items_ok: p.items_ok,
             items_failed: p.items_failed,
+            items_rejected: p.items_rejected,
             items_ok_per_second: per_second(p.items_ok),
             latency: LatencyReport::from_histogram(&p.latency),
             service_time: LatencyReport::from_histogram(&p.service),

@@ -55,7 +55,10 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
     for (target, m) in &report.memory {
         let show = |v: Option<f64>| v.map_or("-".to_string(), |b| ByteSize(b as u64).to_string());
         let budget = m.budget_bytes.map_or(String::new(), |b| format!(" (budget {})", ByteSize(b)));
-        let per_series = m.bytes_per_active_series.map_or(String::new(), |b| format!(", {b:.0} bytes per active series"));
+        let per_series = match (m.bytes_per_load_unit, &m.load_unit) {
+            (Some(b), Some(unit)) => format!(", {b:.0} bytes per {unit}"),
+            _ => String::new(),
+        };
         let _ = writeln!(out, "memory {target}: peak {}{budget}, p99 {} [{:?}]{per_series}", show(m.peak_bytes), show(m.p99_bytes), m.checked);
         for r in &m.restarts {
             let _ = writeln!(out, "  RESTART at {:.1}s: {} ({})", r.at_seconds, r.source, r.detail);

@@ -50,6 +50,19 @@ pub fn apply(s: &mut Scenario, shard: Shard) {
             m.memory = None;
         }
     }
+    if let Some(t) = &mut s.tempo {
+        if let Some(w) = &mut t.write {
+            w.rate /= n;
+            w.max_in_flight = w.max_in_flight.div_ceil(shard.count as usize).max(1);
+        }
+        if let Some(load) = &mut t.query_load {
+            load.concurrency = load.concurrency.map(|c| share(c as u64, shard).max(1) as usize);
+            load.rate = load.rate.map(|r| r / n);
+        }
+        if shard.index != 0 {
+            t.memory = None;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,9 +15,14 @@ pub const MAX_POINTS_PER_SERIES: f64 = 11_000.0;
 pub fn problems(s: &Scenario) -> Vec<Problem> {
     let mut out = Vec::new();
     run(&s.run, &mut out);
-    match &s.mimir {
-        Some(m) => mimir(m, &mut out),
-        None => out.push(Problem::new("mimir", "no target to load; add a [mimir] section (see scenarios/local-prometheus.toml)")),
+    if let Some(m) = &s.mimir {
+        mimir(m, &mut out);
+    }
+    if let Some(t) = &s.tempo {
+        tempo(t, &mut out);
+    }
+    if s.mimir.is_none() && s.tempo.is_none() {
+        out.push(Problem::new("", "no target to load; add a [mimir] and/or [tempo] section (see scenarios/homelab.toml)"));
     }
     let subjects = subjects(s);
     for (i, text) in s.objectives.iter().enumerate() {
@@ -51,6 +56,25 @@ pub fn subjects(s: &Scenario) -> BTreeSet<String> {
         if m.memory.is_some() {
             out.insert("mimir.memory".to_string());
             out.insert("mimir.memory.scrape".to_string());
+        }
+    }
+    if let Some(t) = &s.tempo {
+        if t.write.is_some() {
+            out.insert("tempo.write".to_string());
+        }
+        if !t.queries.is_empty() {
+            out.insert("tempo.query".to_string());
+            out.extend(t.queries.iter().map(|q| format!("tempo.query.{}", q.name)));
+        }
+        if let Some(v) = &t.visibility {
+            out.insert("tempo.visibility.by_id".to_string());
+            if v.search {
+                out.insert("tempo.visibility.search".to_string());
+            }
+        }
+        if t.memory.is_some() {
+            out.insert("tempo.memory".to_string());
+            out.insert("tempo.memory.scrape".to_string());
         }
     }
     out
@@ -112,6 +136,100 @@ fn mimir(m: &MimirSection, out: &mut Vec<Problem>) {
         if v.deadline <= v.poll_interval {
             out.push(Problem::new("mimir.visibility.deadline", format!("{} must be longer than poll_interval ({})", v.deadline, v.poll_interval)));
         }
+    }
+}
+
+/// Largest gRPC message a receiver takes by default (Tempo: 4 MiB).
+pub const MAX_GRPC_MESSAGE: usize = 4 << 20;
+
+fn tempo(t: &TempoSection, out: &mut Vec<Problem>) {
+    for (key, url) in [("tempo.otlp_url", &t.otlp_url), ("tempo.query_url", &t.query_url)] {
+        if let Err(e) = check_url(url) {
+            out.push(Problem::new(key, e));
+        }
+    }
+    connection("tempo.connection", &t.connection, out);
+    let s = &t.traces;
+    if s.services == 0 {
+        out.push(Problem::new("tempo.traces.services", "must be at least 1"));
+    }
+    if s.depth == 0 || s.depth > 8 {
+        out.push(Problem::new("tempo.traces.depth", format!("{} must be between 1 and 8 levels", s.depth)));
+    }
+    if s.fanout == 0 || s.fanout > 16 {
+        out.push(Problem::new("tempo.traces.fanout", format!("{} must be between 1 and 16 children", s.fanout)));
+    }
+    if !(0.0..=1.0).contains(&s.error_ratio) {
+        out.push(Problem::new("tempo.traces.error_ratio", format!("{} must be between 0.0 and 1.0", s.error_ratio)));
+    }
+    if s.root_duration.get() < Duration::from_micros(100) || s.root_duration.get() > Duration::from_secs(60) {
+        out.push(Problem::new("tempo.traces.root_duration", format!("{} must be between 100µs and 60s", s.root_duration)));
+    }
+    let shape_ok = s.services > 0 && (1..=8).contains(&s.depth) && (1..=16).contains(&s.fanout);
+    if let Some(w) = &t.write {
+        rate_ok(out, "tempo.write.rate", w.rate);
+        if w.max_in_flight == 0 {
+            out.push(Problem::new("tempo.write.max_in_flight", "must be at least 1"));
+        }
+        if w.connections == 0 {
+            out.push(Problem::new("tempo.write.connections", "must be at least 1"));
+        }
+        if shape_ok {
+            let shape = std::sync::Arc::new(crate::generator::otlp_traces::shape::Shape::new(s));
+            if shape.spans_per_trace > 10_000 {
+                out.push(Problem::new("tempo.traces", format!("{} spans per trace is too many; lower depth or fanout", shape.spans_per_trace)));
+            } else if w.spans_per_request > 0 {
+                let t = crate::generator::otlp_traces::payload::Template::new(shape, "validate", w.spans_per_request.min(100_000));
+                if t.encoded_len() > MAX_GRPC_MESSAGE {
+                    out.push(Problem::new(
+                        "tempo.write.spans_per_request",
+                        format!("{} spans make {} KiB per request, over the receiver's 4 MiB message limit; send fewer spans per request", w.spans_per_request, t.encoded_len() / 1024),
+                    ));
+                }
+            }
+        }
+        if w.spans_per_request == 0 {
+            out.push(Problem::new("tempo.write.spans_per_request", "must be at least 1"));
+        }
+    }
+    let mut names = BTreeSet::new();
+    for (i, q) in t.queries.iter().enumerate() {
+        let key = format!("tempo.queries.{i}");
+        if q.name.is_empty() || q.name.contains(char::is_whitespace) || !names.insert(&q.name) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` must be a unique name without spaces", q.name)));
+        }
+        match q.kind {
+            TempoQueryKind::Traceql if q.query.as_deref().is_none_or(|s| s.trim().is_empty()) => {
+                out.push(Problem::new(format!("{key}.query"), "a traceql query needs query, e.g. \"{ resource.lgtm_bench.run_id = \\\"$run_id\\\" }\""))
+            }
+            TempoQueryKind::TagValues if q.tag.is_none() => out.push(Problem::new(format!("{key}.tag"), "tag_values needs tag, e.g. \"resource.service.name\"")),
+            TempoQueryKind::TraceById if t.write.is_none() => {
+                out.push(Problem::new(format!("{key}.kind"), "trace_by_id asks for traces this run wrote: add [tempo.write]"))
+            }
+            _ => {}
+        }
+    }
+    if let Some(load) = &t.query_load {
+        match (load.concurrency, load.rate) {
+            (Some(0), None) => out.push(Problem::new("tempo.query_load.concurrency", "must be at least 1")),
+            (Some(_), None) => {}
+            (None, Some(rate)) => rate_ok(out, "tempo.query_load.rate", rate),
+            _ => out.push(Problem::new("tempo.query_load", "set exactly one of concurrency or rate")),
+        }
+    }
+    if let Some(v) = &t.visibility {
+        if t.write.is_none() {
+            out.push(Problem::new("tempo.visibility", "read-after-write needs writes; add [tempo.write] or remove [tempo.visibility]"));
+        }
+        if v.sample_every == 0 || v.concurrency == 0 {
+            out.push(Problem::new("tempo.visibility", "sample_every and concurrency must be at least 1"));
+        }
+        if v.deadline <= v.poll_interval {
+            out.push(Problem::new("tempo.visibility.deadline", format!("{} must be longer than poll_interval ({})", v.deadline, v.poll_interval)));
+        }
+    }
+    if let Some(mem) = &t.memory {
+        memory("tempo.memory", mem, out);
     }
 }
 

@@ -39,6 +39,12 @@ outcome_classes! {
     ConnectionFailure => "connection_failure", "could not connect or the connection broke";
     BadResponse => "bad_response", "an answer that is not what the API promises (garbage, wrong JSON)";
     Lost => "lost", "read-after-write: never read back within the deadline";
+    PartialSuccess => "partial_success", "OTLP: accepted with some spans rejected (partial_success.rejected_spans)";
+    TooLarge => "too_large", "the request or trace is larger than the target accepts";
+    MissingTenant => "missing_tenant", "multi-tenant target without X-Scope-OrgID (\"no org id\"): set the tenant";
+    NotFound => "not_found", "a trace by ID that is not (yet) there";
+    PartialTrace => "partial_trace", "a trace by ID that came back with fewer spans than were written";
+    GrpcOther => "grpc_other", "any other gRPC status";
 }
 
 pub const CLASS_COUNT: usize = OutcomeClass::ALL.len();

@@ -29,6 +29,8 @@ pub struct PathStats {
     pub items_ok: u64,
     /// Items carried by failed calls (not necessarily lost: a 400 can be a partial write).
     pub items_failed: u64,
+    /// Items the target said it rejected in an accepted call (OTLP `rejected_spans`).
+    pub items_rejected: u64,
 }
 
 impl Default for PathStats {
@@ -43,6 +45,7 @@ impl Default for PathStats {
             abandoned: 0,
             items_ok: 0,
             items_failed: 0,
+            items_rejected: 0,
         }
     }
 }
@@ -60,6 +63,7 @@ impl PathStats {
         self.abandoned += other.abandoned;
         self.items_ok += other.items_ok;
         self.items_failed += other.items_failed;
+        self.items_rejected += other.items_rejected;
     }
 
     pub fn calls(&self) -> u64 {
@@ -84,6 +88,7 @@ pub struct Measurement {
     pub items: u64,
     pub late: bool,
     pub retries: u64,
+    pub rejected: u64,
 }
 
 /// Stats for the paths one worker touched; paths are created on first use.
@@ -109,6 +114,7 @@ impl Recorder {
         p.outcomes[m.class.index()] += 1;
         p.late_starts += u64::from(m.late);
         p.retries += m.retries;
+        p.items_rejected += m.rejected;
         if m.class.is_success() {
             histogram::record(&mut p.latency, m.latency);
             histogram::record(&mut p.service, m.service);
@@ -143,6 +149,7 @@ mod tests {
             items: 10,
             late: false,
             retries: 0,
+            rejected: 0,
         }
     }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod otlp_receiver;
 pub mod prometheus;
 pub mod replay;
 

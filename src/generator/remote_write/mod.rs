@@ -7,7 +7,7 @@ pub mod payload;
 pub mod proto;
 pub mod series;
 
-use crate::probe::visibility::{VisibilityFeed, WrittenSample};
+use crate::probe::visibility::{Feed, WrittenSample};
 use crate::stats::{OutcomeClass, PathId};
 use crate::target::http::{HttpTarget, TransportError};
 use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
@@ -38,7 +38,7 @@ pub struct RemoteWrite {
     /// Longest `Retry-After` honoured; a longer one is counted as rate limited without a retry.
     pub max_retry_wait: Duration,
     pub max_retries: u64,
-    pub visibility: Option<VisibilityFeed>,
+    pub visibility: Option<Feed<WrittenSample>>,
     headers: HeaderMap,
 }
 
@@ -57,7 +57,7 @@ impl RemoteWrite {
         clock: RunClock,
         connections: usize,
         max_retry_wait: Duration,
-        visibility: Option<VisibilityFeed>,
+        visibility: Option<Feed<WrittenSample>>,
     ) -> RemoteWrite {
         RemoteWrite {
             target,
@@ -110,7 +110,7 @@ impl Workload for RemoteWrite {
             if class.is_success() && ticket.measured {
                 self.offer_for_read_back(ticket.seq, timestamp_ms);
             }
-            return CallOutcome { path: self.path, class, sent_at, items: built.samples, retries };
+            return CallOutcome { path: self.path, class, sent_at, items: built.samples, retries, rejected: 0 };
         }
     }
 }
@@ -119,7 +119,7 @@ impl RemoteWrite {
     /// Hands the first series of every `sample_every`-th acknowledged request to the read-back checker.
     fn offer_for_read_back(&self, seq: u64, timestamp_ms: i64) {
         let Some(feed) = &self.visibility else { return };
-        if seq % feed.sample_every != 0 {
+        if !feed.wants(seq) {
             return;
         }
         let index = self.series.series_in_request(seq, 0);
