@@ -131,8 +131,8 @@ pub fn describe(t: &TempoSection, run: &crate::scenario::RunSection) -> String {
         let spans = rps * template.spans_per_request() as f64;
         let planned = Schedule::open_loop(rps, run.warmup.get(), run.ramp.get(), run.duration.get()).planned_measured_calls();
         out += &format!(
-            "tempo.write: OTLP/{:?} to {} at {rps:.2} Export/s × {} spans ({} traces, ~{} KiB) = {spans:.0} spans/s; ~{planned:.0} measured requests; at most {} in flight over {} connection(s){}\n",
-            t.protocol, t.otlp_url, template.spans_per_request(), template.traces_per_request, template.encoded_len() / 1024,
+            "tempo.write: OTLP/{} to {} at {rps:.2} Export/s × {} spans ({} traces, ~{} KiB) = {spans:.0} spans/s; ~{planned:.0} measured requests; at most {} in flight over {} connection(s){}\n",
+            format!("{:?}", t.protocol).to_lowercase(), t.otlp_url, template.spans_per_request(), template.traces_per_request, template.encoded_len() / 1024,
             w.max_in_flight, w.connections, if w.gzip { ", gzip" } else { "" }
         );
     }

@@ -92,7 +92,12 @@ fn incoming(listener: tokio::net::TcpListener) -> impl futures_core::Stream<Item
     impl futures_core::Stream for Incoming {
         type Item = std::io::Result<tokio::net::TcpStream>;
         fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
-            self.0.poll_accept(cx).map(|r| Some(r.map(|(s, _)| s)))
+            self.0.poll_accept(cx).map(|r| {
+                Some(r.map(|(s, _)| {
+                    let _ = s.set_nodelay(true);
+                    s
+                }))
+            })
         }
     }
     Incoming(listener)
