@@ -31,6 +31,18 @@ pub struct CallOutcome {
     pub rejected: u64,
 }
 
+impl CallOutcome {
+    /// A call that carried `items` and was neither retried nor partly rejected.
+    pub fn plain(path: PathId, class: OutcomeClass, sent_at: Instant, items: u64) -> CallOutcome {
+        CallOutcome { path, class, sent_at, items, retries: 0, rejected: 0 }
+    }
+}
+
+/// The query a rotating query load runs for call `seq`: every query gets an equal share.
+pub fn nth_query<T>(queries: &[T], seq: u64) -> &T {
+    &queries[(seq % queries.len() as u64) as usize]
+}
+
 pub trait Workload: Send + Sync + 'static {
     /// Per-worker state (payload buffers, connection choice): never shared between workers.
     type State: Send + 'static;

@@ -143,12 +143,12 @@ impl Workload for QueryLoad {
     }
 
     async fn call(&self, pool: &mut usize, ticket: Ticket) -> CallOutcome {
-        let q = &self.queries[(ticket.seq % self.queries.len() as u64) as usize];
+        let q = crate::workload::nth_query(&self.queries, ticket.seq);
         let sent_at = tokio::time::Instant::now();
         let (class, items) = match self.api.run(*pool, &q.spec, SystemTime::now()).await {
             Ok(answer) => classify_query(&answer),
             Err(e) => (transport_class(&e), 0),
         };
-        CallOutcome { path: q.path, class, sent_at, items, retries: 0, rejected: 0 }
+        CallOutcome::plain(q.path, class, sent_at, items)
     }
 }

@@ -250,10 +250,10 @@ impl Workload for TempoQueryLoad {
     }
 
     async fn call(&self, pool: &mut usize, ticket: Ticket) -> CallOutcome {
-        let q = &self.queries[(ticket.seq % self.queries.len() as u64) as usize];
+        let q = crate::workload::nth_query(&self.queries, ticket.seq);
         let sent_at = tokio::time::Instant::now();
         let (class, items) = self.run(*pool, &q.spec, ticket.seq).await;
-        CallOutcome { path: q.path, class, sent_at, items, retries: 0, rejected: 0 }
+        CallOutcome::plain(q.path, class, sent_at, items)
     }
 }
 

@@ -28,6 +28,16 @@ fn share(total: u64, shard: Shard) -> u64 {
     total / shard.count + u64::from(shard.index < total % shard.count)
 }
 
+/// This shard's part of a query load; a missing load is the default (10 in flight), shared out too.
+fn shard_queries(load: &mut Option<super::QueryLoad>, has_queries: bool, shard: Shard) {
+    if !has_queries {
+        return;
+    }
+    let load = load.get_or_insert(super::QueryLoad { concurrency: Some(10), rate: None, max_in_flight: 64 });
+    load.concurrency = load.concurrency.map(|c| share(c as u64, shard).max(1) as usize);
+    load.rate = load.rate.map(|r| r / shard.count as f64);
+}
+
 pub fn apply(s: &mut Scenario, shard: Shard) {
     if shard.count == 1 {
         return;
@@ -42,10 +52,7 @@ pub fn apply(s: &mut Scenario, shard: Shard) {
             w.rate = w.rate.map(|r| r / n);
             w.max_in_flight = w.max_in_flight.div_ceil(shard.count as usize).max(1);
         }
-        if let Some(load) = &mut m.query_load {
-            load.concurrency = load.concurrency.map(|c| share(c as u64, shard).max(1) as usize);
-            load.rate = load.rate.map(|r| r / n);
-        }
+        shard_queries(&mut m.query_load, !m.queries.is_empty(), shard);
         if shard.index != 0 {
             m.memory = None;
         }
@@ -55,10 +62,7 @@ pub fn apply(s: &mut Scenario, shard: Shard) {
             w.rate /= n;
             w.max_in_flight = w.max_in_flight.div_ceil(shard.count as usize).max(1);
         }
-        if let Some(load) = &mut t.query_load {
-            load.concurrency = load.concurrency.map(|c| share(c as u64, shard).max(1) as usize);
-            load.rate = load.rate.map(|r| r / n);
-        }
+        shard_queries(&mut t.query_load, !t.queries.is_empty(), shard);
         if shard.index != 0 {
             t.memory = None;
         }
@@ -75,6 +79,16 @@ mod tests {
         for bad in ["4/4", "1", "a/b", "0/0"] {
             assert!(bad.parse::<Shard>().unwrap_err().contains("INDEX/COUNT"), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_default_query_load_is_shared_out_too() {
+        let mut load = None;
+        shard_queries(&mut load, true, Shard { index: 0, count: 4 });
+        assert_eq!(load.unwrap().concurrency, Some(3), "10 in flight over 4 shards: 3, 3, 2, 2");
+        let mut none = None;
+        shard_queries(&mut none, false, Shard { index: 0, count: 4 });
+        assert!(none.is_none());
     }
 
     #[test]

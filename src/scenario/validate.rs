@@ -209,14 +209,7 @@ fn tempo(t: &TempoSection, out: &mut Vec<Problem>) {
             _ => {}
         }
     }
-    if let Some(load) = &t.query_load {
-        match (load.concurrency, load.rate) {
-            (Some(0), None) => out.push(Problem::new("tempo.query_load.concurrency", "must be at least 1")),
-            (Some(_), None) => {}
-            (None, Some(rate)) => rate_ok(out, "tempo.query_load.rate", rate),
-            _ => out.push(Problem::new("tempo.query_load", "set exactly one of concurrency or rate")),
-        }
-    }
+    query_load("tempo", t.query_load.as_ref(), !t.queries.is_empty(), out);
     if let Some(v) = &t.visibility {
         if t.write.is_none() {
             out.push(Problem::new("tempo.visibility", "read-after-write needs writes; add [tempo.write] or remove [tempo.visibility]"));
@@ -364,16 +357,21 @@ fn queries(m: &MimirSection, out: &mut Vec<Problem>) {
             (QueryKind::Instant, _, _) => out.push(Problem::new(key.clone(), "range and step apply to kind = \"range\" only")),
         }
     }
-    if let Some(load) = &m.query_load {
-        match (load.concurrency, load.rate) {
-            (Some(0), None) => out.push(Problem::new("mimir.query_load.concurrency", "must be at least 1")),
-            (Some(_), None) => {}
-            (None, Some(rate)) => rate_ok(out, "mimir.query_load.rate", rate),
-            _ => out.push(Problem::new("mimir.query_load", "set exactly one of concurrency (queries always in flight) or rate (queries per second)")),
-        }
-        if m.queries.is_empty() {
-            out.push(Problem::new("mimir.query_load", "there are no [[mimir.queries]] to run"));
-        }
+    query_load("mimir", m.query_load.as_ref(), !m.queries.is_empty(), out);
+}
+
+/// `[<target>.query_load]`: exactly one of concurrency or rate, and queries to run.
+fn query_load(target: &str, load: Option<&QueryLoad>, has_queries: bool, out: &mut Vec<Problem>) {
+    let Some(load) = load else { return };
+    let key = format!("{target}.query_load");
+    match (load.concurrency, load.rate) {
+        (Some(0), None) => out.push(Problem::new(format!("{key}.concurrency"), "must be at least 1")),
+        (Some(_), None) => {}
+        (None, Some(rate)) => rate_ok(out, &format!("{key}.rate"), rate),
+        _ => out.push(Problem::new(key.clone(), "set exactly one of concurrency (queries always in flight) or rate (queries per second)")),
+    }
+    if !has_queries {
+        out.push(Problem::new(key, format!("there are no [[{target}.queries]] to run")));
     }
 }
 
