@@ -22,6 +22,16 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
+/// `20%` or `0.2` as a fraction.
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let v = match s.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => s.trim().parse::<f64>(),
+    }
+    .map_err(|_| format!("`{s}` is not a percentage; write e.g. 20%"))?;
+    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(format!("`{s}` must be 0% or more")) }
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "lgtm-bench", version, about = "Open-loop load and latency benchmarks for Grafana Mimir (and Tempo) with objectives and a verdict")]
 pub struct Cli {
@@ -48,6 +58,22 @@ pub enum Command {
         /// generators (a Kubernetes Indexed Job); merge the shards' results with `merge`.
         #[arg(long, value_name = "INDEX/COUNT")]
         shard: Option<crate::scenario::shard::Shard>,
+        /// A previous results file to compare with; a regression fails the run (exit 1) like an objective.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// With --baseline: how much a latency percentile may grow (e.g. 20%).
+        #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
+        max_regression: f64,
+    },
+    /// Compare a results file with a baseline results file; exit 1 on a regression.
+    Compare {
+        /// The baseline results file.
+        baseline: PathBuf,
+        /// The results file to check.
+        current: PathBuf,
+        /// How much a latency percentile may grow (e.g. 20%).
+        #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
+        max_regression: f64,
     },
     /// Merge results files of shards of one run (histograms added, counts summed) and check the
     /// objectives on the whole.

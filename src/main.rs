@@ -4,6 +4,7 @@
 use clap::Parser;
 use lgtm_bench::cli::{exit, Cli, Command};
 use lgtm_bench::exec::runner::{self, RunError, RunOptions};
+use lgtm_bench::report::compare::{self, Tolerance};
 use lgtm_bench::report::summary;
 use lgtm_bench::scenario;
 use std::process::ExitCode;
@@ -30,7 +31,7 @@ fn main() -> ExitCode {
             Ok(report) => match lgtm_bench::report::json::write_to(&out, &report) {
                 Ok(()) => {
                     print!("{}", summary::render(&report, Some(&out.display().to_string())));
-                    if report.verdict.passed { exit::PASSED } else { exit::OBJECTIVES_FAILED }
+                    if report.passed() { exit::PASSED } else { exit::OBJECTIVES_FAILED }
                 }
                 Err(e) => {
                     eprintln!("error: cannot write {}: {e}; check the path", out.display());
@@ -42,7 +43,29 @@ fn main() -> ExitCode {
                 exit::BAD_INPUT
             }
         },
-        Command::Run { scenario, out, overrides, quiet, shard } => {
+        Command::Compare { baseline, current, max_regression } => {
+            let read = |p: &std::path::Path| lgtm_bench::report::json::read(p);
+            match (read(&baseline), read(&current)) {
+                (Ok(b), Ok(c)) => {
+                    let tol = Tolerance { latency: max_regression, ..Tolerance::default() };
+                    let cmp = compare::compare(&b, &c, tol);
+                    print!("{}", compare::render(&cmp));
+                    if cmp.regressed { exit::OBJECTIVES_FAILED } else { exit::PASSED }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("error: {e}");
+                    exit::BAD_INPUT
+                }
+            }
+        }
+        Command::Run { scenario, out, overrides, quiet, shard, baseline, max_regression } => {
+            let baseline = match baseline.map(|b| lgtm_bench::report::json::read(&b)).transpose() {
+                Ok(b) => b.map(|b| (b, Tolerance { latency: max_regression, ..Tolerance::default() })),
+                Err(e) => {
+                    eprintln!("error: --baseline: {e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            };
             let s = match scenario::load(&scenario, &overrides) {
                 Ok(mut s) => {
                     if let Some(shard) = shard {
@@ -55,7 +78,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(exit::BAD_INPUT);
                 }
             };
-            let opts = RunOptions { scenario_file: scenario.display().to_string(), out_dir: out, progress: !quiet };
+            let opts = RunOptions { scenario_file: scenario.display().to_string(), out_dir: out, progress: !quiet, baseline };
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime starts");
             rt.block_on(run(s, opts))
         }
@@ -73,7 +96,7 @@ async fn run(s: scenario::Scenario, opts: RunOptions) -> u8 {
             if outcome.report.run.interrupted {
                 eprintln!("interrupted: partial results written to {}", outcome.results_file.display());
                 exit::INTERRUPTED
-            } else if outcome.report.verdict.passed {
+            } else if outcome.report.passed() {
                 exit::PASSED
             } else {
                 exit::OBJECTIVES_FAILED

@@ -111,7 +111,7 @@ async fn a_run_records_the_targets_memory_and_checks_its_budget() {
     let text = support::small_scenario("mem", &prom.base(), &memory_section(&prom.base()));
     let s = scenario::parse(&text, "mem", &[]).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let opts = RunOptions { scenario_file: "mem".into(), out_dir: out.path().to_path_buf(), progress: false };
+    let opts = RunOptions { scenario_file: "mem".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
     let report = runner::run(s, opts, CancellationToken::new()).await.unwrap().report;
     let m = &report.memory["mimir"];
     let rss: Vec<f64> = m.samples.iter().filter(|s| s.kind == MemoryKind::Rss).map(|s| s.bytes).collect();

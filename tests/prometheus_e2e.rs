@@ -20,7 +20,7 @@ async fn a_run_writes_exactly_the_planned_series_and_values_and_reports_them() {
     let text = support::small_scenario("e2e", &prom.base(), "");
     let s = scenario::parse(&text, "e2e", &[]).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let opts = RunOptions { scenario_file: "e2e".into(), out_dir: out.path().to_path_buf(), progress: false };
+    let opts = RunOptions { scenario_file: "e2e".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
     let outcome = runner::run(s.clone(), opts, CancellationToken::new()).await.unwrap();
     let report = &outcome.report;
 
@@ -89,7 +89,7 @@ async fn objectives_that_cannot_hold_fail_the_verdict() {
         .replace("\"mimir.write p99 < 30s\"", "\"mimir.write p99 < 1us\"");
     let s = scenario::parse(&text, "strict", &[]).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let opts = RunOptions { scenario_file: "strict".into(), out_dir: out.path().to_path_buf(), progress: false };
+    let opts = RunOptions { scenario_file: "strict".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
     let report = runner::run(s, opts, CancellationToken::new()).await.unwrap().report;
     assert!(!report.verdict.passed);
     let failed: Vec<&str> = report.verdict.failed().map(|o| o.objective.as_str()).collect();
@@ -107,7 +107,7 @@ async fn shards_of_one_run_merge_into_the_whole() {
         let mut s = scenario::parse(&text, "sharded", &[]).unwrap();
         shard::apply(&mut s, Shard { index, count: 2 });
         assert_eq!(s.mimir.as_ref().unwrap().write.as_ref().unwrap().series.active, 30);
-        let opts = RunOptions { scenario_file: "sharded".into(), out_dir: out.path().to_path_buf(), progress: false };
+        let opts = RunOptions { scenario_file: "sharded".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
         files.push(runner::run(s, opts, CancellationToken::new()).await.unwrap().results_file);
     }
     let shards: Vec<_> = files.iter().map(|f| json::read(f).unwrap()).collect();

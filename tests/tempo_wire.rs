@@ -155,7 +155,7 @@ async fn a_bounded_run_sends_the_planned_traces_well_formed_and_reads_them_back(
     let text = tempo_scenario(&receiver.url(), &format!("http://127.0.0.1:{query_port}"), "");
     let s = scenario::parse(&text, "tempo", &[]).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let opts = RunOptions { scenario_file: "tempo".into(), out_dir: out.path().to_path_buf(), progress: false };
+    let opts = RunOptions { scenario_file: "tempo".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
     let report = runner::run(s, opts, CancellationToken::new()).await.unwrap().report;
 
     // Exactly the planned Exports: 10/s over 1s warm-up + 2s measured.

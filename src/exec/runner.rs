@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub scenario_file: String,
     pub out_dir: PathBuf,
     pub progress: bool,
+    /// A previous run to compare with; a regression makes the run fail like an objective.
+    pub baseline: Option<(Report, report::compare::Tolerance)>,
 }
 
 pub struct RunOutcome {
@@ -286,8 +288,12 @@ pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken
         paths,
         memory,
         verdict: check::Verdict { passed: true, objectives: vec![] },
+        baseline: None,
     };
     report.verdict = check::evaluate(&objectives, &report);
+    if let Some((base, tolerance)) = &opts.baseline {
+        report.baseline = Some(report::compare::compare(base, &report, *tolerance));
+    }
 
     let name = report::json::file_name(&r.name, started_at);
     match report::json::write_atomically(&opts.out_dir, &name, &report) {

@@ -56,6 +56,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
     merged.memory = memory;
     let objectives: Vec<Objective> = objectives_of(&scenario).iter().filter_map(|o| Objective::parse(o).ok()).collect();
     merged.verdict = check::evaluate(&objectives, &merged);
+    merged.baseline = None;
     Ok(merged)
 }
 

@@ -25,6 +25,9 @@ pub struct Report {
     #[serde(default)]
     pub memory: BTreeMap<String, MemoryReport>,
     pub verdict: Verdict,
+    /// The comparison with a baseline run, when one was given (`run --baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<super::compare::Comparison>,
 }
 
 /// A target's memory over the run, its restarts and what it did with the load.
@@ -247,6 +250,13 @@ pub fn path_reports(
             .or_insert_with(|| PathReport::from_stats(&stats, measured_seconds, planned.get(name).copied()));
     }
     out
+}
+
+impl Report {
+    /// Every objective met and, when compared with a baseline, no regression.
+    pub fn passed(&self) -> bool {
+        self.verdict.passed && !self.baseline.as_ref().is_some_and(|c| c.regressed)
+    }
 }
 
 impl Observations for Report {

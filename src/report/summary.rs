@@ -70,7 +70,10 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
             let _ = writeln!(out, "  {} {:<45} observed {}", if o.passed { "PASS" } else { "FAIL" }, o.objective, o.observed_display);
         }
     }
-    let _ = writeln!(out, "\nverdict: {}", if report.verdict.passed { "PASS" } else { "FAIL" });
+    if let Some(c) = &report.baseline {
+        out += &super::compare::render(c);
+    }
+    let _ = writeln!(out, "\nverdict: {}", if report.passed() { "PASS" } else { "FAIL" });
     if let Some(f) = results_file {
         let _ = writeln!(out, "results: {f}");
     }

@@ -1,0 +1,91 @@
+//! Perf-regression checks against a baseline: a run compared with itself passes; a slower
+//! percentile, a higher error ratio or a path that is no longer measured is a regression, and
+//! `run --baseline` fails (exit 1) on one, keeping the comparison in the results file.
+
+mod support;
+
+use lgtm_bench::report::compare::{compare, Tolerance};
+use lgtm_bench::report::{json, Report};
+use support::replay::{Canned, ReplayServer};
+
+async fn one_run(base: &str, dir: &std::path::Path, extra_args: &[&str]) -> (i32, std::path::PathBuf, String) {
+    let text = "[run]\nname = \"cmp\"\nwarmup = \"0s\"\nduration = \"1s\"\n[mimir]\nwrite_url = \"BASE/api/v1/write\"\nquery_url = \"BASE\"\n[mimir.write]\nrate = 20\n[mimir.write.series]\nactive = 10\nsamples_per_request = 10\n"
+        .replace("BASE", base);
+    let file = dir.join("s.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join(format!("r{}", std::fs::read_dir(dir).unwrap().count()));
+    let mut args = vec!["run", file.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra_args);
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(&args).output().await.unwrap();
+    let result = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    (o.status.code().unwrap(), result, String::from_utf8_lossy(&o.stdout).into())
+}
+
+fn tweak(report: &Report, f: impl FnOnce(&mut serde_json::Value)) -> Report {
+    let mut v = serde_json::to_value(report).unwrap();
+    f(&mut v);
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test]
+async fn regressions_are_found_and_noise_is_not() {
+    let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, file, _) = one_run(&server.base(), dir.path(), &[]).await;
+    assert_eq!(code, 0);
+    let base = json::read(&file).unwrap();
+    let tol = Tolerance::default();
+
+    let same = compare(&base, &base, tol);
+    assert!(!same.regressed, "{same:?}");
+    assert!(same.changes.iter().any(|c| c.path == "mimir.write" && c.stat == "p99"));
+
+    let slower = tweak(&base, |v| v["paths"]["mimir.write"]["latency"]["p99_us"] = serde_json::json!(5_000_000));
+    let c = compare(&base, &slower, tol);
+    assert!(c.regressed);
+    let regressed: Vec<(&str, &str)> = c.changes.iter().filter(|c| c.regressed).map(|c| (c.path.as_str(), c.stat.as_str())).collect();
+    assert_eq!(regressed, [("mimir.write", "p99")]);
+
+    let p50 = base.paths["mimir.write"].latency.p50_us.unwrap();
+    let noise = tweak(&base, |v| v["paths"]["mimir.write"]["latency"]["p50_us"] = serde_json::json!(p50 + 500));
+    assert!(!compare(&base, &noise, tol).regressed, "500µs more is under the 1ms floor");
+
+    let errors = tweak(&base, |v| v["paths"]["mimir.write"]["error_ratio"] = serde_json::json!(0.05));
+    assert!(compare(&base, &errors, tol).changes.iter().any(|c| c.stat == "error_ratio" && c.regressed));
+
+    let gone = tweak(&base, |v| {
+        v["paths"].as_object_mut().unwrap().remove("mimir.write");
+    });
+    assert_eq!(compare(&base, &gone, tol).missing, ["mimir.write"]);
+}
+
+#[tokio::test]
+async fn run_with_a_baseline_fails_on_a_regression_and_keeps_the_comparison() {
+    let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file, _) = one_run(&server.base(), dir.path(), &[]).await;
+    // A baseline that was impossibly fast: any real run regresses against it.
+    let fast = tweak(&json::read(&file).unwrap(), |v| {
+        let l = &mut v["paths"]["mimir.write"]["latency"];
+        l["p50_us"] = serde_json::json!(1);
+        l["p99_us"] = serde_json::json!(1);
+    });
+    let baseline = dir.path().join("baseline.json");
+    json::write_to(&baseline, &fast).unwrap();
+    let (code, result, stdout) = one_run(&server.base(), dir.path(), &["--baseline", baseline.to_str().unwrap(), "--max-regression", "10%"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("REGRESSED") && stdout.contains("verdict: FAIL"), "{stdout}");
+    let report = json::read(&result).unwrap();
+    assert!(report.verdict.passed, "the objectives themselves still pass");
+    assert!(report.baseline.as_ref().unwrap().regressed);
+    assert_eq!(report.baseline.as_ref().unwrap().tolerance.latency, 0.1);
+
+    let compare_cli = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["compare", result.to_str().unwrap(), result.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(compare_cli.status.code(), Some(0), "a run compared with itself: no regression");
+    let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(["compare", "nope.json", result.to_str().unwrap()]).output().await.unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
