@@ -60,13 +60,27 @@ pub struct Receiver {
 impl Receiver {
     /// Answers with `answers` in order (the empty preflight Export included), then the last forever.
     pub async fn start(answers: Vec<Answer>) -> Receiver {
+        Self::start_with(answers, None).await
+    }
+
+    /// The same over TLS with the given PEM certificate and key.
+    pub async fn start_tls(answers: Vec<Answer>, cert_pem: &str, key_pem: &str) -> Receiver {
+        Self::start_with(answers, Some((cert_pem.to_string(), key_pem.to_string()))).await
+    }
+
+    async fn start_with(answers: Vec<Answer>, tls: Option<(String, String)>) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let shared = Shared { answers: Arc::new(Mutex::new(answers)), ..Shared::default() };
         let svc = TraceServiceServer::new(Service(shared.clone())).accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         let incoming = incoming(listener);
+        let mut builder = tonic::transport::Server::builder();
+        if let Some((cert, key)) = tls {
+            let identity = tonic::transport::Identity::from_pem(cert, key);
+            builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity)).unwrap();
+        }
         let task = tokio::spawn(async move {
-            let _ = tonic::transport::Server::builder().add_service(svc).serve_with_incoming(incoming).await;
+            let _ = builder.add_service(svc).serve_with_incoming(incoming).await;
         });
         Receiver { port, shared, task }
     }

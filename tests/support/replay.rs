@@ -52,6 +52,27 @@ pub struct ReplayServer {
 impl ReplayServer {
     /// Answers with `sequence` in order, then repeats the last answer forever.
     pub async fn start(sequence: Vec<Canned>) -> ReplayServer {
+        Self::start_with(sequence, None).await
+    }
+
+    /// The same over TLS (ALPN offers h2 and http/1.1) with the given certificate and key.
+    pub async fn start_tls(sequence: Vec<Canned>, cert_pem: &str, key_pem: &str) -> ReplayServer {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let certs = vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap()];
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Self::start_with(sequence, Some(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))).await
+    }
+
+    async fn start_with(sequence: Vec<Canned>, tls: Option<tokio_rustls::TlsAcceptor>) -> ReplayServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -60,7 +81,7 @@ impl ReplayServer {
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { break };
-                let (rec, queue) = (rec.clone(), queue.clone());
+                let (rec, queue, tls) = (rec.clone(), queue.clone(), tls.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                         let (rec, queue) = (rec.clone(), queue.clone());
@@ -85,9 +106,17 @@ impl ReplayServer {
                             Ok::<_, std::convert::Infallible>(resp.body(Full::new(Bytes::from(canned.body))).unwrap())
                         }
                     });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                        None => {
+                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
                 });
             }
         });
