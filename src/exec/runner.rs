@@ -176,10 +176,39 @@ fn run_id() -> String {
     format!("{:08x}", (nanos as u64 ^ (std::process::id() as u64) << 32) as u32)
 }
 
-struct Spawned {
+/// Waits for the plan to end (or Ctrl-C), lets calls in flight finish within the drain timeout,
+/// then waits for the read-back checks. Returns when the load ended and why the run stopped.
+async fn drive(
     planners: Vec<JoinHandle<()>>,
     workers: Vec<JoinHandle<()>>,
     checkers: Vec<JoinHandle<()>>,
+    cancel: &CancellationToken,
+    worker_cancel: &CancellationToken,
+    drain_timeout: crate::units::Dur,
+    end: Instant,
+) -> (Instant, String) {
+    let mut stop_reason = "completed".to_string();
+    tokio::select! {
+        _ = cancel.cancelled() => stop_reason = "interrupted (Ctrl-C)".into(),
+        _ = join_all(planners) => {}
+    }
+    let load_end = Instant::now().min(end);
+    let drain = tokio::time::timeout(drain_timeout.get(), join_all(workers));
+    tokio::select! {
+        _ = cancel.cancelled() => worker_cancel.cancel(),
+        finished = drain => if finished.is_err() {
+            worker_cancel.cancel();
+            if stop_reason == "completed" {
+                stop_reason = format!("completed; calls still in flight after the {drain_timeout} drain were abandoned");
+            }
+        },
+    }
+    // Read-back checks resolve within their own deadline (or stop on Ctrl-C).
+    join_all(checkers).await;
+    if cancel.is_cancelled() && stop_reason == "completed" {
+        stop_reason = "interrupted (Ctrl-C) while draining".into();
+    }
+    (load_end, stop_reason)
 }
 
 pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken) -> Result<RunOutcome, RunError> {
@@ -229,34 +258,11 @@ pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken
     drop((worker_ctx, root_ctx, memory_log));
     let (board_tx, board) = tokio::sync::watch::channel(MemoryBoard::default());
     let memory_log = tokio::spawn(watch::keep_log(log_rx, budgets.clone(), board_tx));
-    let mut spawned = Spawned { planners, workers, checkers };
 
     let progress = ProgressSettings { every: r.progress_interval.get(), start, measured_from, total: end - start, enabled: opts.progress };
     let collector = tokio::spawn(collector::collect(rx, table.clone(), progress, board));
 
-    // Load: until the plan ends or Ctrl-C.
-    let mut stop_reason = "completed".to_string();
-    tokio::select! {
-        _ = cancel.cancelled() => stop_reason = "interrupted (Ctrl-C)".into(),
-        _ = join_all(std::mem::take(&mut spawned.planners)) => {}
-    }
-    let load_end = Instant::now().min(end);
-    // Drain: requests in flight may finish, within the drain timeout.
-    let drain = tokio::time::timeout(r.drain_timeout.get(), join_all(std::mem::take(&mut spawned.workers)));
-    tokio::select! {
-        _ = cancel.cancelled() => worker_cancel.cancel(),
-        finished = drain => if finished.is_err() {
-            worker_cancel.cancel();
-            if stop_reason == "completed" {
-                stop_reason = format!("completed; calls still in flight after the {} drain were abandoned", r.drain_timeout);
-            }
-        },
-    }
-    // Read-back checks resolve within their own deadline (or stop on Ctrl-C).
-    join_all(std::mem::take(&mut spawned.checkers)).await;
-    if cancel.is_cancelled() && stop_reason == "completed" {
-        stop_reason = "interrupted (Ctrl-C) while draining".into();
-    }
+    let (load_end, stop_reason) = drive(planners, workers, checkers, &cancel, &worker_cancel, r.drain_timeout, end).await;
     let totals = collector.await.expect("collector task does not panic");
     let records = memory_log.await.expect("memory log task does not panic");
     let memory = records
