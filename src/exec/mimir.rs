@@ -6,7 +6,8 @@ use super::runner::{write_plan, RunError};
 use crate::generator::remote_write::series::SeriesSet;
 use crate::generator::remote_write::RemoteWrite;
 use crate::probe::preflight;
-use crate::probe::promql::{PreparedQuery, PromApi, QueryLoad};
+use crate::probe::promql::PromApi;
+use crate::probe::{Prepared as Query, RotatingQueries};
 use crate::probe::visibility::{self, CheckerSettings, PromReadBack};
 use crate::scenario::MimirSection;
 use crate::target::http::{check_url, HttpTarget};
@@ -51,8 +52,8 @@ impl Prepared<'_> {
         }
         if !m.queries.is_empty() {
             let names: Vec<String> = m.queries.iter().map(|q| format!("mimir.query.{}", q.name)).collect();
-            let queries = m.queries.iter().zip(&names).map(|(q, n)| PreparedQuery { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
-            let load = QueryLoad { api, queries, connections: 4 };
+            let queries = m.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
+            let load = RotatingQueries { runner: api, queries, connections: 4 };
             l.query_load(load, query_mode(m.query_load.as_ref()), "mimir.query", names);
         }
         if let Some(mem) = &m.memory {

@@ -8,7 +8,8 @@ use crate::generator::otlp_traces::shape::{IdSource, Shape};
 use crate::generator::otlp_traces::transport::{GrpcExporter, HttpExporter};
 use crate::generator::otlp_traces::{AckLedger, Exporter, OtlpWrite};
 use crate::probe::preflight;
-use crate::probe::tempo::{ExpectedTrace, PreparedTempoQuery, TempoApi, TempoQueryLoad, TraceReadBack};
+use crate::probe::tempo::{ExpectedTrace, TempoApi, TempoQueries, TraceReadBack};
+use crate::probe::{Prepared as Query, RotatingQueries};
 use crate::probe::visibility;
 use crate::scenario::{OtlpProtocol, RateUnit, TempoSection, TraceWrite};
 use crate::target::http::{join_uri, HttpTarget};
@@ -98,17 +99,16 @@ impl Prepared<'_> {
         }
         if !t.queries.is_empty() {
             let names: Vec<String> = t.queries.iter().map(|q| format!("tempo.query.{}", q.name)).collect();
-            let queries = t.queries.iter().zip(&names).map(|(q, n)| PreparedTempoQuery { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
-            let load = TempoQueryLoad {
+            let queries = t.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
+            let runner = TempoQueries {
                 api,
-                queries,
                 ledger,
                 ids,
                 traces_per_request: template.traces_per_request as u64,
                 expected,
                 run_id: l.run_id.clone(),
-                connections: 4,
             };
+            let load = RotatingQueries { runner, queries, connections: 4 };
             l.query_load(load, query_mode(t.query_load.as_ref()), "tempo.query", names);
         }
         if let Some(mem) = &t.memory {

@@ -2,9 +2,8 @@
 //! queries, classifying answers, and the query-load `Workload`.
 
 use crate::scenario::{QueryKind, QueryMethod, QuerySpec};
-use crate::stats::{OutcomeClass, PathId};
+use crate::stats::OutcomeClass;
 use crate::target::http::{join_uri, Answer, HttpTarget, TransportError};
-use crate::workload::{CallOutcome, Ticket, Workload};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use http::Method;
@@ -117,38 +116,13 @@ pub fn transport_class(e: &TransportError) -> OutcomeClass {
     }
 }
 
-/// One query of the scenario and the path it is recorded under.
-#[derive(Clone)]
-pub struct PreparedQuery {
-    pub spec: QuerySpec,
-    pub path: PathId,
-}
+impl super::QueryRunner for PromApi {
+    type Spec = QuerySpec;
 
-/// Query load: call `k` runs query `k mod n`, so every query gets an equal share.
-pub struct QueryLoad {
-    pub api: PromApi,
-    pub queries: Vec<PreparedQuery>,
-    pub connections: usize,
-}
-
-impl Workload for QueryLoad {
-    type State = usize;
-
-    fn primary_path(&self) -> PathId {
-        self.queries[0].path
-    }
-
-    fn new_state(&self, worker: usize) -> usize {
-        worker % self.connections.max(1)
-    }
-
-    async fn call(&self, pool: &mut usize, ticket: Ticket) -> CallOutcome {
-        let q = crate::workload::nth_query(&self.queries, ticket.seq);
-        let sent_at = tokio::time::Instant::now();
-        let (class, items) = match self.api.run(*pool, &q.spec, SystemTime::now()).await {
+    async fn run(&self, pool: usize, spec: &QuerySpec, _seq: u64) -> (OutcomeClass, u64) {
+        match PromApi::run(self, pool, spec, SystemTime::now()).await {
             Ok(answer) => classify_query(&answer),
             Err(e) => (transport_class(&e), 0),
-        };
-        CallOutcome::plain(q.path, class, sent_at, items)
+        }
     }
 }

@@ -10,7 +10,6 @@ use crate::scenario::{TempoQuery, TempoQueryKind, TraceApi};
 use crate::stats::recorder::Measurement;
 use crate::stats::{OutcomeClass, PathId};
 use crate::target::http::{join_uri, Answer, HttpTarget, TransportError};
-use crate::workload::{CallOutcome, Ticket, Workload};
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 use std::collections::BTreeSet;
@@ -166,21 +165,14 @@ fn now_unix() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
 }
 
-pub struct PreparedTempoQuery {
-    pub spec: TempoQuery,
-    pub path: PathId,
-}
-
-/// Tempo query load: call `k` runs query `k mod n`.
-pub struct TempoQueryLoad {
+/// Runs the scenario's Tempo queries against this run's traces.
+pub struct TempoQueries {
     pub api: TempoApi,
-    pub queries: Vec<PreparedTempoQuery>,
     pub ledger: Arc<AckLedger>,
     pub ids: IdSource,
     pub traces_per_request: u64,
     pub expected: ExpectedTrace,
     pub run_id: String,
-    pub connections: usize,
 }
 
 fn mix(x: u64) -> u64 {
@@ -188,12 +180,11 @@ fn mix(x: u64) -> u64 {
     x ^ (x >> 29)
 }
 
-impl TempoQueryLoad {
+impl super::QueryRunner for TempoQueries {
+    type Spec = TempoQuery;
+
     async fn run(&self, pool: usize, q: &TempoQuery, seq: u64) -> (OutcomeClass, u64) {
-        let transport = |e: TransportError| match e {
-            TransportError::Timeout => OutcomeClass::Timeout,
-            TransportError::Connect(_) => OutcomeClass::ConnectionFailure,
-        };
+        let transport = |e: TransportError| super::promql::transport_class(&e);
         match q.kind {
             TempoQueryKind::TraceById => {
                 // A trace of an acknowledged Export, from the oldest to the newest.
@@ -235,25 +226,6 @@ impl TempoQueryLoad {
                 }
             }
         }
-    }
-}
-
-impl Workload for TempoQueryLoad {
-    type State = usize;
-
-    fn primary_path(&self) -> PathId {
-        self.queries[0].path
-    }
-
-    fn new_state(&self, worker: usize) -> usize {
-        worker % self.connections.max(1)
-    }
-
-    async fn call(&self, pool: &mut usize, ticket: Ticket) -> CallOutcome {
-        let q = crate::workload::nth_query(&self.queries, ticket.seq);
-        let sent_at = tokio::time::Instant::now();
-        let (class, items) = self.run(*pool, &q.spec, ticket.seq).await;
-        CallOutcome::plain(q.path, class, sent_at, items)
     }
 }
 
