@@ -1,8 +1,7 @@
 //! Receives the workers' recorder deltas, merges them into the run's totals and prints the progress
 //! line. Ends when every worker, planner and checker has hung up.
 
-use super::paths::PathTable;
-use crate::report::progress;
+use crate::report::progress::{self, Row};
 use crate::stats::Recorder;
 use crate::watch::MemoryBoard;
 use std::time::Duration;
@@ -20,7 +19,7 @@ pub struct ProgressSettings {
 
 pub async fn collect(
     mut deltas: UnboundedReceiver<Recorder>,
-    table: PathTable,
+    rows: Vec<Row>,
     progress: ProgressSettings,
     memory: tokio::sync::watch::Receiver<MemoryBoard>,
 ) -> Recorder {
@@ -43,7 +42,7 @@ pub async fn collect(
                     now.saturating_duration_since(progress.start),
                     progress.total,
                     now < progress.measured_from,
-                    &table,
+                    &rows,
                     &totals,
                     &interval,
                     progress.every.as_secs_f64(),

@@ -260,7 +260,8 @@ pub async fn run(scenario: Scenario, opts: RunOptions, cancel: CancellationToken
     let memory_log = tokio::spawn(watch::keep_log(log_rx, budgets.clone(), board_tx));
 
     let progress = ProgressSettings { every: r.progress_interval.get(), start, measured_from, total: end - start, enabled: opts.progress };
-    let collector = tokio::spawn(collector::collect(rx, table.clone(), progress, board));
+    let rows = report::progress::rows(&table, &groups);
+    let collector = tokio::spawn(collector::collect(rx, rows, progress, board));
 
     let (load_end, stop_reason) = drive(planners, workers, checkers, &cancel, &worker_cancel, r.drain_timeout, end).await;
     let totals = collector.await.expect("collector task does not panic");
