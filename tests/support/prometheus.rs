@@ -21,7 +21,9 @@ impl Prometheus {
     /// Starts on a given data folder and port (used to restart the same server).
     pub fn start_in(data: tempfile::TempDir, port: u16) -> Prometheus {
         let config = data.path().join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
+        // Concurrent writes may reach the TSDB out of order, as with any open-loop writer: accept
+        // them like Mimir does with its out-of-order window.
+        std::fs::write(&config, "global:\n  scrape_interval: 15s\nstorage:\n  tsdb:\n    out_of_order_time_window: 10m\n").unwrap();
         let mut child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", data.path().join("tsdb").display()))
