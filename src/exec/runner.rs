@@ -124,8 +124,8 @@ pub fn describe(s: &Scenario) -> String {
                 m.write_url, p.rate, w.series.samples_per_request, p.samples_per_second, w.series.active,
                 w.series.metrics.len(), p.scrape_interval, sched.planned_measured_calls(), w.max_in_flight, w.connections
             );
-            if (w.max_in_flight as f64) * p.rate * 0.001 > 1.0 && p.scrape_interval < 1.0 {
-                out += "  note: a series is rewritten in under a second; slow answers may make the target refuse samples as out of order\n";
+            if p.scrape_interval < 1.0 {
+                out += "  note: each series is rewritten in under a second; a slow request overtaken by a later one is refused as out of order unless the target has an out-of-order window\n";
             }
         }
         for q in &m.queries {
