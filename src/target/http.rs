@@ -24,6 +24,8 @@ pub enum ClientSetupError {
     CaFile { path: String, reason: String },
     #[error("header {name}: {reason}")]
     Header { name: String, reason: String },
+    #[error("{url} is not a usable endpoint ({reason}); check the URL and TLS settings")]
+    Endpoint { url: String, reason: String },
 }
 
 /// How a request failed before any HTTP answer.

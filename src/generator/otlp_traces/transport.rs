@@ -97,7 +97,7 @@ pub struct GrpcExporter {
 
 impl GrpcExporter {
     pub fn new(url: &str, conn: &Connection, connections: usize, gzip: bool) -> Result<GrpcExporter, ClientSetupError> {
-        let bad = |e: String| ClientSetupError::Header { name: "otlp_url".into(), reason: e };
+        let bad = |reason: String| ClientSetupError::Endpoint { url: url.to_string(), reason };
         let mut endpoint = Endpoint::from_shared(url.to_string())
             .map_err(|e| bad(e.to_string()))?
             .connect_timeout(conn.connect_timeout.get())
