@@ -5,85 +5,100 @@ use clap::Parser;
 use lgtm_bench::cli::{exit, Cli, Command};
 use lgtm_bench::exec::runner::{self, RunError, RunOptions};
 use lgtm_bench::report::compare::{self, Tolerance};
-use lgtm_bench::report::summary;
+use lgtm_bench::report::{json, summary};
 use lgtm_bench::scenario;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Validate { scenario, overrides } => match scenario::load(&scenario, &overrides) {
-            Ok(s) => {
-                println!("{} is valid.\n\n{}", scenario.display(), runner::describe(&s));
-                exit::PASSED
-            }
-            Err(e) => {
-                eprint!("{e}");
-                exit::BAD_INPUT
-            }
-        },
+    let code = match Cli::parse().command {
+        Command::Validate { scenario, overrides } => validate(&scenario, &overrides),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&lgtm_bench::report::schema()).expect("schema prints"));
             exit::PASSED
         }
-        Command::Merge { files, out } => match lgtm_bench::report::merge::merge_files(&files) {
-            Ok(report) => match lgtm_bench::report::json::write_to(&out, &report) {
-                Ok(()) => {
-                    print!("{}", summary::render(&report, Some(&out.display().to_string())));
-                    if report.passed() { exit::PASSED } else { exit::OBJECTIVES_FAILED }
-                }
-                Err(e) => {
-                    eprintln!("error: cannot write {}: {e}; check the path", out.display());
-                    exit::RESULTS_NOT_WRITTEN
-                }
-            },
-            Err(e) => {
-                eprintln!("error: {e}");
-                exit::BAD_INPUT
-            }
-        },
-        Command::Compare { baseline, current, max_regression } => {
-            let read = |p: &std::path::Path| lgtm_bench::report::json::read(p);
-            match (read(&baseline), read(&current)) {
-                (Ok(b), Ok(c)) => {
-                    let tol = Tolerance { latency: max_regression, ..Tolerance::default() };
-                    let cmp = compare::compare(&b, &c, tol);
-                    print!("{}", compare::render(&cmp));
-                    if cmp.regressed { exit::OBJECTIVES_FAILED } else { exit::PASSED }
-                }
-                (Err(e), _) | (_, Err(e)) => {
-                    eprintln!("error: {e}");
-                    exit::BAD_INPUT
-                }
-            }
-        }
+        Command::Merge { files, out } => merge(&files, &out),
+        Command::Compare { baseline, current, max_regression } => compare_files(&baseline, &current, max_regression),
         Command::Run { scenario, out, overrides, quiet, shard, baseline, max_regression } => {
-            let baseline = match baseline.map(|b| lgtm_bench::report::json::read(&b)).transpose() {
-                Ok(b) => b.map(|b| (b, Tolerance { latency: max_regression, ..Tolerance::default() })),
-                Err(e) => {
-                    eprintln!("error: --baseline: {e}");
-                    return ExitCode::from(exit::BAD_INPUT);
-                }
-            };
-            let s = match scenario::load(&scenario, &overrides) {
-                Ok(mut s) => {
-                    if let Some(shard) = shard {
-                        scenario::shard::apply(&mut s, shard);
-                    }
-                    s
-                }
-                Err(e) => {
-                    eprint!("{e}");
-                    return ExitCode::from(exit::BAD_INPUT);
-                }
-            };
-            let opts = RunOptions { scenario_file: scenario.display().to_string(), out_dir: out, progress: !quiet, baseline };
-            let rt = tokio::runtime::Runtime::new().expect("tokio runtime starts");
-            rt.block_on(run(s, opts))
+            run_command(scenario, out, &overrides, quiet, shard, baseline, max_regression)
         }
     };
     ExitCode::from(code)
+}
+
+fn validate(file: &Path, overrides: &[scenario::Override]) -> u8 {
+    match scenario::load(file, overrides) {
+        Ok(s) => {
+            println!("{} is valid.\n\n{}", file.display(), runner::describe(&s));
+            exit::PASSED
+        }
+        Err(e) => {
+            eprint!("{e}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+fn merge(files: &[PathBuf], out: &Path) -> u8 {
+    let report = match lgtm_bench::report::merge::merge_files(files) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    if let Err(e) = json::write_to(out, &report) {
+        eprintln!("error: cannot write {}: {e}; check the path", out.display());
+        return exit::RESULTS_NOT_WRITTEN;
+    }
+    print!("{}", summary::render(&report, Some(&out.display().to_string())));
+    if report.passed() { exit::PASSED } else { exit::OBJECTIVES_FAILED }
+}
+
+fn compare_files(baseline: &Path, current: &Path, max_regression: f64) -> u8 {
+    match (json::read(baseline), json::read(current)) {
+        (Ok(b), Ok(c)) => {
+            let cmp = compare::compare(&b, &c, Tolerance { latency: max_regression, ..Tolerance::default() });
+            print!("{}", compare::render(&cmp));
+            if cmp.regressed { exit::OBJECTIVES_FAILED } else { exit::PASSED }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+fn run_command(
+    file: PathBuf,
+    out: PathBuf,
+    overrides: &[scenario::Override],
+    quiet: bool,
+    shard: Option<scenario::shard::Shard>,
+    baseline: Option<PathBuf>,
+    max_regression: f64,
+) -> u8 {
+    let baseline = match baseline.map(|b| json::read(&b)).transpose() {
+        Ok(b) => b.map(|b| (b, Tolerance { latency: max_regression, ..Tolerance::default() })),
+        Err(e) => {
+            eprintln!("error: --baseline: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let mut s = match scenario::load(&file, overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    if let Some(shard) = shard {
+        scenario::shard::apply(&mut s, shard);
+    }
+    let opts = RunOptions { scenario_file: file.display().to_string(), out_dir: out, progress: !quiet, baseline };
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime starts");
+    rt.block_on(run(s, opts))
 }
 
 async fn run(s: scenario::Scenario, opts: RunOptions) -> u8 {
