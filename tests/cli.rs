@@ -191,3 +191,28 @@ async fn ctrl_c_mid_run_writes_partial_results() {
     assert!(report.run.measured_seconds < report.run.planned_measured_seconds);
     assert!(report.paths["mimir.write"].calls > 0);
 }
+
+#[tokio::test]
+async fn tempo_requests_over_the_receivers_message_limit_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[run]\nname = \"big\"\nduration = \"1s\"\n[tempo]\notlp_url = \"http://127.0.0.1:4317\"\nquery_url = \"http://127.0.0.1:3200\"\n[tempo.write]\nrate = 100\nspans_per_request = 50000\n[tempo.traces]\nattribute_value_size = 200\n";
+    let f = write_scenario(dir.path(), text);
+    let r = lgtm(&["validate", &f]).await;
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("tempo.write.spans_per_request") && r.stderr.contains("4 MiB message limit"), "{}", r.stderr);
+    let ok = lgtm(&["validate", &f, "--set", "tempo.write.spans_per_request=500"]).await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+}
+
+#[test]
+fn expected_restarts_drop_the_implied_restart_objective() {
+    let text = support::small_scenario("mem", "http://127.0.0.1:9", "[mimir.memory]\nbudget = \"1Gi\"\nmetrics_urls = [\"http://127.0.0.1:9/metrics\"]\n");
+    let s = lgtm_bench::scenario::parse(&text, "t", &[]).unwrap();
+    let implied = lgtm_bench::exec::runner::objectives_of(&s);
+    assert!(implied.contains(&"mimir.memory peak <= 1.00Gi".to_string()) && implied.contains(&"mimir.memory restarts == 0".to_string()));
+    let expected = lgtm_bench::scenario::parse(&text, "t", &["mimir.memory.restarts_expected=true".parse().unwrap()]).unwrap();
+    assert!(!lgtm_bench::exec::runner::objectives_of(&expected).iter().any(|o| o.contains("restarts")));
+    let own_peak = lgtm_bench::scenario::parse(&text, "t", &["objectives=[\"mimir.memory peak <= 512Mi\"]".parse().unwrap()]).unwrap();
+    let objectives = lgtm_bench::exec::runner::objectives_of(&own_peak);
+    assert_eq!(objectives.iter().filter(|o| o.contains("peak")).collect::<Vec<_>>(), ["mimir.memory peak <= 512Mi"], "the scenario's own bound wins");
+}

@@ -326,6 +326,44 @@ fn helm_values_use_only_the_charts_real_keys() {
     }
 }
 
+/// A committed secret is either placeholders (credential fields `<LIKE_THIS>`) or a real SOPS
+/// document: a `sops` block with an age recipient and every value `ENC[...]`.
+fn secret_document_ok(secret: &Value) -> Result<(), String> {
+    let values = secret["stringData"].as_mapping().or(secret["data"].as_mapping()).ok_or("no data or stringData")?;
+    if secret["sops"].is_null() {
+        for (k, v) in values {
+            let (k, v) = (k.as_str().unwrap_or_default(), v.as_str().unwrap_or_default());
+            if k.contains("KEY") && !(v.starts_with('<') && v.ends_with('>')) {
+                return Err(format!("{k} must be a <PLACEHOLDER> until the file is encrypted"));
+            }
+        }
+        return Ok(());
+    }
+    if !secret["sops"]["age"][0]["recipient"].as_str().is_some_and(|r| r.starts_with("age1")) {
+        return Err("sops block without an age recipient".into());
+    }
+    match values.iter().find(|(_, v)| !v.as_str().is_some_and(|v| v.starts_with("ENC["))) {
+        Some((k, _)) => Err(format!("{} is not encrypted", k.as_str().unwrap_or_default())),
+        None => Ok(()),
+    }
+}
+
+#[test]
+fn secret_files_are_placeholders_or_real_sops_documents() {
+    let doc = |text: &str| -> Value { serde_yaml_ng::from_str(text).unwrap() };
+    let placeholders = "stringData:\n  S3_ACCESS_KEY_ID: <S3_ACCESS_KEY_ID>\n  S3_SECRET_ACCESS_KEY: <S3_SECRET_ACCESS_KEY>\n  S3_BUCKET: tempo-traces\n";
+    assert_eq!(secret_document_ok(&doc(placeholders)), Ok(()));
+    // Built from parts so that this file itself holds no credential-shaped literal.
+    let plaintext = format!("stringData:\n  S3_ACCESS_KEY_ID: {}{}\n", "AK", "IAIOSFODNN7EXAMPLE");
+    assert!(secret_document_ok(&doc(&plaintext)).unwrap_err().contains("PLACEHOLDER"));
+    let sops = "stringData:\n  S3_ACCESS_KEY_ID: ENC[AES256_GCM,data:abc=,iv:x,tag:y,type:str]\n  S3_BUCKET: ENC[AES256_GCM,data:def=,iv:x,tag:y,type:str]\nsops:\n  age:\n    - recipient: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n      enc: x\n";
+    assert_eq!(secret_document_ok(&doc(sops)), Ok(()));
+    let half = sops.replace("ENC[AES256_GCM,data:def=,iv:x,tag:y,type:str]", "tempo-traces");
+    assert!(secret_document_ok(&doc(&half)).unwrap_err().contains("S3_BUCKET is not encrypted"));
+    let no_recipient = sops.replace("recipient: age1", "recipient: pgp");
+    assert!(secret_document_ok(&doc(&no_recipient)).unwrap_err().contains("age recipient"));
+}
+
 #[test]
 fn no_plaintext_credential_is_committed() {
     let credential = regex::Regex::new(
@@ -342,21 +380,7 @@ fn no_plaintext_credential_is_committed() {
         }
     }
     for f in files.iter().filter(|f| f.ends_with(".sops.yaml") && f.starts_with("kubernetes/apps")) {
-        let secret = docs(&root().join(f)).remove(0);
-        let values = secret["stringData"].as_mapping().or(secret["data"].as_mapping()).unwrap();
-        if secret["sops"].is_null() {
-            for (k, v) in values {
-                let (k, v) = (k.as_str().unwrap(), v.as_str().unwrap());
-                if k.contains("KEY") {
-                    assert!(v.starts_with('<') && v.ends_with('>'), "{f}: {k} must be a <PLACEHOLDER> until encrypted");
-                }
-            }
-        } else {
-            assert!(secret["sops"]["age"][0]["recipient"].as_str().is_some_and(|r| r.starts_with("age1")), "{f}: sops block without an age recipient");
-            for (k, v) in values {
-                assert!(v.as_str().is_some_and(|v| v.starts_with("ENC[")), "{f}: {} is not encrypted", k.as_str().unwrap());
-            }
-        }
+        secret_document_ok(&docs(&root().join(f)).remove(0)).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
     let sops: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(k8s().join(".sops.yaml")).unwrap()).unwrap();
     assert_eq!(s(&sops, "creation_rules.0.encrypted_regex"), "^(data|stringData)$");

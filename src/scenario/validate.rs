@@ -175,15 +175,15 @@ fn tempo(t: &TempoSection, out: &mut Vec<Problem>) {
             out.push(Problem::new("tempo.write.connections", "must be at least 1"));
         }
         if shape_ok {
-            let shape = std::sync::Arc::new(crate::generator::otlp_traces::shape::Shape::new(s));
+            let shape = crate::generator::otlp_traces::shape::Shape::new(s);
             if shape.spans_per_trace > 10_000 {
                 out.push(Problem::new("tempo.traces", format!("{} spans per trace is too many; lower depth or fanout", shape.spans_per_trace)));
             } else if w.spans_per_request > 0 {
-                let t = crate::generator::otlp_traces::payload::Template::new(shape, "validate", w.spans_per_request.min(100_000));
-                if t.encoded_len() > MAX_GRPC_MESSAGE {
+                let len = crate::generator::otlp_traces::payload::Template::estimated_len(&shape, "validate", w.spans_per_request);
+                if len > MAX_GRPC_MESSAGE {
                     out.push(Problem::new(
                         "tempo.write.spans_per_request",
-                        format!("{} spans make {} KiB per request, over the receiver's 4 MiB message limit; send fewer spans per request", w.spans_per_request, t.encoded_len() / 1024),
+                        format!("{} spans make {} KiB per request, over the receiver's 4 MiB message limit; send fewer spans per request", w.spans_per_request, len / 1024),
                     ));
                 }
             }

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 const TIME_MARK: u64 = 0xF00D << 48;
 const TIME_SLOT_BITS: u32 = 36; // 68 s of relative time per trace slot
+/// Growth of the nested length varints (ResourceSpans, ScopeSpans) of one service, at most.
+const LENGTH_SLACK: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Patch {
@@ -45,46 +47,96 @@ fn sentinel_tag(k: usize) -> String {
     format!("@@{k:014x}")
 }
 
-fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
-    hay.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i).collect()
+fn be(bytes: &[u8]) -> usize {
+    bytes.iter().fold(0, |acc, b| (acc << 8) | *b as usize)
+}
+
+fn hex_value(text: &[u8]) -> Option<usize> {
+    std::str::from_utf8(text).ok().and_then(|t| usize::from_str_radix(t, 16).ok())
+}
+
+/// Every place of the encoded template that a request patches, found in one pass.
+fn find_patches(bytes: &[u8], traces: usize, spans: usize, error_span: usize) -> Vec<Patch> {
+    let mut patches = Vec::new();
+    let trace_tail = &sentinel_trace(0)[8..];
+    let mut at = 1;
+    while at + 8 <= bytes.len() {
+        let rest = &bytes[at..];
+        // A trace id: A5 5A A5 5A <k: 4 bytes> 5A A5 5A A5 11 22 33 44, after its length byte 16.
+        if bytes[at - 1] == 16 && rest.len() >= 16 && rest[..4] == [0xA5, 0x5A, 0xA5, 0x5A] && &rest[8..16] == trace_tail {
+            patches.push(Patch::TraceId { at, k: be(&rest[4..8]) });
+            at += 16;
+            continue;
+        }
+        // A span id: C3 3C <k: 3 bytes> <j: 3 bytes>, after its length byte 8.
+        if bytes[at - 1] == 8 && rest[..2] == [0xC3, 0x3C] {
+            let (k, j) = (be(&rest[2..5]), be(&rest[5..8]));
+            if k < traces && j < spans {
+                patches.push(Patch::SpanId { at, k, j });
+                // The error span's own id (field 2, tag 0x12) is followed, within the span, by its status.
+                if j == error_span && at >= 2 && bytes[at - 2] == 0x12 {
+                    if let Some(offset) = bytes[at..].windows(OK_MESSAGE.len()).position(|w| w == OK_MESSAGE.as_bytes()) {
+                        patches.push(Patch::Status { at: at + offset, k });
+                    }
+                }
+                at += 8;
+                continue;
+            }
+        }
+        // The trace tag: "@@" and 14 hex digits, after its length byte 16.
+        if bytes[at - 1] == 16 && rest.len() >= 16 && rest[..2] == *b"@@" {
+            if let Some(k) = hex_value(&rest[2..16]) {
+                patches.push(Patch::Tag { at, k });
+                at += 16;
+                continue;
+            }
+        }
+        // A timestamp (fixed64 after tag 0x39 start, 0x41 end, 0x09 event time).
+        if matches!(bytes[at - 1], 0x39 | 0x41 | 0x09) {
+            let v = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+            if v & (0xFFFF << 48) == TIME_MARK {
+                let k = ((v & !(0xFFFF << 48)) >> TIME_SLOT_BITS) as usize;
+                patches.push(Patch::Time { at, k, rel: v & ((1 << TIME_SLOT_BITS) - 1) });
+                at += 8;
+                continue;
+            }
+        }
+        at += 1;
+    }
+    patches
+}
+
+fn sentinel_instances(shape: &Shape, traces: usize) -> Vec<TraceInstance> {
+    (0..traces)
+        .map(|k| TraceInstance {
+            trace_id: sentinel_trace(k),
+            span_ids: (0..shape.spans_per_trace).map(|j| sentinel_span(k, j)).collect(),
+            start_ns: TIME_MARK | ((k as u64) << TIME_SLOT_BITS),
+            tag: sentinel_tag(k),
+            error: false,
+        })
+        .collect()
 }
 
 impl Template {
     pub fn new(shape: Arc<Shape>, run_id: &str, spans_per_request: u64) -> Template {
-        let n = shape.spans_per_trace;
-        let traces_per_request = ((spans_per_request as usize) / n).max(1);
-        let instances: Vec<TraceInstance> = (0..traces_per_request)
-            .map(|k| TraceInstance {
-                trace_id: sentinel_trace(k),
-                span_ids: (0..n).map(|j| sentinel_span(k, j)).collect(),
-                start_ns: TIME_MARK | ((k as u64) << TIME_SLOT_BITS),
-                tag: sentinel_tag(k),
-                error: false,
-            })
-            .collect();
-        let bytes = shape.request(run_id, &instances).encode_to_vec();
-        let mut patches = Vec::new();
-        for k in 0..traces_per_request {
-            patches.extend(find_all(&bytes, &sentinel_trace(k)).into_iter().map(|at| Patch::TraceId { at, k }));
-            for j in 0..n {
-                patches.extend(find_all(&bytes, &sentinel_span(k, j)).into_iter().map(|at| Patch::SpanId { at, k, j }));
-            }
-            patches.extend(find_all(&bytes, sentinel_tag(k).as_bytes()).into_iter().map(|at| Patch::Tag { at, k }));
-            // The status sits in the error span, after that span's id.
-            let error_span = find_all(&bytes, &sentinel_span(k, shape.error_span()))[0];
-            let message = find_all(&bytes[error_span..], OK_MESSAGE.as_bytes())[0] + error_span;
-            patches.push(Patch::Status { at: message, k });
-        }
-        for at in 1..bytes.len().saturating_sub(8) {
-            if matches!(bytes[at - 1], 0x39 | 0x41 | 0x09) {
-                let v = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-                if v & (0xFFFF << 48) == TIME_MARK {
-                    let k = ((v & !(0xFFFF << 48)) >> TIME_SLOT_BITS) as usize;
-                    patches.push(Patch::Time { at, k, rel: v & ((1 << TIME_SLOT_BITS) - 1) });
-                }
-            }
-        }
+        let traces_per_request = Self::traces_per_request(&shape, spans_per_request);
+        let bytes = shape.request(run_id, &sentinel_instances(&shape, traces_per_request)).encode_to_vec();
+        let patches = find_patches(&bytes, traces_per_request, shape.spans_per_trace, shape.error_span());
         Template { shape, traces_per_request, bytes, patches }
+    }
+
+    /// Whole traces in a request of about `spans_per_request` spans (at least one).
+    pub fn traces_per_request(shape: &Shape, spans_per_request: u64) -> usize {
+        ((spans_per_request as usize) / shape.spans_per_trace).max(1)
+    }
+
+    /// An upper bound of the encoded size of a request, without building it: each further trace
+    /// adds the same bytes, and each service's nested length prefixes may grow by a few bytes.
+    pub fn estimated_len(shape: &Shape, run_id: &str, spans_per_request: u64) -> usize {
+        let one = shape.request(run_id, &sentinel_instances(shape, 1)).encoded_len();
+        let two = shape.request(run_id, &sentinel_instances(shape, 2)).encoded_len();
+        one + (two - one) * (Self::traces_per_request(shape, spans_per_request) - 1) + LENGTH_SLACK * shape.services.len()
     }
 
     pub fn spans_per_request(&self) -> usize {
@@ -207,6 +259,18 @@ mod tests {
                 let want = shape.request("run1", &b.instances(seq, end));
                 assert_eq!(got, want, "events {events} links {links} seq {seq}");
             }
+        }
+    }
+
+    #[test]
+    fn the_size_estimate_matches_the_built_template_and_large_requests_build_fast() {
+        let shape = shape(1, 1, 0.1);
+        for spans in [7, 70, 700, 7000] {
+            let built = Template::new(shape.clone(), "run1", spans);
+            let estimate = Template::estimated_len(&shape, "run1", spans);
+            let bound = built.encoded_len() + LENGTH_SLACK * shape.services.len();
+            assert!((built.encoded_len()..=bound).contains(&estimate), "{spans} spans: {estimate} vs {}", built.encoded_len());
+            assert_eq!(built.patches.iter().filter(|p| matches!(p, Patch::Status { .. })).count(), built.traces_per_request);
         }
     }
 
