@@ -31,6 +31,10 @@ fn validate(file: &Path, overrides: &[scenario::Override]) -> u8 {
     match scenario::load(file, overrides) {
         Ok(s) => {
             println!("{} is valid.\n\n{}", file.display(), runner::describe(&s));
+            match toml::to_string_pretty(&s) {
+                Ok(resolved) => println!("# The scenario as it will run (overrides applied, defaults filled in):\n{resolved}"),
+                Err(e) => eprintln!("note: the resolved scenario could not be printed: {e}"),
+            }
             exit::PASSED
         }
         Err(e) => {

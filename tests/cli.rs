@@ -54,6 +54,10 @@ async fn validate_prints_the_plan_of_every_shipped_scenario() {
         assert_eq!(v.code, 0, "{file}: {}", v.stderr);
         assert!(v.stdout.contains("mimir.write: POST"), "{}", v.stdout);
         assert!(v.stdout.contains("objective:"));
+        let resolved = v.stdout.split("defaults filled in):").nth(1).expect("the resolved scenario is printed");
+        let back: lgtm_bench::scenario::Scenario = toml::from_str(resolved).unwrap_or_else(|e| panic!("{file}: {e}\n{resolved}"));
+        assert!(resolved.contains("drain_timeout"), "defaults are filled in");
+        assert_eq!(back.run.name, lgtm_bench::scenario::load(std::path::Path::new(file), &[]).unwrap().run.name);
     }
 }
 
