@@ -134,6 +134,19 @@ fn env(name: &str) -> Result<String, ClientSetupError> {
     std::env::var(name).map_err(|_| ClientSetupError::MissingEnv(name.to_string()))
 }
 
+/// The `Authorization` value of a connection (basic or bearer, from its environment variables).
+pub fn authorization(conn: &Connection) -> Result<Option<String>, ClientSetupError> {
+    use base64::Engine;
+    Ok(match &conn.auth {
+        Some(Auth::Basic { username_env, password_env }) => {
+            let pair = format!("{}:{}", env(username_env)?, env(password_env)?);
+            Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+        }
+        Some(Auth::Bearer { token_env }) => Some(format!("Bearer {}", env(token_env)?)),
+        None => None,
+    })
+}
+
 fn common_headers(conn: &Connection) -> Result<HeaderMap, ClientSetupError> {
     let mut h = HeaderMap::new();
     h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
@@ -143,20 +156,10 @@ fn common_headers(conn: &Connection) -> Result<HeaderMap, ClientSetupError> {
     if let Some(tenant) = &conn.tenant {
         h.insert("x-scope-orgid", value("X-Scope-OrgID", tenant)?);
     }
-    match &conn.auth {
-        Some(Auth::Basic { username_env, password_env }) => {
-            use base64::Engine;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", env(username_env)?, env(password_env)?));
-            let mut v = value("Authorization", &format!("Basic {token}"))?;
-            v.set_sensitive(true);
-            h.insert(AUTHORIZATION, v);
-        }
-        Some(Auth::Bearer { token_env }) => {
-            let mut v = value("Authorization", &format!("Bearer {}", env(token_env)?))?;
-            v.set_sensitive(true);
-            h.insert(AUTHORIZATION, v);
-        }
-        None => {}
+    if let Some(auth) = authorization(conn)? {
+        let mut v = value("Authorization", &auth)?;
+        v.set_sensitive(true);
+        h.insert(AUTHORIZATION, v);
     }
     for (name, v) in &conn.headers {
         let n = HeaderName::from_bytes(name.as_bytes())
@@ -208,5 +211,25 @@ pub fn check_url(url: &str) -> Result<Uri, String> {
     match (uri.scheme_str(), uri.host()) {
         (Some("http" | "https"), Some(_)) => Ok(uri),
         _ => Err(format!("`{url}` must be an absolute http:// or https:// URL with a host")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_comes_from_the_named_environment_variables() {
+        std::env::set_var("LGTM_TEST_USER", "bench");
+        std::env::set_var("LGTM_TEST_PASS", "s3cret");
+        std::env::set_var("LGTM_TEST_TOKEN", "tok");
+        let with = |auth| Connection { auth: Some(auth), ..Connection::default() };
+        let basic = with(Auth::Basic { username_env: "LGTM_TEST_USER".into(), password_env: "LGTM_TEST_PASS".into() });
+        assert_eq!(authorization(&basic).unwrap().as_deref(), Some("Basic YmVuY2g6czNjcmV0"));
+        let bearer = with(Auth::Bearer { token_env: "LGTM_TEST_TOKEN".into() });
+        assert_eq!(authorization(&bearer).unwrap().as_deref(), Some("Bearer tok"));
+        assert_eq!(authorization(&Connection::default()).unwrap(), None);
+        let missing = with(Auth::Bearer { token_env: "LGTM_TEST_NOT_SET".into() });
+        assert!(authorization(&missing).unwrap_err().to_string().contains("LGTM_TEST_NOT_SET"));
     }
 }

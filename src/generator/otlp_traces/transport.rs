@@ -2,7 +2,7 @@
 //! as they are (no second encoding), over several channels (h2c for http://, TLS for https://);
 //! or OTLP/HTTP (`POST /v1/traces`, protobuf) through the shared HTTP client.
 
-use crate::scenario::{Auth, Connection};
+use crate::scenario::Connection;
 use crate::target::http::{ClientSetupError, HttpTarget, TransportError};
 use bytes::{Buf, BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
@@ -53,10 +53,6 @@ impl Codec for RawCodec {
     }
 }
 
-fn env(name: &str) -> Result<String, ClientSetupError> {
-    std::env::var(name).map_err(|_| ClientSetupError::MissingEnv(name.to_string()))
-}
-
 /// Tenant, auth and extra headers as gRPC metadata.
 pub fn metadata(conn: &Connection) -> Result<MetadataMap, ClientSetupError> {
     let mut md = MetadataMap::new();
@@ -70,14 +66,8 @@ pub fn metadata(conn: &Connection) -> Result<MetadataMap, ClientSetupError> {
     if let Some(tenant) = &conn.tenant {
         put("x-scope-orgid", tenant.clone())?;
     }
-    match &conn.auth {
-        Some(Auth::Bearer { token_env }) => put("authorization", format!("Bearer {}", env(token_env)?))?,
-        Some(Auth::Basic { username_env, password_env }) => {
-            use base64::Engine;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", env(username_env)?, env(password_env)?));
-            put("authorization", format!("Basic {token}"))?
-        }
-        None => {}
+    if let Some(auth) = crate::target::http::authorization(conn)? {
+        put("authorization", auth)?;
     }
     for (k, v) in &conn.headers {
         put(k, v.clone())?;
