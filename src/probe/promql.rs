@@ -101,11 +101,7 @@ pub fn classify_query(answer: &Answer) -> (OutcomeClass, u64) {
             },
             _ => (OutcomeClass::BadResponse, 0),
         },
-        401 | 403 => (OutcomeClass::Unauthenticated, 0),
-        429 => (OutcomeClass::RateLimited, 0),
-        400..=499 => (OutcomeClass::BadRequest, 0),
-        500..=599 => (OutcomeClass::ServerError, 0),
-        _ => (OutcomeClass::BadResponse, 0),
+        status => (OutcomeClass::from_http_failure(status), 0),
     }
 }
 

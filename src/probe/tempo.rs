@@ -70,11 +70,7 @@ fn failure(answer: &Answer) -> OutcomeClass {
     let text = String::from_utf8_lossy(&answer.body);
     match answer.status.as_u16() {
         401 if text.contains("no org id") => OutcomeClass::MissingTenant,
-        401 | 403 => OutcomeClass::Unauthenticated,
-        429 => OutcomeClass::RateLimited,
-        400..=499 => OutcomeClass::BadRequest,
-        500..=599 => OutcomeClass::ServerError,
-        _ => OutcomeClass::BadResponse,
+        status => OutcomeClass::from_http_failure(status),
     }
 }
 

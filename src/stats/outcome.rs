@@ -56,6 +56,19 @@ impl OutcomeClass {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// The class of an HTTP answer that is not the API's success, by its status alone. Paths with
+    /// more to say (remote-write body markers, Tempo's "no org id", OTLP's size limits) decide
+    /// those cases first and fall back to this.
+    pub fn from_http_failure(status: u16) -> OutcomeClass {
+        match status {
+            401 | 403 => OutcomeClass::Unauthenticated,
+            429 => OutcomeClass::RateLimited,
+            400..=499 => OutcomeClass::BadRequest,
+            500..=599 => OutcomeClass::ServerError,
+            _ => OutcomeClass::BadResponse,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -69,5 +82,20 @@ mod tests {
             assert_eq!(OutcomeClass::ALL[class.index()], class);
         }
         assert_eq!(OutcomeClass::from_name("nope"), None);
+    }
+
+    #[test]
+    fn failed_http_answers_are_classed_by_status() {
+        let c = OutcomeClass::from_http_failure;
+        assert_eq!([c(401), c(403), c(429), c(404), c(400), c(503), c(204), c(302)], [
+            OutcomeClass::Unauthenticated,
+            OutcomeClass::Unauthenticated,
+            OutcomeClass::RateLimited,
+            OutcomeClass::BadRequest,
+            OutcomeClass::BadRequest,
+            OutcomeClass::ServerError,
+            OutcomeClass::BadResponse,
+            OutcomeClass::BadResponse,
+        ]);
     }
 }

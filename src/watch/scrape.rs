@@ -92,7 +92,7 @@ impl MemoryWatch {
         let source = uri.to_string();
         let answer = match self.http.send(0, Method::GET, uri, &HeaderMap::new(), Bytes::new()).await {
             Ok(a) if a.status.is_success() => a,
-            Ok(a) => return crate::generator::remote_write::classify::classify(a.status, &a.body),
+            Ok(a) => return OutcomeClass::from_http_failure(a.status.as_u16()),
             Err(TransportError::Timeout) => return OutcomeClass::Timeout,
             Err(TransportError::Connect(_)) => return OutcomeClass::ConnectionFailure,
         };

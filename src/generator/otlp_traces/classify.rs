@@ -44,14 +44,10 @@ pub fn classify_http(status: u16, body: &[u8]) -> (OutcomeClass, u64) {
             Err(_) => (OutcomeClass::BadResponse, 0),
         },
         401 if text().contains("no org id") => (OutcomeClass::MissingTenant, 0),
-        401 | 403 => (OutcomeClass::Unauthenticated, 0),
         413 => (OutcomeClass::TooLarge, 0),
-        429 => (OutcomeClass::RateLimited, 0),
-        400..=499 if too_large(&text()) => (OutcomeClass::TooLarge, 0),
-        400..=499 => (OutcomeClass::BadRequest, 0),
+        s @ 400..=499 if !matches!(s, 401 | 403 | 429) && too_large(&text()) => (OutcomeClass::TooLarge, 0),
         503 if text().contains("RATE_LIMITED") => (OutcomeClass::RateLimited, 0),
-        500..=599 => (OutcomeClass::ServerError, 0),
-        _ => (OutcomeClass::BadResponse, 0),
+        s => (OutcomeClass::from_http_failure(s), 0),
     }
 }
 

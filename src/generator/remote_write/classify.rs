@@ -15,17 +15,14 @@ const MARKERS: &[(OutcomeClass, &[&str])] = &[
 pub fn classify(status: StatusCode, body: &[u8]) -> OutcomeClass {
     match status.as_u16() {
         200..=299 => OutcomeClass::Success,
-        401 | 403 => OutcomeClass::Unauthenticated,
-        429 => OutcomeClass::RateLimited,
-        400..=499 => {
+        s @ 400..=499 if !matches!(s, 401 | 403 | 429) => {
             let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
             MARKERS
                 .iter()
                 .find(|(_, words)| words.iter().any(|w| text.contains(w)))
                 .map_or(OutcomeClass::BadRequest, |(class, _)| *class)
         }
-        500..=599 => OutcomeClass::ServerError,
-        _ => OutcomeClass::BadResponse,
+        s => OutcomeClass::from_http_failure(s),
     }
 }
 
