@@ -1,16 +1,20 @@
 //! lgtm-bench: open-loop load and latency benchmarks for the Grafana LGTM stack's Mimir (metrics)
 //! and Tempo (traces). The binary in `main.rs` is a thin shell around this library, which tests and
 //! benches use directly.
+//!
+//! Two kinds of modules: a core that knows how to plan, run, measure, judge and report any load
+//! (`engine`, `client`, `stats`, `watch`, `verdict`, `report`, `scenario`, `workload`, `units`),
+//! and one folder per target under `targets/` that knows everything about Mimir, or about Tempo.
+//! Targets import the core; the core never imports a target.
 
-pub mod check;
 pub mod cli;
-pub mod exec;
-pub mod generator;
-pub mod probe;
+pub mod client;
+pub mod engine;
 pub mod report;
 pub mod scenario;
 pub mod stats;
-pub mod target;
+pub mod targets;
 pub mod units;
+pub mod verdict;
 pub mod watch;
 pub mod workload;

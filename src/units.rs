@@ -5,6 +5,19 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::time::Duration;
 
+/// A duration or size that cannot be read, with how to write it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    #[error("`{text}` is not a duration ({reason}); write it like \"500ms\", \"30s\", \"10m\" or \"7d\"")]
+    Duration { text: String, reason: String },
+    #[error("`{text}` has an unknown size unit `{unit}`; use Ki, Mi, Gi (or k, M, G)")]
+    SizeUnit { text: String, unit: String },
+    #[error("`{text}` is not a size; write it like \"1Gi\" or \"1536Mi\"")]
+    Size { text: String },
+    #[error("`{text}` must be a non-negative size")]
+    NegativeSize { text: String },
+}
+
 /// A duration written as text in a scenario (`"250ms"`, `"30s"`, `"7d"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Dur(pub Duration);
@@ -22,11 +35,9 @@ impl Dur {
 }
 
 impl std::str::FromStr for Dur {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        humantime::parse_duration(s.trim())
-            .map(Dur)
-            .map_err(|e| format!("`{s}` is not a duration ({e}); write it like \"500ms\", \"30s\", \"10m\" or \"7d\""))
+    type Err = UnitError;
+    fn from_str(s: &str) -> Result<Self, UnitError> {
+        humantime::parse_duration(s.trim()).map(Dur).map_err(|e| UnitError::Duration { text: s.to_string(), reason: e.to_string() })
     }
 }
 
@@ -54,8 +65,8 @@ impl<'de> Deserialize<'de> for Dur {
 pub struct ByteSize(pub u64);
 
 impl std::str::FromStr for ByteSize {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnitError;
+    fn from_str(s: &str) -> Result<Self, UnitError> {
         let t = s.trim();
         let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
@@ -68,14 +79,14 @@ impl std::str::FromStr for ByteSize {
             "k" | "K" => 1e3,
             "M" => 1e6,
             "G" => 1e9,
-            _ => return Err(format!("`{s}` has an unknown size unit `{unit}`; use Ki, Mi, Gi (or k, M, G)")),
+            _ => return Err(UnitError::SizeUnit { text: s.to_string(), unit: unit.to_string() }),
         };
         let value: f64 = num
             .trim()
             .parse()
-            .map_err(|_| format!("`{s}` is not a size; write it like \"1Gi\" or \"1536Mi\""))?;
+            .map_err(|_| UnitError::Size { text: s.to_string() })?;
         if !(value.is_finite() && value >= 0.0) {
-            return Err(format!("`{s}` must be a non-negative size"));
+            return Err(UnitError::NegativeSize { text: s.to_string() });
         }
         Ok(ByteSize((value * factor).round() as u64))
     }
@@ -134,7 +145,7 @@ mod tests {
         assert_eq!("10m".parse::<Dur>().unwrap(), Dur::secs(600));
         assert_eq!("7d".parse::<Dur>().unwrap(), Dur::secs(7 * 86400));
         assert_eq!("250ms".parse::<Dur>().unwrap(), Dur::millis(250));
-        let err = "fast".parse::<Dur>().unwrap_err();
+        let err = "fast".parse::<Dur>().unwrap_err().to_string();
         assert!(err.contains("\"30s\""), "{err}");
     }
 
@@ -144,7 +155,7 @@ mod tests {
         assert_eq!("1.5Gi".parse::<ByteSize>().unwrap().0, 3 << 29);
         assert_eq!("512Ki".parse::<ByteSize>().unwrap().0, 512 * 1024);
         assert_eq!("2G".parse::<ByteSize>().unwrap().0, 2_000_000_000);
-        assert!("1Xi".parse::<ByteSize>().unwrap_err().contains("unknown size unit"));
+        assert!("1Xi".parse::<ByteSize>().unwrap_err().to_string().contains("unknown size unit"));
         assert_eq!(ByteSize(3 << 29).to_string(), "1.50Gi");
     }
 

@@ -55,9 +55,9 @@ async fn validate_prints_the_plan_of_every_shipped_scenario() {
         assert!(v.stdout.contains("mimir.write: POST"), "{}", v.stdout);
         assert!(v.stdout.contains("objective:"));
         let resolved = v.stdout.split("defaults filled in):").nth(1).expect("the resolved scenario is printed");
-        let back: lgtm_bench::scenario::Scenario = toml::from_str(resolved).unwrap_or_else(|e| panic!("{file}: {e}\n{resolved}"));
+        let back: lgtm_bench::targets::Scenario = toml::from_str(resolved).unwrap_or_else(|e| panic!("{file}: {e}\n{resolved}"));
         assert!(resolved.contains("drain_timeout"), "defaults are filled in");
-        assert_eq!(back.run.name, lgtm_bench::scenario::load(std::path::Path::new(file), &[]).unwrap().run.name);
+        assert_eq!(back.run.name, lgtm_bench::targets::load(std::path::Path::new(file), &[], None).unwrap().run.name);
     }
 }
 
@@ -211,12 +211,13 @@ async fn tempo_requests_over_the_receivers_message_limit_are_refused_up_front() 
 #[test]
 fn expected_restarts_drop_the_implied_restart_objective() {
     let text = support::small_scenario("mem", "http://127.0.0.1:9", "[mimir.memory]\nbudget = \"1Gi\"\nmetrics_urls = [\"http://127.0.0.1:9/metrics\"]\n");
-    let s = lgtm_bench::scenario::parse(&text, "t", &[]).unwrap();
-    let implied = lgtm_bench::exec::runner::objectives_of(&s);
+    let objectives_of = |plan: lgtm_bench::engine::plan::Plan| plan.objectives.iter().map(|o| o.text.clone()).collect::<Vec<_>>();
+    let s = lgtm_bench::targets::parse(&text, "t", &[]).unwrap();
+    let implied = objectives_of(s);
     assert!(implied.contains(&"mimir.memory peak <= 1.00Gi".to_string()) && implied.contains(&"mimir.memory restarts == 0".to_string()));
-    let expected = lgtm_bench::scenario::parse(&text, "t", &["mimir.memory.restarts_expected=true".parse().unwrap()]).unwrap();
-    assert!(!lgtm_bench::exec::runner::objectives_of(&expected).iter().any(|o| o.contains("restarts")));
-    let own_peak = lgtm_bench::scenario::parse(&text, "t", &["objectives=[\"mimir.memory peak <= 512Mi\"]".parse().unwrap()]).unwrap();
-    let objectives = lgtm_bench::exec::runner::objectives_of(&own_peak);
+    let expected = lgtm_bench::targets::parse(&text, "t", &["mimir.memory.restarts_expected=true".parse().unwrap()]).unwrap();
+    assert!(!objectives_of(expected).iter().any(|o| o.contains("restarts")));
+    let own_peak = lgtm_bench::targets::parse(&text, "t", &["objectives=[\"mimir.memory peak <= 512Mi\"]".parse().unwrap()]).unwrap();
+    let objectives = objectives_of(own_peak);
     assert_eq!(objectives.iter().filter(|o| o.contains("peak")).collect::<Vec<_>>(), ["mimir.memory peak <= 512Mi"], "the scenario's own bound wins");
 }

@@ -4,12 +4,12 @@
 
 mod support;
 
-use lgtm_bench::generator::remote_write::proto::WriteRequest;
-use lgtm_bench::generator::remote_write::{classify::classify, protocol_headers};
-use lgtm_bench::probe::promql::classify_query;
+use lgtm_bench::targets::mimir::write::proto::WriteRequest;
+use lgtm_bench::targets::mimir::write::{classify::classify, protocol_headers};
+use lgtm_bench::client::promql::classify_query;
 use lgtm_bench::scenario::Connection;
 use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::target::http::{join_uri, HttpTarget};
+use lgtm_bench::client::http::{join_uri, HttpTarget};
 use prost::Message;
 use support::replay::{Canned, ReplayServer};
 
@@ -36,7 +36,7 @@ fn expected(name: &str) -> Option<(OutcomeClass, u64)> {
     })
 }
 
-async fn replay_through_client(fixture: &serde_json::Value) -> lgtm_bench::target::http::Answer {
+async fn replay_through_client(fixture: &serde_json::Value) -> lgtm_bench::client::http::Answer {
     let server = ReplayServer::start(vec![Canned::from_fixture(fixture)]).await;
     let target = HttpTarget::new(&Connection::default(), 1).unwrap();
     let req = &fixture["request"];

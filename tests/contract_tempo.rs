@@ -5,10 +5,11 @@
 
 mod support;
 
-use lgtm_bench::probe::tempo::{judge, read_search, read_tags, read_trace, ExpectedTrace, TempoApi, TraceLookup};
-use lgtm_bench::scenario::{Connection, TraceApi};
+use lgtm_bench::targets::tempo::query::{judge, read_search, read_tags, read_trace, ExpectedTrace, TempoApi, TraceLookup};
+use lgtm_bench::scenario::Connection;
+use lgtm_bench::targets::tempo::config::TraceApi;
 use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::target::http::{join_uri, HttpTarget};
+use lgtm_bench::client::http::{join_uri, HttpTarget};
 use std::collections::BTreeSet;
 use support::replay::{Canned, ReplayServer};
 

@@ -2,9 +2,9 @@
 //! (sent, skipped at the in-flight bound, or abandoned), intended times follow the plan whatever
 //! the target does, and closed-loop workers keep their concurrency.
 
-use lgtm_bench::exec::paths::PathTable;
-use lgtm_bench::exec::schedule::Schedule;
-use lgtm_bench::exec::worker::{spawn_closed_loop, spawn_open_loop, WorkerContext};
+use lgtm_bench::stats::PathTable;
+use lgtm_bench::engine::schedule::Schedule;
+use lgtm_bench::engine::worker::{spawn_closed_loop, spawn_open_loop, WorkerContext};
 use lgtm_bench::stats::{OutcomeClass, PathId, Recorder};
 use lgtm_bench::workload::{CallOutcome, Ticket, Workload};
 use std::sync::{Arc, Mutex};
@@ -74,7 +74,7 @@ async fn every_planned_call_is_made_at_its_intended_time() {
     }
     let total = merged(rx).await;
     let stats = total.path(path).unwrap();
-    assert_eq!((stats.calls(), stats.latency.len(), stats.items_ok, stats.skipped), (50, 50, 100, 0));
+    assert_eq!((stats.calls(), stats.latency.len(), stats.counters.items_ok, stats.counters.skipped), (50, 50, 100, 0));
     let mut seen = w.seen.lock().unwrap().clone();
     seen.sort_by_key(|t| t.seq);
     let planned: Vec<_> = schedule.calls().collect();
@@ -99,8 +99,8 @@ async fn a_hung_target_turns_planned_calls_into_skipped_and_abandoned_never_lost
     let total = merged(rx).await;
     let stats = total.path(path).unwrap();
     assert_eq!(stats.calls(), 0);
-    assert!(stats.skipped > 0, "the in-flight bound was reached and reported");
-    assert_eq!(stats.skipped + stats.abandoned, 50, "{} skipped + {} abandoned", stats.skipped, stats.abandoned);
+    assert!(stats.counters.skipped > 0, "the in-flight bound was reached and reported");
+    assert_eq!(stats.counters.skipped + stats.counters.abandoned, 50, "{} skipped + {} abandoned", stats.counters.skipped, stats.counters.abandoned);
 }
 
 #[tokio::test(start_paused = true)]

@@ -4,12 +4,12 @@
 
 mod support;
 
-use lgtm_bench::exec::paths::PathTable;
-use lgtm_bench::exec::runner::{self, RunOptions};
-use lgtm_bench::probe::promql::PromApi;
-use lgtm_bench::scenario::{self, ClusterMemory, Connection};
+use lgtm_bench::stats::PathTable;
+use lgtm_bench::engine::runner::{self, RunOptions};
+use lgtm_bench::client::promql::PromApi;
+use lgtm_bench::scenario::{ClusterMemory, Connection};
 use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::target::http::HttpTarget;
+use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::watch::exposition;
 use lgtm_bench::watch::scrape::{ClusterProbe, MemoryWatch};
 use lgtm_bench::watch::{MemoryEvent, MemoryKind};
@@ -109,10 +109,10 @@ fn memory_section(base: &str) -> String {
 async fn a_run_records_the_targets_memory_and_checks_its_budget() {
     let prom = Prometheus::start();
     let text = support::small_scenario("mem", &prom.base(), &memory_section(&prom.base()));
-    let s = scenario::parse(&text, "mem", &[]).unwrap();
+    let s = support::scenario(&text);
     let out = tempfile::tempdir().unwrap();
     let opts = RunOptions { scenario_file: "mem".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
-    let report = runner::run(s, opts, CancellationToken::new()).await.unwrap().report;
+    let report = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().report;
     let m = &report.memory["mimir"];
     let rss: Vec<f64> = m.samples.iter().filter(|s| s.kind == MemoryKind::Rss).map(|s| s.bytes).collect();
     assert!(rss.len() >= 2, "one reading per 300ms over 3s: {}", rss.len());

@@ -4,11 +4,11 @@
 
 mod support;
 
-use lgtm_bench::exec::runner::{self, RunOptions};
-use lgtm_bench::exec::schedule::Schedule;
-use lgtm_bench::generator::remote_write::series::SeriesSet;
+use lgtm_bench::engine::runner::{self, RunOptions};
+use lgtm_bench::engine::schedule::Schedule;
+use lgtm_bench::targets::mimir::write::series::SeriesSet;
 use lgtm_bench::report::json;
-use lgtm_bench::scenario;
+
 use lgtm_bench::stats::OutcomeClass;
 use std::collections::BTreeMap;
 use support::prometheus::Prometheus;
@@ -18,17 +18,17 @@ use tokio_util::sync::CancellationToken;
 async fn a_run_writes_exactly_the_planned_series_and_values_and_reports_them() {
     let prom = Prometheus::start();
     let text = support::small_scenario("e2e", &prom.base(), "");
-    let s = scenario::parse(&text, "e2e", &[]).unwrap();
+    let s = support::scenario(&text);
     let out = tempfile::tempdir().unwrap();
     let opts = RunOptions { scenario_file: "e2e".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
-    let outcome = runner::run(s.clone(), opts, CancellationToken::new()).await.unwrap();
+    let outcome = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap();
     let report = &outcome.report;
 
     // Every planned write was sent and accepted: 10/s over 1s warm-up + 2s measured.
     let write = &report.paths["mimir.write"];
     assert_eq!(write.planned_calls, Some(20.0));
-    assert_eq!((write.calls, write.count(OutcomeClass::Success), write.skipped), (20, 20, 0));
-    assert_eq!(write.items_ok, 20 * 20);
+    assert_eq!((write.calls, write.count(OutcomeClass::Success), write.counters.skipped), (20, 20, 0));
+    assert_eq!(write.counters.items_ok, 20 * 20);
     assert_eq!(write.latency.count, 20);
 
     // Read back what Prometheus holds for this run and rebuild what should be there from the seed.
@@ -87,10 +87,10 @@ async fn objectives_that_cannot_hold_fail_the_verdict() {
     let extra = "";
     let text = support::small_scenario("strict", &prom.base(), extra)
         .replace("\"mimir.write p99 < 30s\"", "\"mimir.write p99 < 1us\"");
-    let s = scenario::parse(&text, "strict", &[]).unwrap();
+    let s = support::scenario(&text);
     let out = tempfile::tempdir().unwrap();
     let opts = RunOptions { scenario_file: "strict".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
-    let report = runner::run(s, opts, CancellationToken::new()).await.unwrap().report;
+    let report = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().report;
     assert!(!report.verdict.passed);
     let failed: Vec<&str> = report.verdict.failed().map(|o| o.objective.as_str()).collect();
     assert_eq!(failed, ["mimir.write p99 < 1us"]);
@@ -98,17 +98,17 @@ async fn objectives_that_cannot_hold_fail_the_verdict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_of_one_run_merge_into_the_whole() {
-    use lgtm_bench::scenario::shard::{self, Shard};
+    use lgtm_bench::scenario::shard::Shard;
     let prom = Prometheus::start();
     let text = support::small_scenario("sharded", &prom.base(), "");
     let out = tempfile::tempdir().unwrap();
     let mut files = vec![];
     for index in 0..2 {
-        let mut s = scenario::parse(&text, "sharded", &[]).unwrap();
-        shard::apply(&mut s, Shard { index, count: 2 });
+        let mut s = support::scenario(&text);
+        s.shard(Shard { index, count: 2 });
         assert_eq!(s.mimir.as_ref().unwrap().write.as_ref().unwrap().series.active, 30);
         let opts = RunOptions { scenario_file: "sharded".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
-        files.push(runner::run(s, opts, CancellationToken::new()).await.unwrap().results_file);
+        files.push(runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().results_file);
     }
     let shards: Vec<_> = files.iter().map(|f| json::read(f).unwrap()).collect();
     assert!(shards[0].run.scenario_name.ends_with("-shard-0-of-2"));

@@ -3,13 +3,14 @@
 
 mod support;
 
-use lgtm_bench::exec::paths::PathTable;
-use lgtm_bench::generator::remote_write::proto::WriteRequest;
-use lgtm_bench::generator::remote_write::series::SeriesSet;
-use lgtm_bench::generator::remote_write::RemoteWrite;
-use lgtm_bench::scenario::{Connection, SeriesModel};
+use lgtm_bench::stats::PathTable;
+use lgtm_bench::targets::mimir::write::proto::WriteRequest;
+use lgtm_bench::targets::mimir::write::series::SeriesSet;
+use lgtm_bench::targets::mimir::write::RemoteWrite;
+use lgtm_bench::scenario::Connection;
+use lgtm_bench::targets::mimir::config::SeriesModel;
 use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::target::http::HttpTarget;
+use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::units::Dur;
 use lgtm_bench::workload::{RunClock, Ticket, Workload};
 use prost::Message;

@@ -5,16 +5,17 @@
 
 mod support;
 
-use lgtm_bench::exec::runner::{self, RunOptions};
-use lgtm_bench::exec::schedule::Schedule;
-use lgtm_bench::generator::otlp_traces::payload::Template;
-use lgtm_bench::generator::otlp_traces::shape::{IdSource, Shape};
-use lgtm_bench::generator::otlp_traces::transport::{GrpcExporter, HttpExporter};
-use lgtm_bench::generator::otlp_traces::{AckLedger, Exporter, OtlpWrite};
-use lgtm_bench::exec::paths::PathTable;
-use lgtm_bench::scenario::{self, Connection, TraceShape};
+use lgtm_bench::engine::runner::{self, RunOptions};
+use lgtm_bench::engine::schedule::Schedule;
+use lgtm_bench::targets::tempo::otlp::payload::Template;
+use lgtm_bench::targets::tempo::otlp::shape::{IdSource, Shape};
+use lgtm_bench::targets::tempo::otlp::transport::{GrpcExporter, HttpExporter};
+use lgtm_bench::targets::tempo::otlp::{AckLedger, Exporter, OtlpWrite};
+use lgtm_bench::stats::PathTable;
+use lgtm_bench::scenario::Connection;
+use lgtm_bench::targets::tempo::config::TraceShape;
 use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::target::http::HttpTarget;
+use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::workload::{RunClock, Ticket, Workload};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -153,17 +154,17 @@ async fn a_bounded_run_sends_the_planned_traces_well_formed_and_reads_them_back(
     let receiver = Receiver::start(vec![Answer::Ok]).await;
     let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
     let text = tempo_scenario(&receiver.url(), &format!("http://127.0.0.1:{query_port}"), "");
-    let s = scenario::parse(&text, "tempo", &[]).unwrap();
+    let s = support::scenario(&text);
     let out = tempfile::tempdir().unwrap();
     let opts = RunOptions { scenario_file: "tempo".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
-    let report = runner::run(s, opts, CancellationToken::new()).await.unwrap().report;
+    let report = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().report;
 
     // Exactly the planned Exports: 10/s over 1s warm-up + 2s measured.
     let planned = Schedule::open_loop(10.0, std::time::Duration::from_secs(1), std::time::Duration::ZERO, std::time::Duration::from_secs(2));
     let received = receiver.received();
     assert_eq!(received.len(), planned.calls().count());
     let write = &report.paths["tempo.write"];
-    assert_eq!((write.calls, write.count(OutcomeClass::Success), write.items_ok), (20, 20, 20 * 14));
+    assert_eq!((write.calls, write.count(OutcomeClass::Success), write.counters.items_ok), (20, 20, 20 * 14));
 
     // Every request: tenant, 2 whole traces of 7 spans, the run id, unique ids, nested times.
     let mut trace_ids = BTreeSet::new();
@@ -207,7 +208,7 @@ async fn a_bounded_run_sends_the_planned_traces_well_formed_and_reads_them_back(
         let p = &report.paths[&format!("tempo.query.{q}")];
         assert!(p.calls > 0 && p.error_ratio == Some(0.0), "{q}: {:?}", p.outcomes);
     }
-    assert_eq!(report.paths["tempo.query.missing"].items_ok, 0, "v2 not-found answers carry no message");
+    assert_eq!(report.paths["tempo.query.missing"].counters.items_ok, 0, "v2 not-found answers carry no message");
     assert!(report.verdict.passed, "{:?}", report.verdict);
 }
 

@@ -3,16 +3,18 @@
 
 mod support;
 
-use lgtm_bench::exec::paths::PathTable;
-use lgtm_bench::generator::otlp_traces::payload::Template;
-use lgtm_bench::generator::otlp_traces::shape::{IdSource, Shape};
-use lgtm_bench::generator::otlp_traces::transport::GrpcExporter;
-use lgtm_bench::generator::otlp_traces::{AckLedger, Exporter, OtlpWrite};
-use lgtm_bench::generator::remote_write::series::SeriesSet;
-use lgtm_bench::generator::remote_write::RemoteWrite;
-use lgtm_bench::scenario::{Connection, SeriesModel, TlsOptions, TraceShape};
+use lgtm_bench::stats::PathTable;
+use lgtm_bench::targets::tempo::otlp::payload::Template;
+use lgtm_bench::targets::tempo::otlp::shape::{IdSource, Shape};
+use lgtm_bench::targets::tempo::otlp::transport::GrpcExporter;
+use lgtm_bench::targets::tempo::otlp::{AckLedger, Exporter, OtlpWrite};
+use lgtm_bench::targets::mimir::write::series::SeriesSet;
+use lgtm_bench::targets::mimir::write::RemoteWrite;
+use lgtm_bench::scenario::{Connection, TlsOptions};
+use lgtm_bench::targets::mimir::config::SeriesModel;
+use lgtm_bench::targets::tempo::config::TraceShape;
 use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::target::http::HttpTarget;
+use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::units::Dur;
 use lgtm_bench::workload::{RunClock, Ticket, Workload};
 use std::sync::Arc;

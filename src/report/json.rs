@@ -31,7 +31,17 @@ pub fn write_to(target: &Path, report: &Report) -> std::io::Result<()> {
     Ok(())
 }
 
-pub fn read(path: &Path) -> Result<Report, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not an lgtm-bench report: {e}", path.display()))
+/// A results file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path} is not an lgtm-bench report: {source}")]
+    NotAReport { path: String, source: serde_json::Error },
+}
+
+pub fn read(path: &Path) -> Result<Report, ReadError> {
+    let shown = || path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: shown(), source })?;
+    serde_json::from_str(&text).map_err(|source| ReadError::NotAReport { path: shown(), source })
 }

@@ -1,10 +1,9 @@
 //! The report of one run: what was planned, what was measured (counts, rates, percentiles and the
 //! full histograms), the resolved scenario and the verdict. Built from the merged recorders.
 
-use crate::check::{Observations, Stat, Verdict};
-use crate::exec::paths::PathTable;
-use crate::stats::histogram::{self, Latency};
-use crate::stats::{OutcomeClass, PathStats, Recorder};
+use crate::stats::histogram::{self, HistogramError, Latency};
+use crate::stats::{Counters, OutcomeClass, PathStats};
+use crate::verdict::{Observations, Stat, Verdict};
 use crate::watch::{budget_kind, MemoryKind, MemoryRecord, MemorySample, RestartEvent};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -124,6 +123,7 @@ impl Host {
     }
 }
 
+/// One measured path: its calls by outcome, rates, counters and latency histograms.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct PathReport {
     /// Calls measured (after warm-up), by outcome.
@@ -134,15 +134,8 @@ pub struct PathReport {
     /// Calls the plan intended in the measured window (open loop only).
     pub planned_calls: Option<f64>,
     pub achieved_rate: Option<f64>,
-    pub late_starts: u64,
-    pub skipped: u64,
-    pub retries: u64,
-    pub abandoned: u64,
-    pub items_ok: u64,
-    pub items_failed: u64,
-    /// Items refused inside accepted calls (OTLP partial success: rejected spans).
-    #[serde(default)]
-    pub items_rejected: u64,
+    #[serde(flatten)]
+    pub counters: Counters,
     pub items_ok_per_second: Option<f64>,
     /// From the intended start (includes queueing: no coordinated omission).
     pub latency: LatencyReport,
@@ -180,7 +173,7 @@ impl LatencyReport {
         }
     }
 
-    pub fn decode(&self) -> Result<Latency, String> {
+    pub fn decode(&self) -> Result<Latency, HistogramError> {
         histogram::decode(&self.histogram)
     }
 }
@@ -199,14 +192,8 @@ impl PathReport {
             error_ratio: (calls > 0).then(|| p.failures() as f64 / calls as f64),
             planned_calls,
             achieved_rate: per_second(calls),
-            late_starts: p.late_starts,
-            skipped: p.skipped,
-            retries: p.retries,
-            abandoned: p.abandoned,
-            items_ok: p.items_ok,
-            items_failed: p.items_failed,
-            items_rejected: p.items_rejected,
-            items_ok_per_second: per_second(p.items_ok),
+            counters: p.counters,
+            items_ok_per_second: per_second(p.counters.items_ok),
             latency: LatencyReport::from_histogram(&p.latency),
             service_time: LatencyReport::from_histogram(&p.service),
         }
@@ -217,39 +204,9 @@ impl PathReport {
     }
 }
 
-/// Per-path reports from already merged stats (used when merging shards).
-pub fn path_reports_from(stats: &BTreeMap<String, PathStats>, measured_seconds: f64, planned: &BTreeMap<String, f64>) -> BTreeMap<String, PathReport> {
+/// Per-path reports from the run's (or the merged shards') stats by path name.
+pub fn path_reports(stats: &BTreeMap<String, PathStats>, measured_seconds: f64, planned: &BTreeMap<String, f64>) -> BTreeMap<String, PathReport> {
     stats.iter().map(|(name, s)| (name.clone(), PathReport::from_stats(s, measured_seconds, planned.get(name).copied()))).collect()
-}
-
-/// Builds the per-path reports, adding each group (e.g. `mimir.query`) as the merge of its members.
-pub fn path_reports(
-    table: &PathTable,
-    totals: &Recorder,
-    groups: &[(String, Vec<String>)],
-    measured_seconds: f64,
-    planned: &BTreeMap<String, f64>,
-) -> BTreeMap<String, PathReport> {
-    let mut out = BTreeMap::new();
-    let mut by_name: BTreeMap<&str, PathStats> = BTreeMap::new();
-    for (id, name) in table.iter() {
-        let stats = totals.path(id).cloned().unwrap_or_default();
-        by_name.insert(name, stats);
-    }
-    for (group, members) in groups {
-        let mut merged = PathStats::default();
-        for m in members {
-            if let Some(s) = by_name.get(m.as_str()) {
-                merged.add(s);
-            }
-        }
-        out.insert(group.clone(), PathReport::from_stats(&merged, measured_seconds, planned.get(group).copied()));
-    }
-    for (name, stats) in by_name {
-        out.entry(name.to_string())
-            .or_insert_with(|| PathReport::from_stats(&stats, measured_seconds, planned.get(name).copied()));
-    }
-    out
 }
 
 impl Report {
@@ -259,7 +216,14 @@ impl Report {
     }
 }
 
-impl Observations for Report {
+/// What a run measured, as objectives see it: the merged stats of every path (histograms not yet
+/// encoded) and the memory reports.
+pub struct Measured<'a> {
+    pub paths: &'a BTreeMap<String, PathStats>,
+    pub memory: &'a BTreeMap<String, MemoryReport>,
+}
+
+impl Observations for Measured<'_> {
     fn observe(&self, subject: &str, stat: Stat) -> Option<f64> {
         if let Some(target) = subject.strip_suffix(".memory") {
             let m = self.memory.get(target)?;
@@ -270,17 +234,15 @@ impl Observations for Report {
             };
         }
         let p = self.paths.get(subject)?;
-        let quantile = |r: &LatencyReport, q: f64| -> Option<f64> {
-            let h = r.decode().ok()?;
-            (!h.is_empty()).then(|| if q >= 1.0 { h.max() as f64 } else { h.value_at_quantile(q) as f64 })
-        };
+        let calls = p.calls();
+        let quantile = |h: &Latency, q: f64| (!h.is_empty()).then(|| if q >= 1.0 { h.max() as f64 } else { h.value_at_quantile(q) as f64 });
         match stat {
             Stat::Latency { quantile: q } => quantile(&p.latency, q),
-            Stat::Service { quantile: q } => quantile(&p.service_time, q),
-            Stat::ErrorRatio => p.error_ratio,
-            Stat::Errors => (p.calls > 0).then(|| (p.calls - p.count(OutcomeClass::Success)) as f64),
-            Stat::Lost => (p.calls > 0).then(|| p.count(OutcomeClass::Lost) as f64),
-            Stat::Skipped => Some(p.skipped as f64),
+            Stat::Service { quantile: q } => quantile(&p.service, q),
+            Stat::ErrorRatio => (calls > 0).then(|| p.failures() as f64 / calls as f64),
+            Stat::Errors => (calls > 0).then(|| p.failures() as f64),
+            Stat::Lost => (calls > 0).then(|| p.count(OutcomeClass::Lost) as f64),
+            Stat::Skipped => Some(p.counters.skipped as f64),
             Stat::Peak | Stat::Restarts => None,
         }
     }

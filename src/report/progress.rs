@@ -1,7 +1,7 @@
 //! The progress line printed every few seconds: elapsed time, and per path the rate achieved in the
 //! last interval, errors and p99 so far.
 
-use crate::exec::paths::PathTable;
+use crate::stats::PathTable;
 use crate::stats::{PathId, PathStats, Recorder};
 use crate::units::{fmt_micros, ByteSize};
 use crate::watch::MemoryBoard;
@@ -69,7 +69,7 @@ pub fn line(
             row.name,
             recent as f64 / interval_secs.max(1e-9),
             all.failures(),
-            if all.skipped > 0 { format!(" skipped {}", all.skipped) } else { String::new() }
+            if all.counters.skipped > 0 { format!(" skipped {}", all.counters.skipped) } else { String::new() }
         ));
     }
     for (target, m) in memory {

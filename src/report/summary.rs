@@ -42,7 +42,8 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         row(&mut out, name, p.calls, p.achieved_rate, p.error_ratio, &p.latency);
         let failures: Vec<String> = p.outcomes.iter().filter(|(k, _)| *k != "success").map(|(k, v)| format!("{k} {v}")).collect();
         let mut notes = failures;
-        for (label, n) in [("skipped", p.skipped), ("late", p.late_starts), ("abandoned", p.abandoned), ("retries", p.retries)] {
+        let c = &p.counters;
+        for (label, n) in [("skipped", c.skipped), ("late", c.late_starts), ("abandoned", c.abandoned), ("retries", c.retries)] {
             if n > 0 {
                 notes.push(format!("{label} {n}"));
             }

@@ -1,14 +1,17 @@
-//! Loading a scenario: TOML text → `--set` overrides → typed `Scenario` → semantic validation.
-//! Every problem found is reported at once, each with its key, what is wrong and how to fix it.
+//! Loading a scenario file, whatever targets it names: TOML text → `--set` overrides → a typed
+//! value → the caller's semantic checks and resolution. Every problem found is reported at once,
+//! each with its key, what is wrong and how to fix it. The sections every target shares live in
+//! `sections.rs`, their checks in `checks.rs`.
 
-pub mod model;
+pub mod checks;
 pub mod overrides;
+pub mod sections;
 pub mod shard;
-pub mod validate;
 
-pub use model::*;
 pub use overrides::Override;
+pub use sections::*;
 
+use serde::de::DeserializeOwned;
 use std::fmt;
 use std::path::Path;
 use toml::Value;
@@ -47,18 +50,28 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Reads, overrides and validates the scenario at `path`.
-pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+/// Reads the file at `path`, applies the overrides, deserializes it as `T` and hands it to
+/// `finish` (semantic checks and resolution), collecting every problem on the way.
+pub fn load<T: DeserializeOwned, P>(
+    path: &Path,
+    overrides: &[Override],
+    finish: impl Fn(T) -> Result<P, Vec<Problem>>,
+) -> Result<P, ScenarioError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         origin: origin.clone(),
         problems: vec![Problem::new("", format!("cannot read the file ({e}); check the path"))],
     })?;
-    parse(&text, &origin, overrides)
+    parse(&text, &origin, overrides, finish)
 }
 
 /// Same as `load` for text already in memory (`origin` names it in messages).
-pub fn parse(text: &str, origin: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+pub fn parse<T: DeserializeOwned, P>(
+    text: &str,
+    origin: &str,
+    overrides: &[Override],
+    finish: impl Fn(T) -> Result<P, Vec<Problem>>,
+) -> Result<P, ScenarioError> {
     let fail = |problems| ScenarioError { origin: origin.to_string(), problems };
     let table: toml::Table = text
         .parse()
@@ -70,9 +83,8 @@ pub fn parse(text: &str, origin: &str, overrides: &[Override]) -> Result<Scenari
             problems.push(Problem::new(ov.key.clone(), e));
         }
     }
-    let scenario = deserialize_collecting(value, &mut problems);
-    match scenario {
-        Some(s) if problems.is_empty() => Ok(s),
+    match deserialize_collecting(value, &mut problems, finish) {
+        Some(resolved) if problems.is_empty() => Ok(resolved),
         _ => Err(fail(problems)),
     }
 }
@@ -80,16 +92,22 @@ pub fn parse(text: &str, origin: &str, overrides: &[Override]) -> Result<Scenari
 /// Deserializes with `deny_unknown_fields` intact, yet collects every structural problem: after an
 /// error the offending key is removed (or, if it is required, given a placeholder of a type that
 /// fits) and deserialization is tried again. Semantic problems of placeholder keys are not reported.
-fn deserialize_collecting(mut value: Value, problems: &mut Vec<Problem>) -> Option<Scenario> {
+fn deserialize_collecting<T: DeserializeOwned, P>(
+    mut value: Value,
+    problems: &mut Vec<Problem>,
+    finish: impl Fn(T) -> Result<P, Vec<Problem>>,
+) -> Option<P> {
     let mut replaced: Vec<String> = Vec::new();
     for _ in 0..64 {
-        match serde_path_to_error::deserialize::<_, Scenario>(value.clone()) {
+        match serde_path_to_error::deserialize::<_, T>(value.clone()) {
             Ok(s) => {
-                let structural = problems.len();
-                let semantic: Vec<Problem> =
-                    validate::problems(&s).into_iter().filter(|p| !replaced.iter().any(|r| p.key.starts_with(r.as_str()))).collect();
-                problems.extend(semantic);
-                return (problems.len() == structural && replaced.is_empty()).then_some(s);
+                return match finish(s) {
+                    Ok(resolved) => replaced.is_empty().then_some(resolved),
+                    Err(semantic) => {
+                        problems.extend(semantic.into_iter().filter(|p| !replaced.iter().any(|r| p.key.starts_with(r.as_str()))));
+                        None
+                    }
+                };
             }
             Err(err) => {
                 let key = err.path().to_string();
@@ -97,7 +115,7 @@ fn deserialize_collecting(mut value: Value, problems: &mut Vec<Problem>) -> Opti
                 let message = first_line(&err.inner().to_string());
                 if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
                     let full = if key.is_empty() { field.to_string() } else { format!("{key}.{field}") };
-                    if replaced.contains(&full) && try_placeholders(&mut value, &full) {
+                    if replaced.contains(&full) && try_placeholders::<T>(&mut value, &full) {
                         continue;
                     }
                     problems.push(Problem::new(full, explain_structural(&message)));
@@ -119,7 +137,7 @@ fn first_line(message: &str) -> String {
 }
 
 /// Puts the first placeholder under `dotted` with which deserialization gets past that key.
-fn try_placeholders(value: &mut Value, dotted: &str) -> bool {
+fn try_placeholders<T: DeserializeOwned>(value: &mut Value, dotted: &str) -> bool {
     let candidates = [Value::String("1s".into()), Value::Integer(1), Value::Float(1.0), Value::Boolean(true)];
     for candidate in candidates {
         let mut trial = value.clone();
@@ -127,7 +145,7 @@ fn try_placeholders(value: &mut Value, dotted: &str) -> bool {
         if overrides::apply(&mut trial, &set).is_err() {
             return false;
         }
-        let still_bad = match serde_path_to_error::deserialize::<_, Scenario>(trial.clone()) {
+        let still_bad = match serde_path_to_error::deserialize::<_, T>(trial.clone()) {
             Ok(_) => false,
             Err(e) => e.path().to_string() == dotted || first_line(&e.inner().to_string()).contains(&format!("`{}`", dotted.rsplit('.').next().unwrap_or(dotted))),
         };

@@ -1,8 +1,9 @@
 //! Splitting one scenario across N generator processes (an Indexed Job): shard `i` of `n` writes
 //! its own share of the series at its share of the rate and runs its share of the queries, so
-//! the shards together apply the whole planned load. Only shard 0 watches memory.
+//! the shards together apply the whole planned load. Only shard 0 watches memory. Each target
+//! shards its own section with these helpers.
 
-use super::Scenario;
+use super::{QueryLoad, RunSection};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
@@ -24,49 +25,29 @@ impl std::str::FromStr for Shard {
 }
 
 /// `total` split into `count` parts that differ by at most one; part `index`.
-fn share(total: u64, shard: Shard) -> u64 {
+pub fn share(total: u64, shard: Shard) -> u64 {
     total / shard.count + u64::from(shard.index < total % shard.count)
 }
 
 /// This shard's part of a query load; a missing load is the default (10 in flight), shared out too.
-fn shard_queries(load: &mut Option<super::QueryLoad>, has_queries: bool, shard: Shard) {
+pub fn shard_queries(load: &mut Option<QueryLoad>, has_queries: bool, shard: Shard) {
     if !has_queries {
         return;
     }
-    let load = load.get_or_insert(super::QueryLoad { concurrency: Some(10), rate: None, max_in_flight: 64 });
+    let load = load.get_or_insert(QueryLoad { concurrency: Some(10), rate: None, max_in_flight: 64 });
     load.concurrency = load.concurrency.map(|c| share(c as u64, shard).max(1) as usize);
     load.rate = load.rate.map(|r| r / shard.count as f64);
 }
 
-pub fn apply(s: &mut Scenario, shard: Shard) {
-    if shard.count == 1 {
-        return;
-    }
-    s.run.name = format!("{}-shard-{}-of-{}", s.run.name, shard.index, shard.count);
-    s.run.seed = s.run.seed.wrapping_add(shard.index);
-    let n = shard.count as f64;
-    if let Some(m) = &mut s.mimir {
-        if let Some(w) = &mut m.write {
-            w.series.active = share(w.series.active, shard).max(1);
-            w.series.samples_per_request = w.series.samples_per_request.min(w.series.active);
-            w.rate = w.rate.map(|r| r / n);
-            w.max_in_flight = w.max_in_flight.div_ceil(shard.count as usize).max(1);
-        }
-        shard_queries(&mut m.query_load, !m.queries.is_empty(), shard);
-        if shard.index != 0 {
-            m.memory = None;
-        }
-    }
-    if let Some(t) = &mut s.tempo {
-        if let Some(w) = &mut t.write {
-            w.rate /= n;
-            w.max_in_flight = w.max_in_flight.div_ceil(shard.count as usize).max(1);
-        }
-        shard_queries(&mut t.query_load, !t.queries.is_empty(), shard);
-        if shard.index != 0 {
-            t.memory = None;
-        }
-    }
+/// The run's name and seed for shard `shard` (each shard writes distinct values).
+pub fn shard_run(run: &mut RunSection, shard: Shard) {
+    run.name = format!("{}-shard-{}-of-{}", run.name, shard.index, shard.count);
+    run.seed = run.seed.wrapping_add(shard.index);
+}
+
+/// A bound on calls in flight, split over the shards (at least one each).
+pub fn shard_in_flight(max_in_flight: usize, shard: Shard) -> usize {
+    max_in_flight.div_ceil(shard.count as usize).max(1)
 }
 
 #[cfg(test)]

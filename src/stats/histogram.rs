@@ -19,6 +19,16 @@ pub fn record(h: &mut Latency, d: std::time::Duration) {
     h.saturating_record(us);
 }
 
+/// Adds `other` into `into`. Every latency histogram is made by `new_latency`, so the bounds
+/// always match; a value that still does not fit is clamped like any other.
+pub fn add(into: &mut Latency, other: &Latency) {
+    if into.add(other).is_err() {
+        for v in other.iter_recorded() {
+            into.saturating_record_n(v.value_iterated_to(), v.count_at_value());
+        }
+    }
+}
+
 pub fn encode(h: &Latency) -> String {
     let mut buf = Vec::new();
     V2DeflateSerializer::new()
@@ -27,14 +37,18 @@ pub fn encode(h: &Latency) -> String {
     base64::engine::general_purpose::STANDARD.encode(buf)
 }
 
-pub fn decode(text: &str) -> Result<Latency, String> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|e| format!("histogram is not base64: {e}"))?;
-    let h: Latency = Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|e| format!("histogram does not decode: {e:?}"))?;
-    Ok(h)
+/// A stored histogram that cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum HistogramError {
+    #[error("histogram is not base64: {0}")]
+    NotBase64(#[from] base64::DecodeError),
+    #[error("histogram does not decode: {0:?}")]
+    Undecodable(hdrhistogram::serialization::DeserializeError),
+}
+
+pub fn decode(text: &str) -> Result<Latency, HistogramError> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text)?;
+    Deserializer::new().deserialize(&mut bytes.as_slice()).map_err(HistogramError::Undecodable)
 }
 
 #[cfg(test)]

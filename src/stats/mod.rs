@@ -1,8 +1,11 @@
-//! Measurement: outcome classes, per-worker recorders of HDR histograms and counts, merged by `add`.
+//! Measurement: outcome classes, the table of measured paths, per-worker recorders of HDR
+//! histograms and counters, merged by `add`.
 
 pub mod histogram;
 pub mod outcome;
+pub mod paths;
 pub mod recorder;
 
 pub use outcome::OutcomeClass;
-pub use recorder::{PathId, PathStats, Recorder};
+pub use paths::PathTable;
+pub use recorder::{Counters, PathId, PathStats, Recorder};

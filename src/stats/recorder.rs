@@ -3,20 +3,18 @@
 
 use super::histogram::{self, Latency};
 use super::outcome::{OutcomeClass, CLASS_COUNT};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Index of a measured path (`mimir.write`, `mimir.query.range-7d`, …) in the run's path table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PathId(pub usize);
 
-/// Everything measured for one path.
-#[derive(Clone, Debug)]
-pub struct PathStats {
-    /// Completion minus intended start, successful calls only (includes queueing: no coordinated omission).
-    pub latency: Latency,
-    /// Completion minus actual send, successful calls only.
-    pub service: Latency,
-    pub outcomes: [u64; CLASS_COUNT],
+/// The counts of one path besides its outcomes and histograms. The same struct is kept in memory
+/// and written, flattened, in the results file's path report, so a new counter is one edit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Counters {
     /// Calls that started more than `LATE_AFTER` after their planned time.
     pub late_starts: u64,
     /// Planned calls never sent because the in-flight bound was reached.
@@ -29,8 +27,32 @@ pub struct PathStats {
     pub items_ok: u64,
     /// Items carried by failed calls (not necessarily lost: a 400 can be a partial write).
     pub items_failed: u64,
-    /// Items the target said it rejected in an accepted call (OTLP `rejected_spans`).
+    /// Items refused inside accepted calls (OTLP partial success: rejected spans).
+    #[serde(default)]
     pub items_rejected: u64,
+}
+
+impl Counters {
+    pub fn add(&mut self, o: &Counters) {
+        self.late_starts += o.late_starts;
+        self.skipped += o.skipped;
+        self.retries += o.retries;
+        self.abandoned += o.abandoned;
+        self.items_ok += o.items_ok;
+        self.items_failed += o.items_failed;
+        self.items_rejected += o.items_rejected;
+    }
+}
+
+/// Everything measured for one path.
+#[derive(Clone, Debug)]
+pub struct PathStats {
+    /// Completion minus intended start, successful calls only (includes queueing: no coordinated omission).
+    pub latency: Latency,
+    /// Completion minus actual send, successful calls only.
+    pub service: Latency,
+    pub outcomes: [u64; CLASS_COUNT],
+    pub counters: Counters,
 }
 
 impl Default for PathStats {
@@ -39,31 +61,19 @@ impl Default for PathStats {
             latency: histogram::new_latency(),
             service: histogram::new_latency(),
             outcomes: [0; CLASS_COUNT],
-            late_starts: 0,
-            skipped: 0,
-            retries: 0,
-            abandoned: 0,
-            items_ok: 0,
-            items_failed: 0,
-            items_rejected: 0,
+            counters: Counters::default(),
         }
     }
 }
 
 impl PathStats {
     pub fn add(&mut self, other: &PathStats) {
-        self.latency.add(&other.latency).expect("histograms share bounds");
-        self.service.add(&other.service).expect("histograms share bounds");
+        histogram::add(&mut self.latency, &other.latency);
+        histogram::add(&mut self.service, &other.service);
         for (mine, theirs) in self.outcomes.iter_mut().zip(other.outcomes) {
             *mine += theirs;
         }
-        self.late_starts += other.late_starts;
-        self.skipped += other.skipped;
-        self.retries += other.retries;
-        self.abandoned += other.abandoned;
-        self.items_ok += other.items_ok;
-        self.items_failed += other.items_failed;
-        self.items_rejected += other.items_rejected;
+        self.counters.add(&other.counters);
     }
 
     pub fn calls(&self) -> u64 {
@@ -112,15 +122,15 @@ impl Recorder {
     pub fn record(&mut self, id: PathId, m: Measurement) {
         let p = self.path_mut(id);
         p.outcomes[m.class.index()] += 1;
-        p.late_starts += u64::from(m.late);
-        p.retries += m.retries;
-        p.items_rejected += m.rejected;
+        p.counters.late_starts += u64::from(m.late);
+        p.counters.retries += m.retries;
+        p.counters.items_rejected += m.rejected;
         if m.class.is_success() {
             histogram::record(&mut p.latency, m.latency);
             histogram::record(&mut p.service, m.service);
-            p.items_ok += m.items;
+            p.counters.items_ok += m.items;
         } else {
-            p.items_failed += m.items;
+            p.counters.items_failed += m.items;
         }
     }
 
@@ -163,12 +173,12 @@ mod tests {
         let write = a.path(PathId(0)).unwrap();
         assert_eq!(write.calls(), 2);
         assert_eq!(write.latency.len(), 2);
-        assert_eq!(write.items_ok, 20);
+        assert_eq!(write.counters.items_ok, 20);
         let other = a.path(PathId(2)).unwrap();
         assert_eq!(other.count(OutcomeClass::RateLimited), 1);
         assert_eq!(other.latency.len(), 0, "failures stay out of the latency histogram");
-        assert_eq!(other.items_failed, 10);
-        assert_eq!(other.late_starts, 1);
+        assert_eq!(other.counters.items_failed, 10);
+        assert_eq!(other.counters.late_starts, 1);
         assert!(a.path(PathId(1)).is_none());
     }
 }

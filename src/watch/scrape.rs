@@ -4,10 +4,10 @@
 
 use super::exposition::{self, own_resident_bytes};
 use super::{MemoryEvent, MemoryKind, MemorySample, RestartEvent};
-use crate::probe::promql::{classify_query, transport_class, unix_secs, PromApi};
+use crate::client::promql::{classify_query, unix_secs, PromApi};
 use crate::scenario::ClusterMemory;
 use crate::stats::{OutcomeClass, PathId};
-use crate::target::http::{HttpTarget, TransportError};
+use crate::client::http::HttpTarget;
 use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
@@ -43,7 +43,7 @@ impl ClusterProbe {
 
     /// `(pod, value)` pairs of an instant query, or the outcome class of its failure.
     async fn by_pod(&self, query: &str) -> Result<Vec<(String, f64)>, OutcomeClass> {
-        let answer = self.api.instant(0, query, unix_secs(std::time::SystemTime::now())).await.map_err(|e| transport_class(&e))?;
+        let answer = self.api.instant(0, query, unix_secs(std::time::SystemTime::now())).await.map_err(|e| e.class())?;
         let (class, _) = classify_query(&answer);
         if !class.is_success() {
             return Err(class);
@@ -93,8 +93,7 @@ impl MemoryWatch {
         let answer = match self.http.send(0, Method::GET, uri, &HeaderMap::new(), Bytes::new()).await {
             Ok(a) if a.status.is_success() => a,
             Ok(a) => return OutcomeClass::from_http_failure(a.status.as_u16()),
-            Err(TransportError::Timeout) => return OutcomeClass::Timeout,
-            Err(TransportError::Connect(_)) => return OutcomeClass::ConnectionFailure,
+            Err(e) => return e.class(),
         };
         let Ok(figures) = exposition::parse(&String::from_utf8_lossy(&answer.body)) else {
             return OutcomeClass::BadResponse;

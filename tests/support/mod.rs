@@ -7,7 +7,19 @@ pub mod otlp_receiver;
 pub mod prometheus;
 pub mod replay;
 
+use lgtm_bench::engine::plan::Plan;
+use lgtm_bench::targets::{self, Scenario};
 use std::net::TcpListener;
+
+/// A scenario's text as its typed value (checked structurally, as `run` reads it).
+pub fn scenario(text: &str) -> Scenario {
+    lgtm_bench::scenario::parse(text, "test", &[], |s: Scenario| Ok(s)).unwrap()
+}
+
+/// The resolved plan of a scenario, as `run` builds it.
+pub fn plan(s: &Scenario) -> Plan {
+    targets::resolve(s.clone()).unwrap_or_else(|problems| panic!("{problems:?}"))
+}
 
 /// A loopback port that nothing listens on right now.
 pub fn free_port() -> u16 {

@@ -1,0 +1,20 @@
+//! `compare`: a results file against a baseline results file; exit 1 on a regression.
+
+use lgtm_bench::cli::exit;
+use lgtm_bench::report::compare::{self, Tolerance};
+use lgtm_bench::report::json;
+use std::path::Path;
+
+pub fn compare(baseline: &Path, current: &Path, max_regression: f64) -> u8 {
+    match (json::read(baseline), json::read(current)) {
+        (Ok(b), Ok(c)) => {
+            let cmp = compare::compare(&b, &c, Tolerance { latency: max_regression, ..Tolerance::default() });
+            print!("{}", compare::render(&cmp));
+            if cmp.regressed { exit::OBJECTIVES_FAILED } else { exit::PASSED }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `run`: load and resolve the scenario, drive it, print progress and the summary, write the
+//! results. Ctrl-C (or SIGTERM) stops the run and still writes partial results.
+
+use lgtm_bench::cli::exit;
+use lgtm_bench::engine::plan::Plan;
+use lgtm_bench::engine::runner::{self, RunError, RunOptions};
+use lgtm_bench::engine::target::TargetError;
+use lgtm_bench::report::compare::Tolerance;
+use lgtm_bench::report::{json, summary};
+use lgtm_bench::scenario::shard::Shard;
+use lgtm_bench::scenario::Override;
+use lgtm_bench::targets;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+pub struct RunArgs {
+    pub file: PathBuf,
+    pub out: PathBuf,
+    pub overrides: Vec<Override>,
+    pub quiet: bool,
+    pub shard: Option<Shard>,
+    pub baseline: Option<PathBuf>,
+    pub max_regression: f64,
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    let baseline = match args.baseline.map(|b| json::read(&b)).transpose() {
+        Ok(b) => b.map(|b| (b, Tolerance { latency: args.max_regression, ..Tolerance::default() })),
+        Err(e) => {
+            eprintln!("error: --baseline: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let plan = match targets::load(&args.file, &args.overrides, args.shard) {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("{e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let opts = RunOptions { scenario_file: args.file.display().to_string(), out_dir: args.out, progress: !args.quiet, baseline };
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(drive(plan, opts)),
+        Err(e) => {
+            eprintln!("error: the async runtime could not start: {e}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+async fn drive(plan: Plan, opts: RunOptions) -> u8 {
+    let cancel = CancellationToken::new();
+    tokio::spawn(stop_on_signal(cancel.clone()));
+    eprintln!("{}", plan.describe().trim_end());
+    match runner::run(&plan, opts, cancel.clone()).await {
+        Ok(outcome) => {
+            print!("{}", summary::render(&outcome.report, Some(&outcome.results_file.display().to_string())));
+            if outcome.report.run.interrupted {
+                eprintln!("interrupted: partial results written to {}", outcome.results_file.display());
+                exit::INTERRUPTED
+            } else if outcome.report.passed() {
+                exit::PASSED
+            } else {
+                exit::OBJECTIVES_FAILED
+            }
+        }
+        Err(RunError::Target(TargetError::Preflight(e))) => {
+            eprintln!("error: preflight failed, no load was sent: {e}");
+            if e.is_unreachable() { exit::UNREACHABLE } else { exit::TARGET_REJECTED }
+        }
+        Err(RunError::Target(TargetError::Setup(e))) => {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        }
+        Err(RunError::WriteResults { dir, source, report }) => {
+            print!("{}", summary::render(&report, None));
+            eprintln!("error: the results could not be written to {dir}: {source}; make the folder writable or pass --out DIR");
+            exit::RESULTS_NOT_WRITTEN
+        }
+    }
+}
+
+/// First Ctrl-C or SIGTERM: stop the load and write what was measured. Second: leave at once.
+async fn stop_on_signal(cancel: CancellationToken) {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            eprintln!("note: SIGTERM cannot be caught ({e}); Ctrl-C still stops the run cleanly");
+            None
+        }
+    };
+    for round in 0..2 {
+        let terminated = async {
+            match &mut term {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminated => {}
+        }
+        if round == 0 {
+            eprintln!("\nstopping: finishing up and writing partial results (press Ctrl-C again to quit at once)");
+            cancel.cancel();
+        } else {
+            std::process::exit(exit::INTERRUPTED as i32);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The engine knows how to plan, run and measure any load, and names no target. Targets hand it a
+//! `TargetPlan` (`target.rs`); the resolved plan (`plan.rs`) holds them with the run's timing and
+//! objectives. Planned tickets (`schedule.rs`), workers that call workloads (`worker.rs`), query
+//! loads (`queries.rs`), read-after-write checkers (`readback.rs`), the collector that merges
+//! measurements and prints progress (`collector.rs`), and the runner that orders
+//! preflight → load → drain → report (`runner.rs`).
+
+pub mod collector;
+pub mod launch;
+pub mod plan;
+pub mod preflight;
+pub mod queries;
+pub mod readback;
+pub mod runner;
+pub mod schedule;
+pub mod target;
+pub mod worker;

@@ -1,0 +1,109 @@
+//! The resolved plan, built once after a scenario is loaded and validated: the run's timing, each
+//! target's resolved plan (parsed URIs, derived rates, templates), the objectives (the scenario's
+//! and those its memory sections imply) already parsed, and the scenario as it will run with its
+//! secrets redacted. `validate`, the plan printout, the runner and the results all read it.
+
+use super::target::TargetPlan;
+use crate::scenario::{MemorySection, Problem, RunSection};
+use crate::units::ByteSize;
+use crate::verdict::Objective;
+use std::collections::BTreeSet;
+
+pub struct Plan {
+    pub run: RunSection,
+    pub targets: Vec<Box<dyn TargetPlan>>,
+    /// Every objective checked: the scenario's, then the implied ones.
+    pub objectives: Vec<Objective>,
+    /// The scenario as it will run (overrides applied, defaults filled in), secrets redacted.
+    pub scenario: serde_json::Value,
+    /// The same as TOML, for `validate`.
+    pub scenario_toml: String,
+}
+
+impl Plan {
+    /// Parses the scenario's objectives against the subjects its targets measure and adds the
+    /// implied ones; every problem is reported with its key.
+    pub fn new(
+        run: RunSection,
+        targets: Vec<Box<dyn TargetPlan>>,
+        stated: &[String],
+        scenario: serde_json::Value,
+        scenario_toml: String,
+    ) -> Result<Plan, Vec<Problem>> {
+        let subjects: BTreeSet<String> = targets.iter().flat_map(|t| t.subjects()).collect();
+        let mut problems = Vec::new();
+        let mut objectives = Vec::new();
+        for (i, text) in stated.iter().enumerate() {
+            let key = format!("objectives.{i}");
+            match Objective::parse(text) {
+                Ok(o) if !subjects.contains(&o.subject) => problems.push(Problem::new(
+                    key,
+                    format!("`{}` is not measured by this scenario; use one of: {}", o.subject, subjects.iter().cloned().collect::<Vec<_>>().join(", ")),
+                )),
+                Ok(o) => objectives.push(o),
+                Err(e) => problems.push(Problem::new(key, e.to_string())),
+            }
+        }
+        for t in &targets {
+            let Some(mem) = t.memory() else { continue };
+            for text in implied_memory_objectives(t.name(), mem, stated) {
+                match Objective::parse(&text) {
+                    Ok(o) => objectives.push(o),
+                    Err(e) => problems.push(Problem::new(format!("{}.memory", t.name()), e.to_string())),
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(Plan { run, targets, objectives, scenario, scenario_toml })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Human description of what `run` would do, printed by `validate` and at the start of a run.
+    pub fn describe(&self) -> String {
+        let r = &self.run;
+        let mut out = format!(
+            "scenario `{}`: warm-up {} (not measured), ramp {}, steady {}; seed {}\n",
+            r.name, r.warmup, r.ramp, r.duration, r.seed
+        );
+        for t in &self.targets {
+            out += &t.describe(r);
+        }
+        for o in &self.objectives {
+            out += &format!("objective: {}\n", o.text);
+        }
+        out
+    }
+}
+
+/// The objectives a memory section implies: `<t>.memory peak <= budget` (unless the scenario bounds
+/// the peak itself) and `<t>.memory restarts == 0` (unless restarts are expected).
+pub fn implied_memory_objectives(target: &str, mem: &MemorySection, stated: &[String]) -> Vec<String> {
+    let subject = format!("{target}.memory");
+    let states = |stat: &str| {
+        stated.iter().any(|o| {
+            let w: Vec<&str> = o.split_whitespace().collect();
+            w.first() == Some(&subject.as_str()) && w.get(1) == Some(&stat)
+        })
+    };
+    let mut out = Vec::new();
+    if !states("peak") {
+        let shown = ByteSize(mem.budget.0).to_string();
+        let budget = if shown.parse::<ByteSize>().ok() == Some(mem.budget) { shown } else { mem.budget.0.to_string() };
+        out.push(format!("{subject} peak <= {budget}"));
+    }
+    if !mem.restarts_expected && !states("restarts") {
+        out.push(format!("{subject} restarts == 0"));
+    }
+    out
+}
+
+/// The plan printout's line for a watched target's memory.
+pub fn describe_memory(target: &str, mem: &MemorySection) -> String {
+    let mut sources: Vec<String> = mem.metrics_urls.clone();
+    if let Some(c) = &mem.cluster {
+        sources.push(format!("container_memory_working_set_bytes of pods ~ {} in {} via {}", c.pod_regex, c.namespace, c.query_url));
+    }
+    format!("{target}.memory: budget {}, read every {} from {}\n", mem.budget, mem.interval, sources.join(", "))
+}

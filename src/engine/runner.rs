@@ -1,0 +1,188 @@
+//! One run, in order: prepare every target (clients, preflight) → start workloads on one clock →
+//! warm-up → measured stages → drain → report. Ctrl-C cancels everything and still writes the
+//! results.
+
+use super::collector::{self, ProgressSettings};
+use super::launch::Launch;
+use super::plan::Plan;
+use super::target::TargetError;
+use super::worker::{WorkerContext, LATE_AFTER};
+use crate::report::{self, Host, Measured, Report, RunInfo, Tool};
+use crate::stats::paths::{stats_by_name, PathTable};
+use crate::verdict;
+use crate::watch::{self, MemoryBoard};
+use crate::workload::RunClock;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub struct RunOptions {
+    pub scenario_file: String,
+    pub out_dir: PathBuf,
+    pub progress: bool,
+    /// A previous run to compare with; a regression makes the run fail like an objective.
+    pub baseline: Option<(Report, report::compare::Tolerance)>,
+}
+
+pub struct RunOutcome {
+    pub report: Report,
+    pub results_file: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("the results could not be written to {dir}: {source}; check that the folder is writable or pass --out")]
+    WriteResults { dir: String, source: std::io::Error, report: Box<Report> },
+}
+
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:08x}", (nanos as u64 ^ (std::process::id() as u64) << 32) as u32)
+}
+
+/// Waits for the plan to end (or Ctrl-C), lets calls in flight finish within the drain timeout,
+/// then waits for the read-back checks. Returns when the load ended and why the run stopped.
+async fn drive(
+    planners: Vec<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+    checkers: Vec<JoinHandle<()>>,
+    cancel: &CancellationToken,
+    worker_cancel: &CancellationToken,
+    drain_timeout: crate::units::Dur,
+    end: Instant,
+) -> (Instant, String) {
+    let mut stop_reason = "completed".to_string();
+    tokio::select! {
+        _ = cancel.cancelled() => stop_reason = "interrupted (Ctrl-C)".into(),
+        _ = join_all(planners) => {}
+    }
+    let load_end = Instant::now().min(end);
+    let drain = tokio::time::timeout(drain_timeout.get(), join_all(workers));
+    tokio::select! {
+        _ = cancel.cancelled() => worker_cancel.cancel(),
+        finished = drain => if finished.is_err() {
+            worker_cancel.cancel();
+            if stop_reason == "completed" {
+                stop_reason = format!("completed; calls still in flight after the {drain_timeout} drain were abandoned");
+            }
+        },
+    }
+    // Read-back checks resolve within their own deadline (or stop on Ctrl-C).
+    join_all(checkers).await;
+    if cancel.is_cancelled() && stop_reason == "completed" {
+        stop_reason = "interrupted (Ctrl-C) while draining".into();
+    }
+    (load_end, stop_reason)
+}
+
+pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Result<RunOutcome, RunError> {
+    let started_at = chrono::Utc::now();
+    let r = &plan.run;
+    let mut prepared = Vec::with_capacity(plan.targets.len());
+    for t in &plan.targets {
+        prepared.push(t.prepare().await?);
+    }
+
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let flush_every = (r.progress_interval.get() / 2).max(Duration::from_millis(100));
+    let worker_cancel = cancel.child_token();
+    let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
+    let start = Instant::now() + Duration::from_millis(100);
+    let measured_from = start + r.warmup.get();
+    let end = measured_from + r.ramp.get() + r.duration.get();
+    let mut l = Launch {
+        run: r,
+        run_id: run_id(),
+        table: PathTable::default(),
+        clock: RunClock::starting_at(start),
+        start,
+        measured_from,
+        end,
+        worker_ctx: WorkerContext { cancel: worker_cancel.clone(), deltas: tx.clone(), flush_every },
+        root_ctx: WorkerContext { cancel: cancel.clone(), deltas: tx, flush_every },
+        memory_log: log_tx,
+        planners: vec![],
+        workers: vec![],
+        checkers: vec![],
+        groups: vec![],
+        planned: BTreeMap::new(),
+        budgets: BTreeMap::new(),
+    };
+    for p in prepared {
+        p.launch(&mut l)?;
+    }
+    let Launch { run_id: id, table, planners, workers, checkers, groups, planned, budgets, worker_ctx, root_ctx, memory_log, .. } = l;
+    drop((worker_ctx, root_ctx, memory_log));
+    let (board_tx, board) = tokio::sync::watch::channel(MemoryBoard::default());
+    let memory_log = tokio::spawn(watch::keep_log(log_rx, budgets.clone(), board_tx));
+
+    let progress = ProgressSettings { every: r.progress_interval.get(), start, measured_from, total: end - start, enabled: opts.progress };
+    let rows = report::progress::rows(&table, &groups);
+    let collector = tokio::spawn(collector::collect(rx, rows, progress, board));
+
+    let (load_end, stop_reason) = drive(planners, workers, checkers, &cancel, &worker_cancel, r.drain_timeout, end).await;
+    let totals = joined(collector).await;
+    let records = joined(memory_log).await;
+    let memory = records
+        .iter()
+        .map(|(target, rec)| {
+            let load = plan.targets.iter().find(|t| t.name() == target).and_then(|t| t.memory_load());
+            (target.clone(), report::MemoryReport::from_record(rec, budgets.get(target).copied(), load))
+        })
+        .collect();
+
+    let measured_seconds = load_end.saturating_duration_since(measured_from).as_secs_f64();
+    let stats = stats_by_name(&table, &totals, &groups);
+    let verdict = verdict::evaluate(&plan.objectives, &Measured { paths: &stats, memory: &memory });
+    let mut report = Report {
+        schema: report::SCHEMA.into(),
+        tool: Tool { name: "lgtm-bench".into(), version: env!("CARGO_PKG_VERSION").into() },
+        run: RunInfo {
+            id,
+            scenario_name: r.name.clone(),
+            scenario_file: opts.scenario_file.clone(),
+            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            planned_measured_seconds: (r.ramp.get() + r.duration.get()).as_secs_f64(),
+            measured_seconds,
+            warmup_seconds: r.warmup.get().as_secs_f64(),
+            interrupted: cancel.is_cancelled(),
+            stop_reason,
+            late_after_ms: LATE_AFTER.as_millis() as u64,
+        },
+        host: Host::current(),
+        scenario: plan.scenario.clone(),
+        paths: report::path_reports(&stats, measured_seconds, &planned),
+        memory,
+        verdict,
+        baseline: None,
+    };
+    if let Some((base, tolerance)) = &opts.baseline {
+        report.baseline = Some(report::compare::compare(base, &report, *tolerance));
+    }
+
+    let name = report::json::file_name(&r.name, started_at);
+    match report::json::write_atomically(&opts.out_dir, &name, &report) {
+        Ok(results_file) => Ok(RunOutcome { report, results_file }),
+        Err(source) => Err(RunError::WriteResults { dir: opts.out_dir.display().to_string(), source, report: Box::new(report) }),
+    }
+}
+
+/// A task's result; a panic in it is a bug and is passed on as one.
+async fn joined<T>(task: JoinHandle<T>) -> T {
+    match task.await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+async fn join_all(handles: Vec<JoinHandle<()>>) {
+    for h in handles {
+        let _ = h.await;
+    }
+}

@@ -1,0 +1,174 @@
+//! The single worker loop shared by every workload: take the next ticket, call, record, and now
+//! and then hand the recorder to the collector. Cancellation wins every await.
+
+use super::schedule::Schedule;
+use crate::stats::recorder::Measurement;
+use crate::stats::Recorder;
+use crate::workload::{Ticket, Workload};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::{sleep_until, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// A call that starts this long after its intended time counts as a late start.
+pub const LATE_AFTER: Duration = Duration::from_millis(10);
+
+/// What a worker needs besides its workload and tickets.
+#[derive(Clone)]
+pub struct WorkerContext {
+    pub cancel: CancellationToken,
+    pub deltas: UnboundedSender<Recorder>,
+    pub flush_every: Duration,
+}
+
+/// Where a worker's tickets come from.
+pub enum Tickets {
+    /// Open loop: a planner sends tickets at their intended times.
+    Planned(async_channel::Receiver<Ticket>),
+    /// Closed loop (fixed concurrency): the next call starts when the previous one ends.
+    Closed { next_seq: u64, stride: u64, measured_from: Instant, end: Instant },
+}
+
+impl Tickets {
+    async fn next(&mut self) -> Option<Ticket> {
+        match self {
+            Tickets::Planned(rx) => rx.recv().await.ok(),
+            Tickets::Closed { next_seq, stride, measured_from, end } => {
+                let now = Instant::now();
+                if now >= *end {
+                    return None;
+                }
+                let seq = *next_seq;
+                *next_seq += *stride;
+                Some(Ticket { seq, intended: now, measured: now >= *measured_from })
+            }
+        }
+    }
+}
+
+pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tickets, ctx: WorkerContext) {
+    let mut state = workload.new_state(worker);
+    let mut recorder = Recorder::default();
+    let mut next_flush = Instant::now() + ctx.flush_every;
+    loop {
+        let ticket = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => break,
+            t = tickets.next() => match t { Some(t) => t, None => break },
+        };
+        let started = Instant::now();
+        let outcome = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => {
+                if ticket.measured {
+                    recorder.path_mut(workload.primary_path()).counters.abandoned += 1;
+                }
+                break;
+            }
+            o = workload.call(&mut state, ticket) => o,
+        };
+        let done = Instant::now();
+        if ticket.measured {
+            recorder.record(
+                outcome.path,
+                Measurement {
+                    class: outcome.class,
+                    latency: done - ticket.intended,
+                    service: done - outcome.sent_at.max(started),
+                    items: outcome.items,
+                    late: started - ticket.intended > LATE_AFTER,
+                    retries: outcome.retries,
+                    rejected: outcome.rejected,
+                },
+            );
+        }
+        if done >= next_flush {
+            let _ = ctx.deltas.send(std::mem::take(&mut recorder));
+            next_flush = done + ctx.flush_every;
+        }
+    }
+    if let Tickets::Planned(rx) = &tickets {
+        // Tickets still queued when the worker stops were planned but never sent.
+        while let Ok(t) = rx.try_recv() {
+            if t.measured {
+                recorder.path_mut(workload.primary_path()).counters.abandoned += 1;
+            }
+        }
+    }
+    if !recorder.is_empty() {
+        let _ = ctx.deltas.send(recorder);
+    }
+}
+
+/// Sends tickets at their planned times. A ticket that finds the queue full (every worker busy and
+/// the backlog at its bound) is skipped and counted, never silently dropped.
+pub async fn plan<W: Workload>(
+    workload: Arc<W>,
+    schedule: Schedule,
+    start: Instant,
+    tx: async_channel::Sender<Ticket>,
+    ctx: WorkerContext,
+) {
+    let mut recorder = Recorder::default();
+    let mut next_flush = Instant::now() + ctx.flush_every;
+    for (seq, call) in schedule.calls().enumerate() {
+        let intended = start + call.offset;
+        tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => break,
+            _ = sleep_until(intended) => {}
+        }
+        let ticket = Ticket { seq: seq as u64, intended, measured: call.measured };
+        match tx.try_send(ticket) {
+            Ok(()) => {}
+            Err(async_channel::TrySendError::Full(_)) => {
+                if call.measured {
+                    recorder.path_mut(workload.primary_path()).counters.skipped += 1;
+                }
+            }
+            Err(async_channel::TrySendError::Closed(_)) => break,
+        }
+        if intended >= next_flush && !recorder.is_empty() {
+            let _ = ctx.deltas.send(std::mem::take(&mut recorder));
+            next_flush = intended + ctx.flush_every;
+        }
+    }
+    if !recorder.is_empty() {
+        let _ = ctx.deltas.send(recorder);
+    }
+}
+
+/// Starts a planner and `max_in_flight` workers for an open-loop workload.
+pub fn spawn_open_loop<W: Workload>(
+    workload: Arc<W>,
+    schedule: Schedule,
+    max_in_flight: usize,
+    start: Instant,
+    planner_ctx: WorkerContext,
+    worker_ctx: WorkerContext,
+) -> (tokio::task::JoinHandle<()>, Vec<tokio::task::JoinHandle<()>>) {
+    let (tx, rx) = async_channel::bounded(max_in_flight.max(1));
+    let workers = (0..max_in_flight.max(1))
+        .map(|i| tokio::spawn(run(workload.clone(), i, Tickets::Planned(rx.clone()), worker_ctx.clone())))
+        .collect();
+    let planner = tokio::spawn(plan(workload, schedule, start, tx, planner_ctx));
+    (planner, workers)
+}
+
+/// Starts `concurrency` closed-loop workers running from `start` to `end`.
+pub fn spawn_closed_loop<W: Workload>(
+    workload: Arc<W>,
+    concurrency: usize,
+    measured_from: Instant,
+    end: Instant,
+    ctx: WorkerContext,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let stride = concurrency.max(1) as u64;
+    (0..stride)
+        .map(|i| {
+            let tickets = Tickets::Closed { next_seq: i, stride, measured_from, end };
+            tokio::spawn(run(workload.clone(), i as usize, tickets, ctx.clone()))
+        })
+        .collect()
+}

@@ -1,4 +1,0 @@
-//! Load generators, one folder per protocol: each builds payloads and implements `Workload`.
-
-pub mod otlp_traces;
-pub mod remote_write;

@@ -1,0 +1,153 @@
+//! Mimir's scenario section (`[mimir]`): endpoints, remote-write load and its series model, PromQL
+//! queries, read-after-write and memory. What may be written; checks live in `validate.rs`.
+
+use crate::scenario::{Connection, MemorySection, QueryLoad};
+use crate::units::Dur;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MimirSection {
+    /// Remote-write endpoint, e.g. `http://mimir-gateway.monitoring.svc:8080/api/v1/push`.
+    pub write_url: String,
+    /// Base URL of the query API, e.g. `http://mimir-gateway.monitoring.svc:8080`.
+    pub query_url: String,
+    /// Prefix of the Prometheus HTTP API under `query_url`: `/prometheus` for Mimir, `""` for Prometheus.
+    #[serde(default)]
+    pub query_prefix: String,
+    /// Tenant, auth, TLS, timeouts and headers: `[mimir.connection]`.
+    #[serde(default)]
+    pub connection: Connection,
+    pub write: Option<WriteSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_load: Option<QueryLoad>,
+    #[serde(default)]
+    pub queries: Vec<QuerySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<VisibilitySection>,
+    /// Memory and restarts of the target, watched during the run: `[mimir.memory]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemorySection>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteSection {
+    /// Planned remote-write requests per second at steady state. Leave out to derive it from
+    /// `series.scrape_interval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Bound on requests in flight; a planned request that finds it reached is skipped and counted.
+    #[serde(default = "defaults::max_in_flight")]
+    pub max_in_flight: usize,
+    /// Separate connection pools (one HTTP/2 connection each, or keep-alive pools for HTTP/1.1).
+    #[serde(default = "defaults::connections")]
+    pub connections: usize,
+    pub series: SeriesModel,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesModel {
+    /// Number of distinct active series written round-robin.
+    pub active: u64,
+    /// Metric names the series are spread over.
+    #[serde(default = "defaults::metrics")]
+    pub metrics: Vec<String>,
+    /// Extra labels and their number of distinct values.
+    #[serde(default)]
+    pub labels: Vec<LabelSpec>,
+    /// Samples in one remote-write request (one per series).
+    #[serde(default = "defaults::samples_per_request")]
+    pub samples_per_request: u64,
+    /// Emulated scrape interval: each series gets one sample per interval. Sets the write rate when
+    /// `write.rate` is left out (rate = active / (samples_per_request × interval)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrape_interval: Option<Dur>,
+    /// Share of the series replaced every `churn_period` (0.0 to 1.0).
+    #[serde(default)]
+    pub churn_share: f64,
+    #[serde(default = "defaults::churn_period")]
+    pub churn_period: Dur,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelSpec {
+    pub name: String,
+    pub cardinality: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    /// Short name; results are kept under `mimir.query.<name>`.
+    pub name: String,
+    /// PromQL expression.
+    pub query: String,
+    /// `instant` (default) or `range`.
+    #[serde(default)]
+    pub kind: QueryKind,
+    /// For range queries: the window ending now (`"1h"`, `"24h"`, `"7d"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<Dur>,
+    /// For range queries: the resolution step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Dur>,
+    /// `GET` (default) or `POST` (form body, as Grafana sends).
+    #[serde(default)]
+    pub method: QueryMethod,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueryKind {
+    #[default]
+    Instant,
+    Range,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum QueryMethod {
+    #[default]
+    Get,
+    Post,
+}
+
+/// Read-after-write checks: a sample of acknowledged writes is read back until it shows up.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisibilitySection {
+    /// Check one series of every Nth acknowledged write request.
+    #[serde(default = "defaults::sample_every")]
+    pub sample_every: u64,
+    #[serde(default = "defaults::poll_interval")]
+    pub poll_interval: Dur,
+    /// A sample not readable this long after its acknowledgement counts as lost.
+    #[serde(default = "defaults::visibility_deadline")]
+    pub deadline: Dur,
+    /// Read-back checks in flight at once.
+    #[serde(default = "defaults::visibility_concurrency")]
+    pub concurrency: usize,
+}
+
+mod defaults {
+    use crate::units::Dur;
+    pub use crate::scenario::defaults::*;
+    pub fn metrics() -> Vec<String> {
+        vec!["lgtm_bench_samples_total".into()]
+    }
+    pub fn samples_per_request() -> u64 {
+        500
+    }
+    pub fn churn_period() -> Dur {
+        Dur::secs(600)
+    }
+    pub fn poll_interval() -> Dur {
+        Dur::millis(250)
+    }
+    pub fn visibility_deadline() -> Dur {
+        Dur::secs(60)
+    }
+}

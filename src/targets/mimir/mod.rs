@@ -1,0 +1,205 @@
+//! Mimir (and Prometheus, which speaks the same APIs): everything lgtm-bench knows about it.
+//! `config` is its scenario section and `validate` its checks; `write/` the remote-write load,
+//! `query` the PromQL load, `readback` read-after-write, `preflight` the checks before any load.
+//! This file resolves the section into the target's plan (describe, subjects, memory) and starts
+//! its workloads on the run's clock.
+
+pub mod config;
+pub mod preflight;
+pub mod query;
+pub mod readback;
+pub mod validate;
+pub mod write;
+
+use crate::client::http::{check_url, HttpTarget};
+use crate::client::promql::PromApi;
+use crate::engine::launch::Launch;
+use crate::engine::plan::describe_memory;
+use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
+use crate::engine::readback::channel as read_back;
+use crate::engine::schedule::Schedule;
+use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPlan};
+use crate::scenario::shard::{share, shard_in_flight, shard_queries, Shard};
+use crate::scenario::{MemorySection, Problem, RunSection};
+use config::{MimirSection, WriteSection};
+use http::Uri;
+use query::PromQueries;
+use readback::PromReadBack;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use write::series::SeriesSet;
+use write::RemoteWrite;
+
+/// Derived figures of the write plan.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WritePlan {
+    pub rate: f64,
+    pub samples_per_second: f64,
+    /// How often each series gets a sample.
+    pub scrape_interval: f64,
+}
+
+impl WritePlan {
+    pub fn of(w: &WriteSection) -> WritePlan {
+        let s = &w.series;
+        let per_request = s.samples_per_request.min(s.active).max(1) as f64;
+        let rate = w.rate.unwrap_or_else(|| {
+            let interval = s.scrape_interval.map_or(15.0, |i| i.get().as_secs_f64());
+            s.active as f64 / (per_request * interval)
+        });
+        WritePlan { rate, samples_per_second: rate * per_request, scrape_interval: s.active as f64 / (rate * per_request) }
+    }
+}
+
+/// The `[mimir]` section resolved: parsed endpoints and the derived write plan.
+pub struct MimirPlan {
+    section: MimirSection,
+    write_uri: Uri,
+    write_plan: Option<WritePlan>,
+}
+
+/// Checks the section and resolves it; `None` when it has problems (all pushed to `out`).
+pub fn resolve(section: &MimirSection, out: &mut Vec<Problem>) -> Option<MimirPlan> {
+    let before = out.len();
+    validate::problems(section, out);
+    // `validate` reports a bad write_url; the parsed URI is kept so nothing parses it again.
+    match check_url(&section.write_url) {
+        Ok(write_uri) if out.len() == before => {
+            Some(MimirPlan { write_plan: section.write.as_ref().map(WritePlan::of), section: section.clone(), write_uri })
+        }
+        _ => None,
+    }
+}
+
+/// This shard's part of the section: its share of the series, rate, in-flight bound and queries;
+/// only shard 0 watches memory.
+pub fn shard(m: &mut MimirSection, shard: Shard) {
+    if let Some(w) = &mut m.write {
+        w.series.active = share(w.series.active, shard).max(1);
+        w.series.samples_per_request = w.series.samples_per_request.min(w.series.active);
+        w.rate = w.rate.map(|r| r / shard.count as f64);
+        w.max_in_flight = shard_in_flight(w.max_in_flight, shard);
+    }
+    shard_queries(&mut m.query_load, !m.queries.is_empty(), shard);
+    if shard.index != 0 {
+        m.memory = None;
+    }
+}
+
+impl TargetPlan for MimirPlan {
+    fn name(&self) -> &'static str {
+        "mimir"
+    }
+
+    fn subjects(&self) -> BTreeSet<String> {
+        let m = &self.section;
+        let mut out = BTreeSet::new();
+        if m.write.is_some() {
+            out.insert("mimir.write".to_string());
+        }
+        if !m.queries.is_empty() {
+            out.insert("mimir.query".to_string());
+            out.extend(m.queries.iter().map(|q| format!("mimir.query.{}", q.name)));
+        }
+        if m.visibility.is_some() {
+            out.insert("mimir.visibility".to_string());
+        }
+        if m.memory.is_some() {
+            out.insert("mimir.memory".to_string());
+            out.insert("mimir.memory.scrape".to_string());
+        }
+        out
+    }
+
+    fn memory(&self) -> Option<&MemorySection> {
+        self.section.memory.as_ref()
+    }
+
+    fn memory_load(&self) -> Option<(f64, &'static str)> {
+        self.section.write.as_ref().map(|w| (w.series.active as f64, "active series"))
+    }
+
+    fn describe(&self, r: &RunSection) -> String {
+        let m = &self.section;
+        let mut out = String::new();
+        if let (Some(w), Some(p)) = (&m.write, self.write_plan) {
+            let sched = Schedule::open_loop(p.rate, r.warmup.get(), r.ramp.get(), r.duration.get());
+            out += &format!(
+                "mimir.write: POST {} at {:.2} req/s × {} samples = {:.0} samples/s; {} active series over {} metric(s), each written every {:.2}s; ~{:.0} measured requests; at most {} in flight over {} connection(s)\n",
+                m.write_url, p.rate, w.series.samples_per_request, p.samples_per_second, w.series.active,
+                w.series.metrics.len(), p.scrape_interval, sched.planned_measured_calls(), w.max_in_flight, w.connections
+            );
+            if p.scrape_interval < 1.0 {
+                out += "  note: each series is rewritten in under a second; a slow request overtaken by a later one is refused as out of order unless the target has an out-of-order window\n";
+            }
+        }
+        for q in &m.queries {
+            out += &format!("mimir.query.{}: {:?} `{}`{}\n", q.name, q.kind, q.query, q.range.map_or(String::new(), |rg| format!(" over {rg}")));
+        }
+        if !m.queries.is_empty() {
+            out += &QueryMode::of(m.query_load.as_ref()).describe("mimir", &format!("{}{}", m.query_url, m.query_prefix));
+        }
+        if let Some(mem) = &m.memory {
+            out += &describe_memory("mimir", mem);
+        }
+        if let Some(v) = &m.visibility {
+            out += &format!("mimir.visibility: every {}th acknowledged write read back, polling every {}, lost after {}\n", v.sample_every, v.poll_interval, v.deadline);
+        }
+        out
+    }
+
+    fn prepare(&self) -> PrepareFuture<'_> {
+        Box::pin(async move { Ok(Box::new(prepare(self).await?) as Prepared<'_>) })
+    }
+}
+
+/// Mimir with its clients built and its endpoints checked.
+struct Ready<'a> {
+    plan: &'a MimirPlan,
+    write_target: HttpTarget,
+    api: PromApi,
+}
+
+/// Builds the clients and checks every endpoint the scenario uses before any load.
+async fn prepare(plan: &MimirPlan) -> Result<Ready<'_>, TargetError> {
+    let m = &plan.section;
+    let write_target = HttpTarget::new(&m.connection, m.write.as_ref().map_or(1, |w| w.connections))?;
+    let api = PromApi::new(HttpTarget::new(&m.connection, 4)?, &m.query_url, &m.query_prefix);
+    if m.write.is_some() {
+        preflight::check_write(&write_target, &plan.write_uri).await?;
+    }
+    if !m.queries.is_empty() || m.visibility.is_some() {
+        preflight::check_query(&api).await?;
+    }
+    Ok(Ready { plan, write_target, api })
+}
+
+impl PreparedTarget for Ready<'_> {
+    fn launch(self: Box<Self>, l: &mut Launch) -> Result<(), TargetError> {
+        let Ready { plan, write_target, api } = *self;
+        let m = &plan.section;
+        if let (Some(w), Some(write_plan)) = (&m.write, plan.write_plan) {
+            let path = l.table.register("mimir.write");
+            let feed = m.visibility.as_ref().map(|v| {
+                let vpath = l.table.register("mimir.visibility");
+                let reader = PromReadBack { api: api.clone(), poll_interval: v.poll_interval.get(), deadline: v.deadline.get(), path: vpath };
+                let (feed, checker) = read_back(reader, v.sample_every, v.concurrency, vpath);
+                l.checker(checker);
+                feed
+            });
+            let series = Arc::new(SeriesSet::new(&w.series, &l.run_id, l.run.seed));
+            let writer = RemoteWrite::new(write_target, plan.write_uri.clone(), series, path, l.clock, w.connections, m.connection.timeout.get(), feed);
+            l.open_loop(writer, write_plan.rate, w.max_in_flight, "mimir.write");
+        }
+        if !m.queries.is_empty() {
+            let names: Vec<String> = m.queries.iter().map(|q| format!("mimir.query.{}", q.name)).collect();
+            let queries = m.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
+            let load = RotatingQueries { runner: PromQueries { api }, queries, connections: 4 };
+            l.query_load(load, QueryMode::of(m.query_load.as_ref()), "mimir.query", names);
+        }
+        if let Some(mem) = &m.memory {
+            l.memory("mimir", mem, &m.connection)?;
+        }
+        Ok(())
+    }
+}

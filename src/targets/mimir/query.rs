@@ -1,0 +1,64 @@
+//! Mimir's PromQL query load: building instant and range queries from the scenario (GET, or a POST
+//! form as Grafana sends), and the `QueryRunner` that classifies their answers.
+
+use super::config::{QueryKind, QueryMethod, QuerySpec};
+use crate::client::http::{join_uri, Answer, TransportError};
+use crate::client::promql::{classify_query, unix_secs, PromApi};
+use crate::engine::queries::QueryRunner;
+use crate::stats::OutcomeClass;
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use http::Method;
+use std::time::SystemTime;
+
+/// Runs `spec` against `api` as of `now` (range queries end at `now`).
+pub async fn run_query(api: &PromApi, pool: usize, spec: &QuerySpec, now: SystemTime) -> Result<Answer, TransportError> {
+    let (endpoint, params) = query_params(spec, unix_secs(now));
+    match spec.method {
+        QueryMethod::Get => api.get(pool, &format!("{endpoint}?{params}")).await,
+        QueryMethod::Post => {
+            let uri = join_uri(&api.base, endpoint)?;
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+            api.target.send(pool, Method::POST, &uri, &h, Bytes::from(params)).await
+        }
+    }
+}
+
+/// The endpoint and form parameters of `spec` evaluated at `end` (unix seconds).
+pub fn query_params(spec: &QuerySpec, end: f64) -> (&'static str, String) {
+    let mut params = form_urlencoded::Serializer::new(String::new());
+    params.append_pair("query", &spec.query);
+    let endpoint = match spec.kind {
+        QueryKind::Instant => {
+            params.append_pair("time", &format!("{end:.3}"));
+            "/api/v1/query"
+        }
+        QueryKind::Range => {
+            let range = spec.range.map_or(3600.0, |r| r.get().as_secs_f64());
+            let step = spec.step.map_or(60.0, |s| s.get().as_secs_f64());
+            params.append_pair("start", &format!("{:.3}", end - range));
+            params.append_pair("end", &format!("{end:.3}"));
+            params.append_pair("step", &format!("{step}"));
+            "/api/v1/query_range"
+        }
+    };
+    (endpoint, params.finish())
+}
+
+/// The scenario's PromQL queries, run against the target's query API.
+#[derive(Clone)]
+pub struct PromQueries {
+    pub api: PromApi,
+}
+
+impl QueryRunner for PromQueries {
+    type Spec = QuerySpec;
+
+    async fn run(&self, pool: usize, spec: &QuerySpec, _seq: u64) -> (OutcomeClass, u64) {
+        match run_query(&self.api, pool, spec, SystemTime::now()).await {
+            Ok(answer) => classify_query(&answer),
+            Err(e) => (e.class(), 0),
+        }
+    }
+}

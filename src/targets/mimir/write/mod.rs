@@ -1,0 +1,134 @@
+//! Prometheus remote-write 1.0 load at a Mimir-compatible target: protobuf + snappy over HTTP.
+//! `series` says what is written, `payload` builds the request, `classify` reads the answers and
+//! this file is the service: the `Workload` that sends them through the target client.
+
+pub mod classify;
+pub mod payload;
+pub mod proto;
+pub mod series;
+
+use super::readback::WrittenSample;
+use crate::engine::readback::Feed;
+use crate::stats::{OutcomeClass, PathId};
+use crate::client::http::HttpTarget;
+use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+use http::{Method, Uri};
+use payload::PayloadBuilder;
+use series::SeriesSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Headers of every remote-write 1.0 request.
+pub fn protocol_headers() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(CONTENT_ENCODING, HeaderValue::from_static("snappy"));
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"));
+    h.insert("x-prometheus-remote-write-version", HeaderValue::from_static("0.1.0"));
+    h
+}
+
+pub struct RemoteWrite {
+    pub target: HttpTarget,
+    pub uri: Uri,
+    pub series: Arc<SeriesSet>,
+    pub path: PathId,
+    pub clock: RunClock,
+    pub connections: usize,
+    /// Longest `Retry-After` honoured; a longer one is counted as rate limited without a retry.
+    pub max_retry_wait: Duration,
+    pub max_retries: u64,
+    pub visibility: Option<Feed<WrittenSample>>,
+    headers: HeaderMap,
+}
+
+pub struct WriterState {
+    builder: PayloadBuilder,
+    pool: usize,
+}
+
+impl RemoteWrite {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        target: HttpTarget,
+        uri: Uri,
+        series: Arc<SeriesSet>,
+        path: PathId,
+        clock: RunClock,
+        connections: usize,
+        max_retry_wait: Duration,
+        visibility: Option<Feed<WrittenSample>>,
+    ) -> RemoteWrite {
+        RemoteWrite {
+            target,
+            uri,
+            series,
+            path,
+            clock,
+            connections,
+            max_retry_wait,
+            max_retries: 2,
+            visibility,
+            headers: protocol_headers(),
+        }
+    }
+}
+
+impl Workload for RemoteWrite {
+    type State = WriterState;
+
+    fn primary_path(&self) -> PathId {
+        self.path
+    }
+
+    fn new_state(&self, worker: usize) -> WriterState {
+        WriterState { builder: PayloadBuilder::new(self.series.clone()), pool: worker % self.connections.max(1) }
+    }
+
+    async fn call(&self, state: &mut WriterState, ticket: Ticket) -> CallOutcome {
+        let timestamp_ms = self.clock.unix_ms(ticket.intended);
+        let (body, built) = state.builder.build(ticket.seq, timestamp_ms, self.clock.offset_ms(ticket.intended));
+        let body = Bytes::copy_from_slice(body);
+        let mut retries = 0;
+        loop {
+            let sent_at = tokio::time::Instant::now();
+            let class = match self.target.send(state.pool, Method::POST, &self.uri, &self.headers, body.clone()).await {
+                Ok(answer) => {
+                    let class = classify::classify(answer.status, &answer.body);
+                    if class == OutcomeClass::RateLimited && retries < self.max_retries {
+                        if let Some(wait) = classify::retry_after(&answer.headers).filter(|w| *w <= self.max_retry_wait) {
+                            retries += 1;
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    }
+                    class
+                }
+                Err(e) => e.class(),
+            };
+            if class.is_success() && ticket.measured {
+                self.offer_for_read_back(ticket.seq, timestamp_ms);
+            }
+            return CallOutcome { path: self.path, class, sent_at, items: built.samples, retries, rejected: 0 };
+        }
+    }
+}
+
+impl RemoteWrite {
+    /// Hands the first series of every `sample_every`-th acknowledged request to the read-back checker.
+    fn offer_for_read_back(&self, seq: u64, timestamp_ms: i64) {
+        let Some(feed) = &self.visibility else { return };
+        if !feed.wants(seq) {
+            return;
+        }
+        let index = self.series.series_in_request(seq, 0);
+        let id = self.series.series_id(index, (timestamp_ms - self.clock.start_unix_ms).max(0) as u64);
+        feed.offer(WrittenSample {
+            selector: self.series.selector(index, id),
+            timestamp_ms,
+            value: self.series.value(seq, index),
+            acked: tokio::time::Instant::now(),
+        });
+    }
+}

@@ -1,0 +1,103 @@
+//! The targets a scenario may name, one folder each, and the registry that ties them to the
+//! target-agnostic core: the scenario file's top level (`Scenario`, one field per target), loading
+//! it into a resolved `Plan`, sharding it, and redacting it for printouts and results. Adding a
+//! target is a new folder and one line in `Scenario` and in `resolve`.
+
+pub mod mimir;
+pub mod tempo;
+
+use crate::engine::plan::Plan;
+use crate::engine::target::TargetPlan;
+use crate::scenario::shard::{shard_run, Shard};
+use crate::scenario::{self, checks, MemorySection, Override, Problem, RunSection, ScenarioError};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A scenario file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub run: RunSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mimir: Option<mimir::config::MimirSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tempo: Option<tempo::config::TempoSection>,
+    /// Objectives such as `"mimir.write p99 < 1s"`; see `verdict.rs` for the grammar.
+    #[serde(default)]
+    pub objectives: Vec<String>,
+}
+
+impl Scenario {
+    /// This shard's part of the whole scenario.
+    pub fn shard(&mut self, shard: Shard) {
+        if shard.count == 1 {
+            return;
+        }
+        shard_run(&mut self.run, shard);
+        if let Some(m) = &mut self.mimir {
+            mimir::shard(m, shard);
+        }
+        if let Some(t) = &mut self.tempo {
+            tempo::shard(t, shard);
+        }
+    }
+
+    /// The scenario with secret-looking header values replaced, for printouts and results.
+    pub fn redacted(&self) -> Scenario {
+        let mut s = self.clone();
+        if let Some(m) = &mut s.mimir {
+            m.connection.redact();
+            m.memory.iter_mut().for_each(MemorySection::redact);
+        }
+        if let Some(t) = &mut s.tempo {
+            t.connection.redact();
+            t.memory.iter_mut().for_each(MemorySection::redact);
+        }
+        s
+    }
+}
+
+/// Checks every section and resolves the scenario into the plan every command reads.
+pub fn resolve(s: Scenario) -> Result<Plan, Vec<Problem>> {
+    let mut problems = Vec::new();
+    checks::run(&s.run, &mut problems);
+    let mut targets: Vec<Box<dyn TargetPlan>> = Vec::new();
+    if let Some(m) = &s.mimir {
+        targets.extend(mimir::resolve(m, &mut problems).map(|p| Box::new(p) as Box<dyn TargetPlan>));
+    }
+    if let Some(t) = &s.tempo {
+        targets.extend(tempo::resolve(t, &mut problems).map(|p| Box::new(p) as Box<dyn TargetPlan>));
+    }
+    if s.mimir.is_none() && s.tempo.is_none() {
+        problems.push(Problem::new("", "no target to load; add a [mimir] and/or [tempo] section (see scenarios/homelab.toml)"));
+    }
+    if !problems.is_empty() {
+        // Objectives are checked against the subjects only once every target resolved; their
+        // form is checked now, so every problem is still reported at once.
+        for (i, text) in s.objectives.iter().enumerate() {
+            if let Err(e) = crate::verdict::Objective::parse(text) {
+                problems.push(Problem::new(format!("objectives.{i}"), e.to_string()));
+            }
+        }
+        return Err(problems);
+    }
+    let shown = s.redacted();
+    let json = serde_json::to_value(&shown).map_err(|e| vec![Problem::new("", format!("the scenario cannot be written as JSON: {e}"))])?;
+    let toml = toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# the resolved scenario could not be printed: {e}\n"));
+    Plan::new(s.run, targets, &s.objectives, json, toml)
+}
+
+/// Reads, overrides, shards and validates the scenario at `path`, and resolves it.
+pub fn load(path: &Path, overrides: &[Override], shard: Option<Shard>) -> Result<Plan, ScenarioError> {
+    scenario::load(path, overrides, |mut s: Scenario| {
+        if let Some(shard) = shard {
+            s.shard(shard);
+        }
+        resolve(s)
+    })
+}
+
+/// Same as `load` for text already in memory.
+pub fn parse(text: &str, origin: &str, overrides: &[Override]) -> Result<Plan, ScenarioError> {
+    scenario::parse(text, origin, overrides, resolve)
+}

@@ -1,0 +1,238 @@
+//! Tempo's scenario section (`[tempo]`): OTLP endpoint and protocol, trace load and trace shape,
+//! Tempo queries, trace read-back and memory. What may be written; checks live in `validate.rs`.
+
+use crate::scenario::{Connection, MemorySection, QueryLoad};
+use crate::units::Dur;
+use serde::{Deserialize, Serialize};
+
+/// Tempo: OTLP trace load and Tempo's query paths.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TempoSection {
+    /// OTLP endpoint: gRPC `http://tempo.monitoring.svc:4317` (h2c) or `https://…`; with
+    /// `protocol = "http"` the OTLP/HTTP base, e.g. `http://tempo.monitoring.svc:4318`.
+    pub otlp_url: String,
+    #[serde(default)]
+    pub protocol: OtlpProtocol,
+    /// Tempo's query API, e.g. `http://tempo.monitoring.svc:3200`.
+    pub query_url: String,
+    /// Trace-by-ID API: `v2` (default) or `v1`.
+    #[serde(default)]
+    pub api: TraceApi,
+    #[serde(default)]
+    pub connection: Connection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<TraceWrite>,
+    #[serde(default)]
+    pub traces: TraceShape,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_load: Option<QueryLoad>,
+    #[serde(default)]
+    pub queries: Vec<TempoQuery>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<TraceVisibility>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemorySection>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtlpProtocol {
+    #[default]
+    Grpc,
+    Http,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceApi {
+    #[default]
+    V2,
+    V1,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateUnit {
+    #[default]
+    Spans,
+    Traces,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceWrite {
+    /// Planned spans (or traces, see `unit`) per second at steady state.
+    pub rate: f64,
+    #[serde(default)]
+    pub unit: RateUnit,
+    /// Spans in one Export request (rounded down to whole traces, at least one trace).
+    #[serde(default = "defaults::spans_per_request")]
+    pub spans_per_request: u64,
+    #[serde(default = "defaults::max_in_flight")]
+    pub max_in_flight: usize,
+    #[serde(default = "defaults::connections")]
+    pub connections: usize,
+    /// Compress requests with gzip.
+    #[serde(default)]
+    pub gzip: bool,
+}
+
+/// What the generated traces look like.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceShape {
+    /// Distinct services (resource `service.name`).
+    #[serde(default = "defaults::services")]
+    pub services: u64,
+    /// Levels of the span tree (1 = a root span only).
+    #[serde(default = "defaults::depth")]
+    pub depth: u32,
+    /// Children of each non-leaf span.
+    #[serde(default = "defaults::fanout")]
+    pub fanout: u32,
+    /// Attributes per span by semantic convention (http, db, rpc).
+    #[serde(default)]
+    pub attributes: AttributeCounts,
+    /// Length of each attribute value, in bytes.
+    #[serde(default = "defaults::attribute_value_size")]
+    pub attribute_value_size: usize,
+    /// Share of traces with an error span.
+    #[serde(default = "defaults::error_ratio")]
+    pub error_ratio: f64,
+    #[serde(default)]
+    pub events_per_span: u32,
+    #[serde(default)]
+    pub links_per_span: u32,
+    /// Duration of the root span; children nest inside their parents.
+    #[serde(default = "defaults::root_duration")]
+    pub root_duration: Dur,
+}
+
+impl Default for TraceShape {
+    fn default() -> Self {
+        TraceShape {
+            services: defaults::services(),
+            depth: defaults::depth(),
+            fanout: defaults::fanout(),
+            attributes: AttributeCounts::default(),
+            attribute_value_size: defaults::attribute_value_size(),
+            error_ratio: defaults::error_ratio(),
+            events_per_span: 0,
+            links_per_span: 0,
+            root_duration: defaults::root_duration(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeCounts {
+    #[serde(default = "defaults::http_attributes")]
+    pub http: u32,
+    #[serde(default = "defaults::db_attributes")]
+    pub db: u32,
+    #[serde(default)]
+    pub rpc: u32,
+}
+
+impl Default for AttributeCounts {
+    fn default() -> Self {
+        AttributeCounts { http: defaults::http_attributes(), db: defaults::db_attributes(), rpc: 0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TempoQueryKind {
+    /// A trace this run wrote, by ID (recent and older ones).
+    #[default]
+    TraceById,
+    /// A trace ID that does not exist: must come back "not found".
+    MissingTrace,
+    /// A TraceQL search over `range`.
+    Traceql,
+    /// Tag names.
+    Tags,
+    /// Values of `tag`.
+    TagValues,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TempoQuery {
+    /// Results under `tempo.query.<name>`.
+    pub name: String,
+    #[serde(default)]
+    pub kind: TempoQueryKind,
+    /// TraceQL for `traceql`; `$run_id` is replaced by this run's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Tag for `tag_values`, e.g. `resource.service.name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Search window ending now (default 1h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Read-after-write for traces: by ID and by a TraceQL search on the run id.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceVisibility {
+    /// Check the first trace of every Nth acknowledged Export.
+    #[serde(default = "defaults::sample_every")]
+    pub sample_every: u64,
+    #[serde(default = "defaults::trace_poll_interval")]
+    pub poll_interval: Dur,
+    #[serde(default = "defaults::trace_visibility_deadline")]
+    pub deadline: Dur,
+    #[serde(default = "defaults::visibility_concurrency")]
+    pub concurrency: usize,
+    /// Also time how long until a TraceQL search finds the trace.
+    #[serde(default = "defaults::yes")]
+    pub search: bool,
+}
+
+mod defaults {
+    use crate::units::Dur;
+    pub use crate::scenario::defaults::*;
+    pub fn spans_per_request() -> u64 {
+        100
+    }
+    pub fn services() -> u64 {
+        3
+    }
+    pub fn depth() -> u32 {
+        3
+    }
+    pub fn fanout() -> u32 {
+        2
+    }
+    pub fn attribute_value_size() -> usize {
+        16
+    }
+    pub fn error_ratio() -> f64 {
+        0.01
+    }
+    pub fn root_duration() -> Dur {
+        Dur::millis(120)
+    }
+    pub fn http_attributes() -> u32 {
+        3
+    }
+    pub fn db_attributes() -> u32 {
+        1
+    }
+    pub fn trace_poll_interval() -> Dur {
+        Dur::secs(1)
+    }
+    pub fn trace_visibility_deadline() -> Dur {
+        Dur::secs(120)
+    }
+    pub fn yes() -> bool {
+        true
+    }
+}

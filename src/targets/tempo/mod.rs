@@ -1,0 +1,267 @@
+//! Tempo: everything lgtm-bench knows about it. `config` is its scenario section and `validate` its
+//! checks; `otlp/` the trace load (shape, template, transport, classes), `query` the Tempo query
+//! load, `readback` trace read-after-write, `preflight` the checks before any load. This file
+//! resolves the section into the target's plan (trace shape and template built once) and starts
+//! its workloads on the run's clock.
+
+pub mod config;
+pub mod otlp;
+pub mod preflight;
+pub mod query;
+pub mod readback;
+pub mod validate;
+
+use crate::client::http::{check_url, join_uri, HttpTarget};
+use crate::engine::launch::Launch;
+use crate::engine::plan::describe_memory;
+use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
+use crate::engine::readback::channel as read_back;
+use crate::engine::schedule::Schedule;
+use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPlan};
+use crate::scenario::shard::{shard_in_flight, shard_queries, Shard};
+use crate::scenario::{MemorySection, Problem, RunSection};
+use config::{OtlpProtocol, RateUnit, TempoSection, TraceWrite};
+use http::Uri;
+use otlp::payload::Template;
+use otlp::shape::{IdSource, Shape};
+use otlp::transport::{GrpcExporter, HttpExporter};
+use otlp::{AckLedger, Exporter, OtlpWrite};
+use query::{ExpectedTrace, TempoApi, TempoQueries};
+use readback::TraceReadBack;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Export requests per second for a write section and a template.
+pub fn requests_per_second(w: &TraceWrite, template: &Template) -> f64 {
+    match w.unit {
+        RateUnit::Spans => w.rate / template.spans_per_request() as f64,
+        RateUnit::Traces => w.rate / template.traces_per_request as f64,
+    }
+}
+
+/// The `[tempo]` section resolved: the trace shape and request template, built once, and the
+/// OTLP/HTTP endpoint when that protocol is used.
+pub struct TempoPlan {
+    section: TempoSection,
+    shape: Arc<Shape>,
+    /// Spans asked per request (the template rounds them down to whole traces); the template
+    /// itself carries the run id, so it is built when the run starts.
+    spans_per_request: u64,
+    otlp_http_uri: Option<Uri>,
+}
+
+/// Checks the section and resolves it; `None` when it has problems (all pushed to `out`).
+pub fn resolve(section: &TempoSection, out: &mut Vec<Problem>) -> Option<TempoPlan> {
+    let before = out.len();
+    validate::problems(section, out);
+    if out.len() > before {
+        return None;
+    }
+    let otlp_http_uri = match section.protocol {
+        OtlpProtocol::Http => match check_url(&section.otlp_url).and_then(|_| join_uri(&section.otlp_url, "/v1/traces")) {
+            Ok(uri) => Some(uri),
+            Err(e) => {
+                out.push(Problem::new("tempo.otlp_url", e.to_string()));
+                return None;
+            }
+        },
+        OtlpProtocol::Grpc => None,
+    };
+    let shape = Arc::new(Shape::new(&section.traces));
+    let spans_per_request = section.write.as_ref().map_or(shape.spans_per_trace as u64, |w| w.spans_per_request);
+    Some(TempoPlan { section: section.clone(), shape, spans_per_request, otlp_http_uri })
+}
+
+/// This shard's part of the section: its share of the rate, in-flight bound and queries; only
+/// shard 0 watches memory.
+pub fn shard(t: &mut TempoSection, shard: Shard) {
+    if let Some(w) = &mut t.write {
+        w.rate /= shard.count as f64;
+        w.max_in_flight = shard_in_flight(w.max_in_flight, shard);
+    }
+    shard_queries(&mut t.query_load, !t.queries.is_empty(), shard);
+    if shard.index != 0 {
+        t.memory = None;
+    }
+}
+
+impl TempoPlan {
+    fn template(&self, run_id: &str) -> Template {
+        Template::new(self.shape.clone(), run_id, self.spans_per_request)
+    }
+
+    fn exporter(&self) -> Result<Exporter, TargetError> {
+        let t = &self.section;
+        let (connections, gzip) = t.write.as_ref().map_or((1, false), |w| (w.connections, w.gzip));
+        Ok(match &self.otlp_http_uri {
+            None => Exporter::Grpc(GrpcExporter::new(&t.otlp_url, &t.connection, connections, gzip)?),
+            Some(uri) => Exporter::Http(HttpExporter { target: HttpTarget::new(&t.connection, connections)?, uri: uri.clone(), gzip }),
+        })
+    }
+}
+
+impl TargetPlan for TempoPlan {
+    fn name(&self) -> &'static str {
+        "tempo"
+    }
+
+    fn subjects(&self) -> BTreeSet<String> {
+        let t = &self.section;
+        let mut out = BTreeSet::new();
+        if t.write.is_some() {
+            out.insert("tempo.write".to_string());
+        }
+        if !t.queries.is_empty() {
+            out.insert("tempo.query".to_string());
+            out.extend(t.queries.iter().map(|q| format!("tempo.query.{}", q.name)));
+        }
+        if let Some(v) = &t.visibility {
+            out.insert("tempo.visibility.by_id".to_string());
+            if v.search {
+                out.insert("tempo.visibility.search".to_string());
+            }
+        }
+        if t.memory.is_some() {
+            out.insert("tempo.memory".to_string());
+            out.insert("tempo.memory.scrape".to_string());
+        }
+        out
+    }
+
+    fn memory(&self) -> Option<&MemorySection> {
+        self.section.memory.as_ref()
+    }
+
+    fn memory_load(&self) -> Option<(f64, &'static str)> {
+        let w = self.section.write.as_ref()?;
+        let spans = match w.unit {
+            RateUnit::Spans => w.rate,
+            RateUnit::Traces => w.rate * self.shape.spans_per_trace as f64,
+        };
+        Some((spans, "span/s"))
+    }
+
+    fn describe(&self, run: &RunSection) -> String {
+        let t = &self.section;
+        let shape = &self.shape;
+        let mut out = format!(
+            "tempo traces: {} spans each ({} levels × fan-out {}) over {} services, {:.1}% with an error\n",
+            shape.spans_per_trace, t.traces.depth, t.traces.fanout, shape.services.len(), t.traces.error_ratio * 100.0
+        );
+        if let Some(w) = &t.write {
+            let template = self.template("describe");
+            let rps = requests_per_second(w, &template);
+            let spans = rps * template.spans_per_request() as f64;
+            let planned = Schedule::open_loop(rps, run.warmup.get(), run.ramp.get(), run.duration.get()).planned_measured_calls();
+            out += &format!(
+                "tempo.write: OTLP/{} to {} at {rps:.2} Export/s × {} spans ({} traces, ~{} KiB) = {spans:.0} spans/s; ~{planned:.0} measured requests; at most {} in flight over {} connection(s){}\n",
+                format!("{:?}", t.protocol).to_lowercase(), t.otlp_url, template.spans_per_request(), template.traces_per_request, template.encoded_len() / 1024,
+                w.max_in_flight, w.connections, if w.gzip { ", gzip" } else { "" }
+            );
+        }
+        for q in &t.queries {
+            out += &format!("tempo.query.{}: {:?}{}\n", q.name, q.kind, q.query.as_ref().map_or(String::new(), |s| format!(" `{s}`")));
+        }
+        if let Some(v) = &t.visibility {
+            out += &format!(
+                "tempo.visibility: every {}th acknowledged Export read back by ID{}, polling every {}, lost after {}\n",
+                v.sample_every, if v.search { " and by TraceQL search" } else { "" }, v.poll_interval, v.deadline
+            );
+        }
+        if !t.queries.is_empty() {
+            out += &QueryMode::of(t.query_load.as_ref()).describe("tempo", &t.query_url);
+        }
+        if let Some(mem) = &t.memory {
+            out += &describe_memory("tempo", mem);
+        }
+        out
+    }
+
+    fn prepare(&self) -> PrepareFuture<'_> {
+        Box::pin(async move { Ok(Box::new(prepare(self).await?) as Prepared<'_>) })
+    }
+}
+
+/// Tempo with its clients built and its endpoints checked.
+struct Ready<'a> {
+    plan: &'a TempoPlan,
+    exporter: Exporter,
+    api: TempoApi,
+}
+
+async fn prepare(plan: &TempoPlan) -> Result<Ready<'_>, TargetError> {
+    let t = &plan.section;
+    let exporter = plan.exporter()?;
+    let api = TempoApi { target: HttpTarget::new(&t.connection, 4)?, base: t.query_url.trim_end_matches('/').to_string(), api: t.api };
+    if t.write.is_some() {
+        preflight::check_otlp(&exporter, &t.otlp_url).await?;
+    }
+    if !t.queries.is_empty() || t.visibility.is_some() {
+        preflight::check_tempo_query(&api, true).await?;
+    }
+    Ok(Ready { plan, exporter, api })
+}
+
+impl PreparedTarget for Ready<'_> {
+    fn launch(self: Box<Self>, l: &mut Launch) -> Result<(), TargetError> {
+        let Ready { plan, exporter, api } = *self;
+        let t = &plan.section;
+        let shape = &plan.shape;
+        let template = Arc::new(plan.template(&l.run_id));
+        let ids = IdSource::new(l.run.seed, &l.run_id);
+        let ledger = Arc::new(AckLedger::default());
+        let expected = ExpectedTrace {
+            spans: shape.spans_per_trace,
+            services: (0..shape.spans_per_trace).map(|j| shape.services[shape.service_of(j)].clone()).collect::<BTreeSet<_>>(),
+            run_id: l.run_id.clone(),
+        };
+        if let Some(w) = &t.write {
+            let path = l.table.register("tempo.write");
+            let feed = t.visibility.as_ref().map(|v| {
+                let by_id = l.table.register("tempo.visibility.by_id");
+                let search = v.search.then(|| l.table.register("tempo.visibility.search"));
+                let reader = TraceReadBack {
+                    api: api.clone(),
+                    expected: expected.clone(),
+                    poll_interval: v.poll_interval.get(),
+                    deadline: v.deadline.get(),
+                    by_id,
+                    search,
+                };
+                let (feed, checker) = read_back(reader, v.sample_every, v.concurrency, by_id);
+                l.checker(checker);
+                feed
+            });
+            let rate = requests_per_second(w, &template);
+            let writer = OtlpWrite {
+                exporter,
+                template: template.clone(),
+                ids,
+                path,
+                clock: l.clock,
+                connections: w.connections,
+                ledger: ledger.clone(),
+                visibility: feed,
+            };
+            l.open_loop(writer, rate, w.max_in_flight, "tempo.write");
+        }
+        if !t.queries.is_empty() {
+            let names: Vec<String> = t.queries.iter().map(|q| format!("tempo.query.{}", q.name)).collect();
+            let queries = t.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
+            let runner = TempoQueries {
+                api,
+                ledger,
+                ids,
+                traces_per_request: template.traces_per_request as u64,
+                expected,
+                run_id: l.run_id.clone(),
+            };
+            let load = RotatingQueries { runner, queries, connections: 4 };
+            l.query_load(load, QueryMode::of(t.query_load.as_ref()), "tempo.query", names);
+        }
+        if let Some(mem) = &t.memory {
+            l.memory("tempo", mem, &t.connection)?;
+        }
+        Ok(())
+    }
+}

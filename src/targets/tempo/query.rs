@@ -1,0 +1,225 @@
+//! Tempo's query API: trace by ID (v2, or v1), TraceQL search, tags and tag values; reading their
+//! answers as real Tempo gives them (`../shared/fixtures/tempo/`: v1 answers a missing trace with
+//! 404 and an empty body, v2 with 200 and `{"trace":{}}`); and the `QueryRunner` of the Tempo
+//! query load.
+
+use super::config::{TempoQuery, TempoQueryKind, TraceApi};
+use super::otlp::shape::{hex, IdSource, RUN_ATTRIBUTE};
+use super::otlp::AckLedger;
+use crate::client::http::{join_uri, Answer, HttpTarget, TransportError};
+use crate::engine::queries::QueryRunner;
+use crate::stats::OutcomeClass;
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Clone)]
+pub struct TempoApi {
+    pub target: HttpTarget,
+    pub base: String,
+    pub api: TraceApi,
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl TempoApi {
+    async fn get(&self, pool: usize, path_and_query: &str) -> Result<Answer, TransportError> {
+        let uri = join_uri(&self.base, path_and_query)?;
+        self.target.send(pool, Method::GET, &uri, &HeaderMap::new(), Bytes::new()).await
+    }
+
+    pub async fn trace_by_id(&self, pool: usize, id_hex: &str) -> Result<Answer, TransportError> {
+        match self.api {
+            TraceApi::V2 => self.get(pool, &format!("/api/v2/traces/{id_hex}")).await,
+            TraceApi::V1 => self.get(pool, &format!("/api/traces/{id_hex}")).await,
+        }
+    }
+
+    pub async fn search(&self, pool: usize, traceql: &str, start: u64, end: u64, limit: u32) -> Result<Answer, TransportError> {
+        self.get(pool, &format!("/api/search?q={}&start={start}&end={end}&limit={limit}", enc(traceql))).await
+    }
+
+    pub async fn tags(&self, pool: usize) -> Result<Answer, TransportError> {
+        self.get(pool, "/api/v2/search/tags").await
+    }
+
+    pub async fn tag_values(&self, pool: usize, tag: &str) -> Result<Answer, TransportError> {
+        self.get(pool, &format!("/api/v2/search/tag/{}/values", enc(tag))).await
+    }
+
+    pub async fn echo(&self) -> Result<Answer, TransportError> {
+        self.get(0, "/api/echo").await
+    }
+}
+
+/// What a trace-by-ID answer says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceLookup {
+    Found { spans: usize, services: BTreeSet<String>, run_ids: BTreeSet<String> },
+    /// `descriptive`: whether the answer said anything (Tempo 3.x sends nothing).
+    NotFound { descriptive: bool },
+    Failed(OutcomeClass),
+}
+
+fn failure(answer: &Answer) -> OutcomeClass {
+    let text = String::from_utf8_lossy(&answer.body);
+    match answer.status.as_u16() {
+        401 if text.contains("no org id") => OutcomeClass::MissingTenant,
+        status => OutcomeClass::from_http_failure(status),
+    }
+}
+
+fn attr<'a>(attrs: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    attrs.as_array()?.iter().find(|a| a["key"] == key)?["value"]["stringValue"].as_str()
+}
+
+/// Reads a trace-by-ID answer of either API version.
+pub fn read_trace(answer: &Answer) -> TraceLookup {
+    match answer.status.as_u16() {
+        200 => {
+            let Ok(json) = serde_json::from_slice::<serde_json::Value>(&answer.body) else {
+                return TraceLookup::Failed(OutcomeClass::BadResponse);
+            };
+            let batches = if json.get("trace").is_some() { &json["trace"]["resourceSpans"] } else { &json["batches"] };
+            let batches = match batches {
+                serde_json::Value::Array(b) if !b.is_empty() => b,
+                serde_json::Value::Null | serde_json::Value::Array(_) if json.get("trace").is_some() || json.get("batches").is_some() => {
+                    return TraceLookup::NotFound { descriptive: false };
+                }
+                _ => return TraceLookup::Failed(OutcomeClass::BadResponse),
+            };
+            let (mut spans, mut services, mut run_ids) = (0, BTreeSet::new(), BTreeSet::new());
+            for b in batches {
+                let attrs = &b["resource"]["attributes"];
+                services.extend(attr(attrs, "service.name").map(String::from));
+                run_ids.extend(attr(attrs, RUN_ATTRIBUTE).map(String::from));
+                for scope in b["scopeSpans"].as_array().into_iter().flatten() {
+                    spans += scope["spans"].as_array().map_or(0, Vec::len);
+                }
+            }
+            TraceLookup::Found { spans, services, run_ids }
+        }
+        404 => TraceLookup::NotFound { descriptive: !answer.body.iter().all(u8::is_ascii_whitespace) },
+        _ => TraceLookup::Failed(failure(answer)),
+    }
+}
+
+/// Trace IDs (hex) a search answer lists.
+pub fn read_search(answer: &Answer) -> Result<Vec<String>, OutcomeClass> {
+    if answer.status.as_u16() != 200 {
+        return Err(failure(answer));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|_| OutcomeClass::BadResponse)?;
+    let traces = json["traces"].as_array().ok_or(OutcomeClass::BadResponse)?;
+    Ok(traces.iter().filter_map(|t| t["traceID"].as_str()).map(|id| format!("{id:0>32}")).collect())
+}
+
+/// A tags or tag-values answer: 200 with a JSON object.
+pub fn read_tags(answer: &Answer) -> Result<u64, OutcomeClass> {
+    if answer.status.as_u16() != 200 {
+        return Err(failure(answer));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|_| OutcomeClass::BadResponse)?;
+    let count = |v: &serde_json::Value| v.as_array().map_or(0, |a| a.len() as u64);
+    match (&json["scopes"], &json["tagValues"], &json["tagNames"]) {
+        (serde_json::Value::Array(scopes), _, _) => Ok(scopes.iter().map(|s| count(&s["tags"])).sum()),
+        (_, v @ serde_json::Value::Array(_), _) | (_, _, v @ serde_json::Value::Array(_)) => Ok(count(v)),
+        _ => Err(OutcomeClass::BadResponse),
+    }
+}
+
+/// What a found trace must hold: all its spans, its services and this run's id.
+#[derive(Clone, Debug)]
+pub struct ExpectedTrace {
+    pub spans: usize,
+    pub services: BTreeSet<String>,
+    pub run_id: String,
+}
+
+pub fn judge(lookup: &TraceLookup, expected: &ExpectedTrace) -> OutcomeClass {
+    match lookup {
+        TraceLookup::Found { spans, services, run_ids } => {
+            if !run_ids.contains(&expected.run_id) {
+                OutcomeClass::BadResponse
+            } else if *spans >= expected.spans && *services == expected.services {
+                OutcomeClass::Success
+            } else {
+                OutcomeClass::PartialTrace
+            }
+        }
+        TraceLookup::NotFound { .. } => OutcomeClass::NotFound,
+        TraceLookup::Failed(class) => *class,
+    }
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+}
+
+/// Runs the scenario's Tempo queries against this run's traces.
+pub struct TempoQueries {
+    pub api: TempoApi,
+    pub ledger: Arc<AckLedger>,
+    pub ids: IdSource,
+    pub traces_per_request: u64,
+    pub expected: ExpectedTrace,
+    pub run_id: String,
+}
+
+fn mix(x: u64) -> u64 {
+    let x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 29)
+}
+
+impl QueryRunner for TempoQueries {
+    type Spec = TempoQuery;
+
+    async fn run(&self, pool: usize, q: &TempoQuery, seq: u64) -> (OutcomeClass, u64) {
+        let transport = |e: TransportError| e.class();
+        match q.kind {
+            TempoQueryKind::TraceById => {
+                // A trace of an acknowledged Export, from the oldest to the newest.
+                let acked = self.ledger.acked().max(1);
+                let t = (mix(seq) % acked) * self.traces_per_request;
+                match self.api.trace_by_id(pool, &hex(&self.ids.trace_id(t))).await {
+                    Ok(a) => (judge(&read_trace(&a), &self.expected), self.expected.spans as u64),
+                    Err(e) => (transport(e), 0),
+                }
+            }
+            TempoQueryKind::MissingTrace => {
+                let missing = IdSource::new(mix(seq), "lgtm-bench-missing").trace_id(seq);
+                match self.api.trace_by_id(pool, &hex(&missing)).await {
+                    Ok(a) => match read_trace(&a) {
+                        TraceLookup::NotFound { descriptive } => (OutcomeClass::Success, u64::from(descriptive)),
+                        TraceLookup::Found { .. } => (OutcomeClass::BadResponse, 0),
+                        TraceLookup::Failed(c) => (c, 0),
+                    },
+                    Err(e) => (transport(e), 0),
+                }
+            }
+            TempoQueryKind::Traceql => {
+                let traceql = q.query.as_deref().unwrap_or("{}").replace("$run_id", &self.run_id);
+                let end = now_unix();
+                let start = end.saturating_sub(q.range.map_or(3600, |r| r.get().as_secs()));
+                match self.api.search(pool, &traceql, start, end + 1, q.limit.unwrap_or(20)).await {
+                    Ok(a) => read_search(&a).map_or_else(|c| (c, 0), |ids| (OutcomeClass::Success, ids.len() as u64)),
+                    Err(e) => (transport(e), 0),
+                }
+            }
+            TempoQueryKind::Tags | TempoQueryKind::TagValues => {
+                let answer = match (&q.kind, &q.tag) {
+                    (TempoQueryKind::TagValues, Some(tag)) => self.api.tag_values(pool, tag).await,
+                    _ => self.api.tags(pool).await,
+                };
+                match answer {
+                    Ok(a) => read_tags(&a).map_or_else(|c| (c, 0), |n| (OutcomeClass::Success, n)),
+                    Err(e) => (transport(e), 0),
+                }
+            }
+        }
+    }
+}
