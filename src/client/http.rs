@@ -2,7 +2,7 @@
 //! ALPN, optional HTTP/2 with prior knowledge for plaintext, and the target's tenant, auth and
 //! extra headers on every request. Transport failures come back as values.
 
-use crate::scenario::{Auth, Connection};
+use super::config::{Auth, Connection};
 use crate::stats::OutcomeClass;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};

@@ -2,9 +2,9 @@
 //! TLS, timeouts, headers), its memory budget and how a query load is driven. Serde types with
 //! `deny_unknown_fields` and a default for every optional key; checks live in `checks.rs`.
 
+pub use crate::client::config::{Auth, Connection, TlsOptions};
 use crate::units::{ByteSize, Dur};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,81 +69,6 @@ pub struct ClusterMemory {
     pub container: Option<String>,
 }
 
-/// How to reach a target: tenant, auth, TLS, timeouts, headers.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Connection {
-    /// Sent as `X-Scope-OrgID`; leave out for a single-tenant target.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth: Option<Auth>,
-    #[serde(default)]
-    pub tls: TlsOptions,
-    /// Whole-request timeout.
-    #[serde(default = "defaults::request_timeout")]
-    pub timeout: Dur,
-    #[serde(default = "defaults::connect_timeout")]
-    pub connect_timeout: Dur,
-    /// Extra headers on every request (values of secret-looking headers are redacted in results).
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-}
-
-impl Default for Connection {
-    fn default() -> Self {
-        Connection {
-            tenant: None,
-            auth: None,
-            tls: TlsOptions::default(),
-            timeout: defaults::request_timeout(),
-            connect_timeout: defaults::connect_timeout(),
-            headers: BTreeMap::new(),
-        }
-    }
-}
-
-impl Connection {
-    /// Replaces the values of secret-looking headers, for printouts and results.
-    pub fn redact(&mut self) {
-        for (name, value) in self.headers.iter_mut() {
-            let n = name.to_ascii_lowercase();
-            if ["auth", "token", "key", "secret", "cookie", "password"].iter().any(|w| n.contains(w)) {
-                *value = "<redacted>".into();
-            }
-        }
-    }
-}
-
-impl MemorySection {
-    /// Redacts the cluster connection's secrets.
-    pub fn redact(&mut self) {
-        if let Some(c) = &mut self.cluster {
-            c.connection.redact();
-        }
-    }
-}
-
-/// Credentials are never written in the scenario: only the names of environment variables holding them.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
-pub enum Auth {
-    Basic { username_env: String, password_env: String },
-    Bearer { token_env: String },
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsOptions {
-    /// PEM file of an extra CA to trust (besides the system roots).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<String>,
-    /// Speak HTTP/2 without TLS (h2c, prior knowledge); over TLS HTTP/2 is negotiated by ALPN anyway.
-    #[serde(default)]
-    pub http2_prior_knowledge: bool,
-}
-
-/// How PromQL queries are driven: `concurrency` queries always in flight, or a planned `rate`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueryLoad {
@@ -156,12 +81,19 @@ pub struct QueryLoad {
     pub max_in_flight: usize,
 }
 
+
+impl MemorySection {
+    /// Redacts the cluster connection's secrets.
+    pub fn redact(&mut self) {
+        if let Some(c) = &mut self.cluster {
+            c.connection.redact();
+        }
+    }
+}
+
 /// Defaults shared by every target's sections.
 pub mod defaults {
     use crate::units::Dur;
-    pub fn connect_timeout() -> Dur {
-        Dur::secs(3)
-    }
     pub fn connections() -> usize {
         4
     }
@@ -179,9 +111,6 @@ pub mod defaults {
     }
     pub fn progress_interval() -> Dur {
         Dur::secs(5)
-    }
-    pub fn request_timeout() -> Dur {
-        Dur::secs(10)
     }
     pub fn sample_every() -> u64 {
         20
