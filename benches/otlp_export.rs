@@ -8,11 +8,11 @@ mod otlp_receiver;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use lgtm_bench::scenario::Connection;
+use lgtm_bench::targets::tempo::config::TraceShape;
 use lgtm_bench::targets::tempo::otlp::payload::{PayloadBuilder, Template};
 use lgtm_bench::targets::tempo::otlp::shape::{IdSource, Shape};
 use lgtm_bench::targets::tempo::otlp::transport::GrpcExporter;
-use lgtm_bench::scenario::Connection;
-use lgtm_bench::targets::tempo::config::TraceShape;
 use std::hint::black_box;
 use std::sync::Arc;
 

@@ -2,9 +2,9 @@
 //! pre-encoded label sets, then snappy compression. Goal: at least 1,000,000 samples/s per core.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use lgtm_bench::targets::mimir::config::{LabelSpec, SeriesModel};
 use lgtm_bench::targets::mimir::write::payload::PayloadBuilder;
 use lgtm_bench::targets::mimir::write::series::SeriesSet;
-use lgtm_bench::targets::mimir::config::{LabelSpec, SeriesModel};
 use lgtm_bench::units::Dur;
 use std::hint::black_box;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Command line: `run` and `validate`, their flags, and the exit codes every command returns.
+//! Command line: the commands, their flags, and the exit codes every command returns.
 
 use crate::scenario::Override;
 use clap::{Parser, Subcommand};
@@ -22,14 +22,27 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
+/// A percentage flag that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PercentError {
+    #[error("`{0}` is not a percentage; write e.g. 20%")]
+    NotAPercentage(String),
+    #[error("`{0}` must be 0% or more")]
+    Negative(String),
+}
+
 /// `20%` or `0.2` as a fraction.
-pub fn parse_percent(s: &str) -> Result<f64, String> {
+pub fn parse_percent(s: &str) -> Result<f64, PercentError> {
     let v = match s.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
         None => s.trim().parse::<f64>(),
     }
-    .map_err(|_| format!("`{s}` is not a percentage; write e.g. 20%"))?;
-    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(format!("`{s}` must be 0% or more")) }
+    .map_err(|_| PercentError::NotAPercentage(s.to_string()))?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(PercentError::Negative(s.to_string()))
+    }
 }
 
 #[derive(Debug, Parser)]

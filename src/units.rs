@@ -81,10 +81,7 @@ impl std::str::FromStr for ByteSize {
             "G" => 1e9,
             _ => return Err(UnitError::SizeUnit { text: s.to_string(), unit: unit.to_string() }),
         };
-        let value: f64 = num
-            .trim()
-            .parse()
-            .map_err(|_| UnitError::Size { text: s.to_string() })?;
+        let value: f64 = num.trim().parse().map_err(|_| UnitError::Size { text: s.to_string() })?;
         if !(value.is_finite() && value >= 0.0) {
             return Err(UnitError::NegativeSize { text: s.to_string() });
         }

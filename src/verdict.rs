@@ -212,18 +212,8 @@ pub fn evaluate(objectives: &[Objective], observed: &impl Observations) -> Verdi
             let figure = observed.observe(&o.subject, o.stat);
             let unit = o.stat.unit();
             match figure {
-                Some(v) => ObjectiveResult {
-                    objective: o.text.clone(),
-                    passed: o.op.holds(v, o.threshold),
-                    observed: Some(v),
-                    observed_display: unit.show(v),
-                },
-                None => ObjectiveResult {
-                    objective: o.text.clone(),
-                    passed: false,
-                    observed: None,
-                    observed_display: "not measured".into(),
-                },
+                Some(v) => ObjectiveResult { objective: o.text.clone(), passed: o.op.holds(v, o.threshold), observed: Some(v), observed_display: unit.show(v) },
+                None => ObjectiveResult { objective: o.text.clone(), passed: false, observed: None, observed_display: "not measured".into() },
             }
         })
         .collect();
@@ -270,10 +260,8 @@ mod tests {
     #[test]
     fn verdict_lists_every_failure_and_fails_unmeasured_subjects() {
         let seen = Fixed(HashMap::from([(("mimir.write", "p99"), 1_500_000.0), (("mimir.write", "error_ratio"), 0.0)]));
-        let objectives: Vec<Objective> = ["mimir.write p99 < 1s", "mimir.write error_ratio < 0.1%", "mimir.query p99 < 3s"]
-            .iter()
-            .map(|t| Objective::parse(t).unwrap())
-            .collect();
+        let objectives: Vec<Objective> =
+            ["mimir.write p99 < 1s", "mimir.write error_ratio < 0.1%", "mimir.query p99 < 3s"].iter().map(|t| Objective::parse(t).unwrap()).collect();
         let v = evaluate(&objectives, &seen);
         assert!(!v.passed);
         let failed: Vec<&str> = v.failed().map(|r| r.objective.as_str()).collect();

@@ -65,10 +65,7 @@ pub struct RunClock {
 
 impl RunClock {
     pub fn starting_at(start: Instant) -> RunClock {
-        let now_unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_millis() as i64;
+        let now_unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_millis() as i64;
         let ahead = start.saturating_duration_since(Instant::now()).as_millis() as i64;
         RunClock { start, start_unix_ms: now_unix + ahead }
     }

@@ -19,11 +19,7 @@ struct Ran {
 
 async fn lgtm(args: &[&str]) -> Ran {
     let out = Command::new(BIN).args(args).stdin(Stdio::null()).output().await.unwrap();
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    Ran { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
 }
 
 fn write_scenario(dir: &Path, text: &str) -> String {
@@ -76,9 +72,8 @@ async fn a_malformed_file_is_a_bad_input() {
 #[tokio::test]
 async fn every_problem_is_reported_at_once_with_its_key_and_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let text = support::small_scenario("bad", "http://127.0.0.1:9", "")
-        .replace("rate = 10", "rate = -3\nratee = 4")
-        .replace("cardinality = 3", "cardinality = 0");
+    let text =
+        support::small_scenario("bad", "http://127.0.0.1:9", "").replace("rate = 10", "rate = -3\nratee = 4").replace("cardinality = 3", "cardinality = 0");
     let f = write_scenario(dir.path(), &text);
     let r = lgtm(&["run", &f, "--set", "run.duration=soon"]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);

@@ -4,12 +4,12 @@
 
 mod support;
 
-use lgtm_bench::targets::mimir::write::proto::WriteRequest;
-use lgtm_bench::targets::mimir::write::{classify::classify, protocol_headers};
+use lgtm_bench::client::http::{join_uri, HttpTarget};
 use lgtm_bench::client::promql::classify_query;
 use lgtm_bench::scenario::Connection;
 use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::client::http::{join_uri, HttpTarget};
+use lgtm_bench::targets::mimir::write::proto::WriteRequest;
+use lgtm_bench::targets::mimir::write::{classify::classify, protocol_headers};
 use prost::Message;
 use support::replay::{Canned, ReplayServer};
 
@@ -57,11 +57,7 @@ async fn every_recorded_mimir_answer_gets_its_class() {
         let Some((class, items)) = expected(name) else { continue };
         let answer = replay_through_client(fixture).await;
         assert_eq!(answer.status.as_u16() as u64, fixture["response"]["status"].as_u64().unwrap(), "{name}");
-        let got = if name.starts_with("push-") {
-            (classify(answer.status, &answer.body), 0)
-        } else {
-            classify_query(&answer)
-        };
+        let got = if name.starts_with("push-") { (classify(answer.status, &answer.body), 0) } else { classify_query(&answer) };
         assert_eq!(got, (class, items), "fixture {name}: {}", fixture["note"]);
         checked += 1;
     }

@@ -5,11 +5,11 @@
 
 mod support;
 
-use lgtm_bench::targets::tempo::query::{judge, read_search, read_tags, read_trace, ExpectedTrace, TempoApi, TraceLookup};
-use lgtm_bench::scenario::Connection;
-use lgtm_bench::targets::tempo::config::TraceApi;
-use lgtm_bench::stats::OutcomeClass;
 use lgtm_bench::client::http::{join_uri, HttpTarget};
+use lgtm_bench::scenario::Connection;
+use lgtm_bench::stats::OutcomeClass;
+use lgtm_bench::targets::tempo::config::TraceApi;
+use lgtm_bench::targets::tempo::query::{judge, read_search, read_tags, read_trace, ExpectedTrace, TempoApi, TraceLookup};
 use std::collections::BTreeSet;
 use support::replay::{Canned, ReplayServer};
 
@@ -24,16 +24,10 @@ enum Read {
 /// How each recorded answer must be read; `None` for the OTLP exchanges (tested in tempo_wire.rs)
 /// and `/metrics` (memory_watch.rs).
 fn expected(name: &str) -> Option<Read> {
-    let found = || TraceLookup::Found {
-        spans: 3,
-        services: BTreeSet::from(["checkout".to_string()]),
-        run_ids: BTreeSet::new(),
-    };
+    let found = || TraceLookup::Found { spans: 3, services: BTreeSet::from(["checkout".to_string()]), run_ids: BTreeSet::new() };
     Some(match name {
         "trace-by-id-v1-json" | "trace-by-id-v2-json" => Read::Trace(found()),
-        "trace-by-id-v1-not-found" | "trace-by-id-v2-not-found" | "trace-by-id-wrong-tenant" => {
-            Read::Trace(TraceLookup::NotFound { descriptive: false })
-        }
+        "trace-by-id-v1-not-found" | "trace-by-id-v2-not-found" | "trace-by-id-wrong-tenant" => Read::Trace(TraceLookup::NotFound { descriptive: false }),
         "trace-by-id-invalid" => Read::Trace(TraceLookup::Failed(OutcomeClass::BadRequest)),
         "trace-by-id-no-tenant" => Read::Trace(TraceLookup::Failed(OutcomeClass::MissingTenant)),
         // Asked for protobuf, the answer is not JSON: lgtm-bench asks for JSON and says so.

@@ -2,9 +2,9 @@
 //! (sent, skipped at the in-flight bound, or abandoned), intended times follow the plan whatever
 //! the target does, and closed-loop workers keep their concurrency.
 
-use lgtm_bench::stats::PathTable;
 use lgtm_bench::engine::schedule::Schedule;
 use lgtm_bench::engine::worker::{spawn_closed_loop, spawn_open_loop, WorkerContext};
+use lgtm_bench::stats::PathTable;
 use lgtm_bench::stats::{OutcomeClass, PathId, Recorder};
 use lgtm_bench::workload::{CallOutcome, Ticket, Workload};
 use std::sync::{Arc, Mutex};

@@ -256,7 +256,11 @@ fn kubernetes_objects_deserialize_into_api_types() {
         let p = k8s().join("apps/monitoring/lgtm-bench/app").join(f.as_str().unwrap());
         data.insert(p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&p).unwrap());
     }
-    let cm = ConfigMap { metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(s(gen, "name").into()), ..Default::default() }, data: Some(data), ..Default::default() };
+    let cm = ConfigMap {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(s(gen, "name").into()), ..Default::default() },
+        data: Some(data),
+        ..Default::default()
+    };
     assert_eq!(cm.metadata.name.as_deref(), Some("lgtm-bench-scenarios"));
     let mounted = pod_specs[0].volumes.as_ref().unwrap().iter().find(|v| v.config_map.is_some()).unwrap();
     assert_eq!(mounted.config_map.as_ref().unwrap().name, "lgtm-bench-scenarios");
@@ -283,21 +287,63 @@ fn the_image_is_multi_stage_small_and_non_root() {
 /// operations/helm/charts/mimir-distributed/values.yaml, 5.x). Below these, values are
 /// free-form configuration (Tempo's and Mimir's own config, Kubernetes resources).
 const TEMPO_KEYS: &[&str] = &[
-    "replicas", "persistence.enabled", "persistence.size", "tempo.resources", "tempo.retention", "tempo.multitenancyEnabled",
-    "tempo.reportingEnabled", "tempo.server", "tempo.livenessProbe", "tempo.readinessProbe", "tempo.extraArgs",
-    "tempo.extraEnvFrom", "tempo.storage", "tempo.receivers",
+    "replicas",
+    "persistence.enabled",
+    "persistence.size",
+    "tempo.resources",
+    "tempo.retention",
+    "tempo.multitenancyEnabled",
+    "tempo.reportingEnabled",
+    "tempo.server",
+    "tempo.livenessProbe",
+    "tempo.readinessProbe",
+    "tempo.extraArgs",
+    "tempo.extraEnvFrom",
+    "tempo.storage",
+    "tempo.receivers",
 ];
 const MIMIR_KEYS: &[&str] = &[
-    "global.extraEnvFrom", "minio.enabled", "mimir.structuredConfig", "gateway.enabledNonEnterprise", "gateway.replicas",
-    "gateway.service.port", "gateway.service.legacyPort", "gateway.resources", "nginx.enabled",
-    "distributor.replicas", "distributor.extraArgs", "distributor.resources",
-    "ingester.replicas", "ingester.zoneAwareReplication.enabled", "ingester.extraArgs", "ingester.persistentVolume.size", "ingester.resources",
-    "querier.replicas", "querier.extraArgs", "querier.resources",
-    "query_frontend.replicas", "query_frontend.extraArgs", "query_frontend.resources", "query_scheduler.enabled",
-    "store_gateway.replicas", "store_gateway.zoneAwareReplication.enabled", "store_gateway.extraArgs", "store_gateway.persistentVolume.size", "store_gateway.resources",
-    "compactor.replicas", "compactor.extraArgs", "compactor.persistentVolume.size", "compactor.resources",
-    "alertmanager.enabled", "ruler.enabled", "overrides_exporter.enabled", "rollout_operator.enabled",
-    "chunks-cache.enabled", "index-cache.enabled", "metadata-cache.enabled", "results-cache.enabled",
+    "global.extraEnvFrom",
+    "minio.enabled",
+    "mimir.structuredConfig",
+    "gateway.enabledNonEnterprise",
+    "gateway.replicas",
+    "gateway.service.port",
+    "gateway.service.legacyPort",
+    "gateway.resources",
+    "nginx.enabled",
+    "distributor.replicas",
+    "distributor.extraArgs",
+    "distributor.resources",
+    "ingester.replicas",
+    "ingester.zoneAwareReplication.enabled",
+    "ingester.extraArgs",
+    "ingester.persistentVolume.size",
+    "ingester.resources",
+    "querier.replicas",
+    "querier.extraArgs",
+    "querier.resources",
+    "query_frontend.replicas",
+    "query_frontend.extraArgs",
+    "query_frontend.resources",
+    "query_scheduler.enabled",
+    "store_gateway.replicas",
+    "store_gateway.zoneAwareReplication.enabled",
+    "store_gateway.extraArgs",
+    "store_gateway.persistentVolume.size",
+    "store_gateway.resources",
+    "compactor.replicas",
+    "compactor.extraArgs",
+    "compactor.persistentVolume.size",
+    "compactor.resources",
+    "alertmanager.enabled",
+    "ruler.enabled",
+    "overrides_exporter.enabled",
+    "rollout_operator.enabled",
+    "chunks-cache.enabled",
+    "index-cache.enabled",
+    "metadata-cache.enabled",
+    "results-cache.enabled",
 ];
 
 fn leaf_paths(v: &Value, prefix: &str, known: &[&str], out: &mut Vec<String>) {

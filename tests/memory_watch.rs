@@ -4,12 +4,12 @@
 
 mod support;
 
-use lgtm_bench::stats::PathTable;
-use lgtm_bench::engine::runner::{self, RunOptions};
+use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::client::promql::PromApi;
+use lgtm_bench::engine::runner::{self, RunOptions};
 use lgtm_bench::scenario::{ClusterMemory, Connection};
 use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::client::http::HttpTarget;
+use lgtm_bench::stats::PathTable;
 use lgtm_bench::watch::exposition;
 use lgtm_bench::watch::scrape::{ClusterProbe, MemoryWatch};
 use lgtm_bench::watch::{MemoryEvent, MemoryKind};

@@ -6,8 +6,8 @@ mod support;
 
 use lgtm_bench::engine::runner::{self, RunOptions};
 use lgtm_bench::engine::schedule::Schedule;
-use lgtm_bench::targets::mimir::write::series::SeriesSet;
 use lgtm_bench::report::json;
+use lgtm_bench::targets::mimir::write::series::SeriesSet;
 
 use lgtm_bench::stats::OutcomeClass;
 use std::collections::BTreeMap;
@@ -47,8 +47,7 @@ async fn a_run_writes_exactly_the_planned_series_and_values_and_reports_them() {
     assert_eq!(result.len(), 60, "every active series is stored, no more");
     let mut seen = 0;
     for series in result {
-        let labels: Vec<(String, String)> =
-            series["metric"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
+        let labels: Vec<(String, String)> = series["metric"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
         let index: u64 = series["metric"]["series"].as_str().unwrap().parse().unwrap();
         assert_eq!(labels, set.labels(index, index), "labels of series {index}");
         let value: f64 = series["value"][1].as_str().unwrap().parse().unwrap();
@@ -85,8 +84,7 @@ async fn a_run_writes_exactly_the_planned_series_and_values_and_reports_them() {
 async fn objectives_that_cannot_hold_fail_the_verdict() {
     let prom = Prometheus::start();
     let extra = "";
-    let text = support::small_scenario("strict", &prom.base(), extra)
-        .replace("\"mimir.write p99 < 30s\"", "\"mimir.write p99 < 1us\"");
+    let text = support::small_scenario("strict", &prom.base(), extra).replace("\"mimir.write p99 < 30s\"", "\"mimir.write p99 < 1us\"");
     let s = support::scenario(&text);
     let out = tempfile::tempdir().unwrap();
     let opts = RunOptions { scenario_file: "strict".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };

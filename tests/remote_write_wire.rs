@@ -3,14 +3,14 @@
 
 mod support;
 
+use lgtm_bench::client::http::HttpTarget;
+use lgtm_bench::scenario::Connection;
+use lgtm_bench::stats::OutcomeClass;
 use lgtm_bench::stats::PathTable;
+use lgtm_bench::targets::mimir::config::SeriesModel;
 use lgtm_bench::targets::mimir::write::proto::WriteRequest;
 use lgtm_bench::targets::mimir::write::series::SeriesSet;
 use lgtm_bench::targets::mimir::write::RemoteWrite;
-use lgtm_bench::scenario::Connection;
-use lgtm_bench::targets::mimir::config::SeriesModel;
-use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::units::Dur;
 use lgtm_bench::workload::{RunClock, Ticket, Workload};
 use prost::Message;
@@ -52,12 +52,9 @@ async fn a_request_carries_protocol_headers_tenant_and_the_planned_samples() {
     let got = server.received().pop().unwrap();
     assert_eq!(got.method, "POST");
     assert_eq!(got.uri, "/api/v1/push");
-    for (h, v) in [
-        ("content-encoding", "snappy"),
-        ("content-type", "application/x-protobuf"),
-        ("x-prometheus-remote-write-version", "0.1.0"),
-        ("x-scope-orgid", "bench"),
-    ] {
+    for (h, v) in
+        [("content-encoding", "snappy"), ("content-type", "application/x-protobuf"), ("x-prometheus-remote-write-version", "0.1.0"), ("x-scope-orgid", "bench")]
+    {
         assert_eq!(got.headers[h], v, "{h}");
     }
     assert!(got.headers["user-agent"].to_str().unwrap().starts_with("lgtm-bench/"));

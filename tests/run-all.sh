@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need (Debian's prometheus,
-# which the tests start themselves on loopback), then runs every test, the benches in test mode
-# included. CI runs exactly this (.ci/run).
+# which the tests start themselves on loopback), checks the style gates (rustfmt, clippy with
+# warnings as errors), then runs every test, the benches in test mode included. CI runs exactly
+# this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +12,9 @@ if ! command -v prometheus >/dev/null || ! command -v curl >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq prometheus curl >/dev/null
 fi
 
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  rustup component add rustfmt clippy
+fi
+cargo fmt --all --check
+cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --all-targets

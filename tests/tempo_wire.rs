@@ -5,17 +5,17 @@
 
 mod support;
 
+use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::engine::runner::{self, RunOptions};
 use lgtm_bench::engine::schedule::Schedule;
+use lgtm_bench::scenario::Connection;
+use lgtm_bench::stats::OutcomeClass;
+use lgtm_bench::stats::PathTable;
+use lgtm_bench::targets::tempo::config::TraceShape;
 use lgtm_bench::targets::tempo::otlp::payload::Template;
 use lgtm_bench::targets::tempo::otlp::shape::{IdSource, Shape};
 use lgtm_bench::targets::tempo::otlp::transport::{GrpcExporter, HttpExporter};
 use lgtm_bench::targets::tempo::otlp::{AckLedger, Exporter, OtlpWrite};
-use lgtm_bench::stats::PathTable;
-use lgtm_bench::scenario::Connection;
-use lgtm_bench::targets::tempo::config::TraceShape;
-use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::workload::{RunClock, Ticket, Workload};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

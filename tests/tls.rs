@@ -3,18 +3,18 @@
 
 mod support;
 
+use lgtm_bench::client::http::HttpTarget;
+use lgtm_bench::scenario::{Connection, TlsOptions};
+use lgtm_bench::stats::OutcomeClass;
 use lgtm_bench::stats::PathTable;
+use lgtm_bench::targets::mimir::config::SeriesModel;
+use lgtm_bench::targets::mimir::write::series::SeriesSet;
+use lgtm_bench::targets::mimir::write::RemoteWrite;
+use lgtm_bench::targets::tempo::config::TraceShape;
 use lgtm_bench::targets::tempo::otlp::payload::Template;
 use lgtm_bench::targets::tempo::otlp::shape::{IdSource, Shape};
 use lgtm_bench::targets::tempo::otlp::transport::GrpcExporter;
 use lgtm_bench::targets::tempo::otlp::{AckLedger, Exporter, OtlpWrite};
-use lgtm_bench::targets::mimir::write::series::SeriesSet;
-use lgtm_bench::targets::mimir::write::RemoteWrite;
-use lgtm_bench::scenario::{Connection, TlsOptions};
-use lgtm_bench::targets::mimir::config::SeriesModel;
-use lgtm_bench::targets::tempo::config::TraceShape;
-use lgtm_bench::stats::OutcomeClass;
-use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::units::Dur;
 use lgtm_bench::workload::{RunClock, Ticket, Workload};
 use std::sync::Arc;
@@ -46,7 +46,15 @@ fn ticket() -> Ticket {
 }
 
 fn remote_write(base: &str, conn: Connection) -> RemoteWrite {
-    let model = SeriesModel { active: 4, metrics: vec!["tls_total".into()], labels: vec![], samples_per_request: 4, scrape_interval: None, churn_share: 0.0, churn_period: Dur::secs(60) };
+    let model = SeriesModel {
+        active: 4,
+        metrics: vec!["tls_total".into()],
+        labels: vec![],
+        samples_per_request: 4,
+        scrape_interval: None,
+        churn_share: 0.0,
+        churn_period: Dur::secs(60),
+    };
     let series = Arc::new(SeriesSet::new(&model, "tls", 1));
     let path = PathTable::default().register("mimir.write");
     let uri = format!("{base}/api/v1/push").parse().unwrap();

@@ -71,8 +71,6 @@ pub struct TlsOptions {
     pub http2_prior_knowledge: bool,
 }
 
-/// How PromQL queries are driven: `concurrency` queries always in flight, or a planned `rate`.
-
 mod defaults {
     use crate::units::Dur;
     pub fn request_timeout() -> Dur {

@@ -88,11 +88,7 @@ impl HttpTarget {
         http.set_connect_timeout(Some(conn.connect_timeout.get()));
         http.set_nodelay(true);
         http.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_all_versions()
-            .wrap_connector(http);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_all_versions().wrap_connector(http);
         let pools = (0..pools.max(1))
             .map(|_| {
                 let mut b = Client::builder(TokioExecutor::new());
@@ -107,14 +103,7 @@ impl HttpTarget {
     }
 
     /// Sends one request on pool `pool % pools`, with the target's headers added.
-    pub async fn send(
-        &self,
-        pool: usize,
-        method: Method,
-        uri: &Uri,
-        extra: &HeaderMap,
-        body: Bytes,
-    ) -> Result<Answer, TransportError> {
+    pub async fn send(&self, pool: usize, method: Method, uri: &Uri, extra: &HeaderMap, body: Bytes) -> Result<Answer, TransportError> {
         let mut req = Request::builder().method(method).uri(uri.clone()).body(Full::new(body)).expect("valid parts");
         let headers = req.headers_mut();
         headers.extend(self.headers.clone());
@@ -123,11 +112,7 @@ impl HttpTarget {
         let exchange = async {
             let resp = client.request(req).await.map_err(|e| TransportError::Connect(describe(&e)))?;
             let (parts, body) = resp.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_err(|e| TransportError::Connect(format!("reading the answer failed: {e}")))?
-                .to_bytes();
+            let body = body.collect().await.map_err(|e| TransportError::Connect(format!("reading the answer failed: {e}")))?.to_bytes();
             Ok(Answer { status: parts.status, headers: parts.headers, body })
         };
         tokio::time::timeout(self.timeout, exchange).await.unwrap_or(Err(TransportError::Timeout))
@@ -169,9 +154,7 @@ pub fn authorization(conn: &Connection) -> Result<Option<String>, ClientSetupErr
 fn common_headers(conn: &Connection) -> Result<HeaderMap, ClientSetupError> {
     let mut h = HeaderMap::new();
     h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-    let value = |name: &str, v: &str| {
-        HeaderValue::from_str(v).map_err(|e| ClientSetupError::Header { name: name.to_string(), reason: e.to_string() })
-    };
+    let value = |name: &str, v: &str| HeaderValue::from_str(v).map_err(|e| ClientSetupError::Header { name: name.to_string(), reason: e.to_string() });
     if let Some(tenant) = &conn.tenant {
         h.insert("x-scope-orgid", value("X-Scope-OrgID", tenant)?);
     }
@@ -181,8 +164,7 @@ fn common_headers(conn: &Connection) -> Result<HeaderMap, ClientSetupError> {
         h.insert(AUTHORIZATION, v);
     }
     for (name, v) in &conn.headers {
-        let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| ClientSetupError::Header { name: name.clone(), reason: e.to_string() })?;
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| ClientSetupError::Header { name: name.clone(), reason: e.to_string() })?;
         h.insert(n, value(name, v)?);
     }
     Ok(h)
@@ -198,10 +180,8 @@ fn tls_config(conn: &Connection) -> Result<rustls::ClientConfig, ClientSetupErro
     }
     if let Some(path) = &conn.tls.ca_file {
         let ca_error = |reason: String| ClientSetupError::CaFile { path: path.clone(), reason };
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| ca_error(e.to_string()))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| ca_error(e.to_string()))?;
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(path).map_err(|e| ca_error(e.to_string()))?.collect::<Result<_, _>>().map_err(|e| ca_error(e.to_string()))?;
         if certs.is_empty() {
             return Err(ca_error("no PEM certificate in it".into()));
         }

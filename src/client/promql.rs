@@ -25,10 +25,7 @@ impl PromApi {
 
     /// An instant query at an exact time, for read-back and preflight.
     pub async fn instant(&self, pool: usize, query: &str, at_unix_secs: f64) -> Result<Answer, TransportError> {
-        let params = form_urlencoded::Serializer::new(String::new())
-            .append_pair("query", query)
-            .append_pair("time", &format!("{at_unix_secs:.3}"))
-            .finish();
+        let params = form_urlencoded::Serializer::new(String::new()).append_pair("query", query).append_pair("time", &format!("{at_unix_secs:.3}")).finish();
         self.get(pool, &format!("/api/v1/query?{params}")).await
     }
 

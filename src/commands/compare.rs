@@ -10,7 +10,11 @@ pub fn compare(baseline: &Path, current: &Path, max_regression: f64) -> u8 {
         (Ok(b), Ok(c)) => {
             let cmp = compare::compare(&b, &c, Tolerance { latency: max_regression, ..Tolerance::default() });
             print!("{}", compare::render(&cmp));
-            if cmp.regressed { exit::OBJECTIVES_FAILED } else { exit::PASSED }
+            if cmp.regressed {
+                exit::OBJECTIVES_FAILED
+            } else {
+                exit::PASSED
+            }
         }
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");

@@ -17,5 +17,9 @@ pub fn merge(files: &[PathBuf], out: &Path) -> u8 {
         return exit::RESULTS_NOT_WRITTEN;
     }
     print!("{}", summary::render(&report, Some(&out.display().to_string())));
-    if report.passed() { exit::PASSED } else { exit::OBJECTIVES_FAILED }
+    if report.passed() {
+        exit::PASSED
+    } else {
+        exit::OBJECTIVES_FAILED
+    }
 }

@@ -66,7 +66,11 @@ async fn drive(plan: Plan, opts: RunOptions) -> u8 {
         }
         Err(RunError::Target(TargetError::Preflight(e))) => {
             eprintln!("error: preflight failed, no load was sent: {e}");
-            if e.is_unreachable() { exit::UNREACHABLE } else { exit::TARGET_REJECTED }
+            if e.is_unreachable() {
+                exit::UNREACHABLE
+            } else {
+                exit::TARGET_REJECTED
+            }
         }
         Err(RunError::Target(TargetError::Setup(e))) => {
             eprintln!("error: {e}");

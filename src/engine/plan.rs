@@ -63,10 +63,7 @@ impl Plan {
     /// Human description of what `run` would do, printed by `validate` and at the start of a run.
     pub fn describe(&self) -> String {
         let r = &self.run;
-        let mut out = format!(
-            "scenario `{}`: warm-up {} (not measured), ramp {}, steady {}; seed {}\n",
-            r.name, r.warmup, r.ramp, r.duration, r.seed
-        );
+        let mut out = format!("scenario `{}`: warm-up {} (not measured), ramp {}, steady {}; seed {}\n", r.name, r.warmup, r.ramp, r.duration, r.seed);
         for t in &self.targets {
             out += &t.describe(r);
         }

@@ -22,7 +22,11 @@ impl PreflightError {
 pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
     let text = text.trim();
-    if text.is_empty() { "an empty body".into() } else { format!("`{text}`") }
+    if text.is_empty() {
+        "an empty body".into()
+    } else {
+        format!("`{text}`")
+    }
 }
 
 /// The target did not answer at all.

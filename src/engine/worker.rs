@@ -103,13 +103,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
 
 /// Sends tickets at their planned times. A ticket that finds the queue full (every worker busy and
 /// the backlog at its bound) is skipped and counted, never silently dropped.
-pub async fn plan<W: Workload>(
-    workload: Arc<W>,
-    schedule: Schedule,
-    start: Instant,
-    tx: async_channel::Sender<Ticket>,
-    ctx: WorkerContext,
-) {
+pub async fn plan<W: Workload>(workload: Arc<W>, schedule: Schedule, start: Instant, tx: async_channel::Sender<Ticket>, ctx: WorkerContext) {
     let mut recorder = Recorder::default();
     let mut next_flush = Instant::now() + ctx.flush_every;
     for (seq, call) in schedule.calls().enumerate() {
@@ -149,9 +143,7 @@ pub fn spawn_open_loop<W: Workload>(
     worker_ctx: WorkerContext,
 ) -> (tokio::task::JoinHandle<()>, Vec<tokio::task::JoinHandle<()>>) {
     let (tx, rx) = async_channel::bounded(max_in_flight.max(1));
-    let workers = (0..max_in_flight.max(1))
-        .map(|i| tokio::spawn(run(workload.clone(), i, Tickets::Planned(rx.clone()), worker_ctx.clone())))
-        .collect();
+    let workers = (0..max_in_flight.max(1)).map(|i| tokio::spawn(run(workload.clone(), i, Tickets::Planned(rx.clone()), worker_ctx.clone()))).collect();
     let planner = tokio::spawn(plan(workload, schedule, start, tx, planner_ctx));
     (planner, workers)
 }

@@ -109,11 +109,8 @@ pub struct Host {
 
 impl Host {
     pub fn current() -> Host {
-        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .or_else(|_| std::env::var("HOSTNAME"))
-            .unwrap_or_else(|_| "unknown".into())
-            .trim()
-            .to_string();
+        let hostname =
+            std::fs::read_to_string("/proc/sys/kernel/hostname").or_else(|_| std::env::var("HOSTNAME")).unwrap_or_else(|_| "unknown".into()).trim().to_string();
         Host {
             hostname,
             os: std::env::consts::OS.into(),
@@ -184,11 +181,7 @@ impl PathReport {
         let per_second = |n: u64| (measured_seconds > 0.0).then(|| n as f64 / measured_seconds);
         PathReport {
             calls,
-            outcomes: OutcomeClass::ALL
-                .iter()
-                .filter(|c| p.count(**c) > 0)
-                .map(|c| (c.as_str().to_string(), p.count(*c)))
-                .collect(),
+            outcomes: OutcomeClass::ALL.iter().filter(|c| p.count(**c) > 0).map(|c| (c.as_str().to_string(), p.count(*c))).collect(),
             error_ratio: (calls > 0).then(|| p.failures() as f64 / calls as f64),
             planned_calls,
             achieved_rate: per_second(calls),

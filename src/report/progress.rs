@@ -54,12 +54,7 @@ pub fn line(
     interval_secs: f64,
     memory: &MemoryBoard,
 ) -> String {
-    let mut parts = vec![format!(
-        "[{:>4}s/{}s{}]",
-        elapsed.as_secs(),
-        total.as_secs(),
-        if warming_up { " warm-up" } else { "" }
-    )];
+    let mut parts = vec![format!("[{:>4}s/{}s{}]", elapsed.as_secs(), total.as_secs(), if warming_up { " warm-up" } else { "" })];
     for row in rows {
         let Some(all) = merged(totals, &row.members) else { continue };
         let recent = merged(interval, &row.members).map_or(0, |p| p.calls());
@@ -97,7 +92,15 @@ mod tests {
         let rows = rows(&table, &groups);
         assert_eq!(rows, [Row { name: "mimir.write".into(), members: vec![write] }, Row { name: "mimir.query".into(), members: vec![a, b] }]);
         let mut rec = Recorder::default();
-        let ok = Measurement { class: OutcomeClass::Success, latency: Duration::from_millis(5), service: Duration::from_millis(5), items: 1, late: false, retries: 0, rejected: 0 };
+        let ok = Measurement {
+            class: OutcomeClass::Success,
+            latency: Duration::from_millis(5),
+            service: Duration::from_millis(5),
+            items: 1,
+            late: false,
+            retries: 0,
+            rejected: 0,
+        };
         rec.record(a, ok);
         rec.record(b, Measurement { class: OutcomeClass::Timeout, ..ok });
         let text = line(Duration::from_secs(3), Duration::from_secs(10), false, &rows, &rec, &rec, 1.0, &MemoryBoard::default());

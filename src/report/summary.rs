@@ -33,11 +33,8 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         r.planned_measured_seconds,
         if r.interrupted { format!(" (INTERRUPTED: {})", r.stop_reason) } else { String::new() }
     );
-    let _ = writeln!(
-        out,
-        "{:<30} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
-        "path", "calls", "rate", "errors", "p50", "p90", "p99", "p99.9", "max"
-    );
+    let _ =
+        writeln!(out, "{:<30} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}", "path", "calls", "rate", "errors", "p50", "p90", "p99", "p99.9", "max");
     for (name, p) in &report.paths {
         row(&mut out, name, p.calls, p.achieved_rate, p.error_ratio, &p.latency);
         let failures: Vec<String> = p.outcomes.iter().filter(|(k, _)| *k != "success").map(|(k, v)| format!("{k} {v}")).collect();

@@ -52,16 +52,10 @@ impl std::error::Error for ScenarioError {}
 
 /// Reads the file at `path`, applies the overrides, deserializes it as `T` and hands it to
 /// `finish` (semantic checks and resolution), collecting every problem on the way.
-pub fn load<T: DeserializeOwned, P>(
-    path: &Path,
-    overrides: &[Override],
-    finish: impl Fn(T) -> Result<P, Vec<Problem>>,
-) -> Result<P, ScenarioError> {
+pub fn load<T: DeserializeOwned, P>(path: &Path, overrides: &[Override], finish: impl Fn(T) -> Result<P, Vec<Problem>>) -> Result<P, ScenarioError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        origin: origin.clone(),
-        problems: vec![Problem::new("", format!("cannot read the file ({e}); check the path"))],
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError { origin: origin.clone(), problems: vec![Problem::new("", format!("cannot read the file ({e}); check the path"))] })?;
     parse(&text, &origin, overrides, finish)
 }
 
@@ -73,14 +67,12 @@ pub fn parse<T: DeserializeOwned, P>(
     finish: impl Fn(T) -> Result<P, Vec<Problem>>,
 ) -> Result<P, ScenarioError> {
     let fail = |problems| ScenarioError { origin: origin.to_string(), problems };
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| fail(vec![Problem::new("", format!("not valid TOML: {}", e.to_string().trim()))]))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| fail(vec![Problem::new("", format!("not valid TOML: {}", e.to_string().trim()))]))?;
     let mut value = Value::Table(table);
     let mut problems = Vec::new();
     for ov in overrides {
         if let Err(e) = overrides::apply(&mut value, ov) {
-            problems.push(Problem::new(ov.key.clone(), e));
+            problems.push(Problem::new(ov.key.clone(), e.to_string()));
         }
     }
     match deserialize_collecting(value, &mut problems, finish) {
@@ -92,11 +84,7 @@ pub fn parse<T: DeserializeOwned, P>(
 /// Deserializes with `deny_unknown_fields` intact, yet collects every structural problem: after an
 /// error the offending key is removed (or, if it is required, given a placeholder of a type that
 /// fits) and deserialization is tried again. Semantic problems of placeholder keys are not reported.
-fn deserialize_collecting<T: DeserializeOwned, P>(
-    mut value: Value,
-    problems: &mut Vec<Problem>,
-    finish: impl Fn(T) -> Result<P, Vec<Problem>>,
-) -> Option<P> {
+fn deserialize_collecting<T: DeserializeOwned, P>(mut value: Value, problems: &mut Vec<Problem>, finish: impl Fn(T) -> Result<P, Vec<Problem>>) -> Option<P> {
     let mut replaced: Vec<String> = Vec::new();
     for _ in 0..64 {
         match serde_path_to_error::deserialize::<_, T>(value.clone()) {
@@ -147,7 +135,9 @@ fn try_placeholders<T: DeserializeOwned>(value: &mut Value, dotted: &str) -> boo
         }
         let still_bad = match serde_path_to_error::deserialize::<_, T>(trial.clone()) {
             Ok(_) => false,
-            Err(e) => e.path().to_string() == dotted || first_line(&e.inner().to_string()).contains(&format!("`{}`", dotted.rsplit('.').next().unwrap_or(dotted))),
+            Err(e) => {
+                e.path().to_string() == dotted || first_line(&e.inner().to_string()).contains(&format!("`{}`", dotted.rsplit('.').next().unwrap_or(dotted)))
+            }
         };
         if !still_bad {
             *value = trial;

@@ -3,6 +3,23 @@
 
 use toml::{Table, Value};
 
+/// A `--set` argument that cannot be applied, with how to write it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum OverrideError {
+    #[error("`{0}` is not key=value; write e.g. --set mimir.write.rate=500")]
+    NotKeyValue(String),
+    #[error("`{0}` is not a dotted key like mimir.write.rate")]
+    NotDotted(String),
+    #[error("--set {key}: `{parent}` is not a table")]
+    NotATable { key: String, parent: String },
+    #[error("--set: `{0}` is a value, not a table")]
+    AValue(String),
+    #[error("--set: `{0}` indexes a list; use a number (0 is the first entry)")]
+    NotAnIndex(String),
+    #[error("--set: `{key}`: the list has {len} entries")]
+    OutOfRange { key: String, len: usize },
+}
+
 /// One `--set` argument split into its dotted key and its value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Override {
@@ -11,14 +28,12 @@ pub struct Override {
 }
 
 impl std::str::FromStr for Override {
-    type Err = String;
-    fn from_str(arg: &str) -> Result<Self, String> {
-        let (key, raw) = arg
-            .split_once('=')
-            .ok_or_else(|| format!("`{arg}` is not key=value; write e.g. --set mimir.write.rate=500"))?;
+    type Err = OverrideError;
+    fn from_str(arg: &str) -> Result<Self, OverrideError> {
+        let (key, raw) = arg.split_once('=').ok_or_else(|| OverrideError::NotKeyValue(arg.to_string()))?;
         let key = key.trim();
         if key.is_empty() || key.split('.').any(str::is_empty) {
-            return Err(format!("`{key}` is not a dotted key like mimir.write.rate"));
+            return Err(OverrideError::NotDotted(key.to_string()));
         }
         Ok(Override { key: key.to_string(), value: parse_value(raw.trim()) })
     }
@@ -36,9 +51,9 @@ fn parse_value(raw: &str) -> Value {
 
 /// Sets `ov.key` in `root`, creating tables on the way; numeric segments index arrays
 /// (`mimir.queries.0.query`).
-pub fn apply(root: &mut Value, ov: &Override) -> Result<(), String> {
+pub fn apply(root: &mut Value, ov: &Override) -> Result<(), OverrideError> {
     let parts: Vec<&str> = ov.key.split('.').collect();
-    let (last, path) = parts.split_last().expect("key has at least one segment");
+    let (last, path) = parts.split_last().ok_or_else(|| OverrideError::NotDotted(ov.key.clone()))?;
     let mut node: &mut Value = root;
     for (depth, part) in path.iter().enumerate() {
         node = step(node, part, &parts[..=depth].join("."))?;
@@ -53,24 +68,22 @@ pub fn apply(root: &mut Value, ov: &Override) -> Result<(), String> {
             *slot = ov.value.clone();
             Ok(())
         }
-        _ => Err(format!("--set {}: `{}` is not a table", ov.key, path.join("."))),
+        _ => Err(OverrideError::NotATable { key: ov.key.clone(), parent: path.join(".") }),
     }
 }
 
-fn step<'a>(node: &'a mut Value, part: &str, shown: &str) -> Result<&'a mut Value, String> {
+fn step<'a>(node: &'a mut Value, part: &str, shown: &str) -> Result<&'a mut Value, OverrideError> {
     match node {
         Value::Table(t) => Ok(t.entry(part.to_string()).or_insert_with(|| Value::Table(Table::new()))),
         Value::Array(a) => index(a, part, shown),
-        _ => Err(format!("--set: `{shown}` is a value, not a table")),
+        _ => Err(OverrideError::AValue(shown.to_string())),
     }
 }
 
-fn index<'a>(a: &'a mut [Value], part: &str, shown: &str) -> Result<&'a mut Value, String> {
-    let i: usize = part
-        .parse()
-        .map_err(|_| format!("--set: `{shown}` indexes a list; use a number (0 is the first entry)"))?;
+fn index<'a>(a: &'a mut [Value], part: &str, shown: &str) -> Result<&'a mut Value, OverrideError> {
+    let i: usize = part.parse().map_err(|_| OverrideError::NotAnIndex(shown.to_string()))?;
     let len = a.len();
-    a.get_mut(i).ok_or_else(|| format!("--set: `{shown}`: the list has {len} entries"))
+    a.get_mut(i).ok_or_else(|| OverrideError::OutOfRange { key: shown.to_string(), len })
 }
 
 #[cfg(test)]
@@ -94,12 +107,12 @@ mod tests {
 
     #[test]
     fn malformed_overrides_say_how_to_write_them() {
-        assert!("rate".parse::<Override>().unwrap_err().contains("key=value"));
-        assert!("a..b=1".parse::<Override>().unwrap_err().contains("dotted key"));
+        assert!("rate".parse::<Override>().unwrap_err().to_string().contains("key=value"));
+        assert!("a..b=1".parse::<Override>().unwrap_err().to_string().contains("dotted key"));
         let mut root = doc("[[q]]\nname = \"a\"\n");
-        let err = apply(&mut root, &"q.3.name=x".parse().unwrap()).unwrap_err();
+        let err = apply(&mut root, &"q.3.name=x".parse().unwrap()).unwrap_err().to_string();
         assert!(err.contains("1 entries"), "{err}");
-        let err = apply(&mut root, &"q.name=x".parse().unwrap()).unwrap_err();
+        let err = apply(&mut root, &"q.name=x".parse().unwrap()).unwrap_err().to_string();
         assert!(err.contains("use a number"), "{err}");
     }
 }

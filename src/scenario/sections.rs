@@ -69,6 +69,7 @@ pub struct ClusterMemory {
     pub container: Option<String>,
 }
 
+/// How queries are driven: `concurrency` queries always in flight, or a planned `rate`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueryLoad {
@@ -80,7 +81,6 @@ pub struct QueryLoad {
     #[serde(default = "defaults::max_in_flight")]
     pub max_in_flight: usize,
 }
-
 
 impl MemorySection {
     /// Redacts the cluster connection's secrets.

@@ -11,10 +11,15 @@ pub struct Shard {
     pub count: u64,
 }
 
+/// A `--shard` argument that is not `INDEX/COUNT`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not INDEX/COUNT; write e.g. --shard 0/4 (index from 0 to COUNT-1)")]
+pub struct ShardError(String);
+
 impl std::str::FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let bad = || format!("`{s}` is not INDEX/COUNT; write e.g. --shard 0/4 (index from 0 to COUNT-1)");
+    type Err = ShardError;
+    fn from_str(s: &str) -> Result<Shard, ShardError> {
+        let bad = || ShardError(s.to_string());
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count): (u64, u64) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
         if count == 0 || index >= count {
@@ -58,7 +63,7 @@ mod tests {
     fn shards_parse_and_refuse_nonsense() {
         assert_eq!("1/4".parse::<Shard>().unwrap(), Shard { index: 1, count: 4 });
         for bad in ["4/4", "1", "a/b", "0/0"] {
-            assert!(bad.parse::<Shard>().unwrap_err().contains("INDEX/COUNT"), "{bad}");
+            assert!(bad.parse::<Shard>().unwrap_err().to_string().contains("INDEX/COUNT"), "{bad}");
         }
     }
 

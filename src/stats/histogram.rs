@@ -31,9 +31,7 @@ pub fn add(into: &mut Latency, other: &Latency) {
 
 pub fn encode(h: &Latency) -> String {
     let mut buf = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(h, &mut buf)
-        .expect("serializing into memory cannot fail");
+    V2DeflateSerializer::new().serialize(h, &mut buf).expect("serializing into memory cannot fail");
     base64::engine::general_purpose::STANDARD.encode(buf)
 }
 

@@ -87,15 +87,18 @@ mod tests {
     #[test]
     fn failed_http_answers_are_classed_by_status() {
         let c = OutcomeClass::from_http_failure;
-        assert_eq!([c(401), c(403), c(429), c(404), c(400), c(503), c(204), c(302)], [
-            OutcomeClass::Unauthenticated,
-            OutcomeClass::Unauthenticated,
-            OutcomeClass::RateLimited,
-            OutcomeClass::BadRequest,
-            OutcomeClass::BadRequest,
-            OutcomeClass::ServerError,
-            OutcomeClass::BadResponse,
-            OutcomeClass::BadResponse,
-        ]);
+        assert_eq!(
+            [c(401), c(403), c(429), c(404), c(400), c(503), c(204), c(302)],
+            [
+                OutcomeClass::Unauthenticated,
+                OutcomeClass::Unauthenticated,
+                OutcomeClass::RateLimited,
+                OutcomeClass::BadRequest,
+                OutcomeClass::BadRequest,
+                OutcomeClass::ServerError,
+                OutcomeClass::BadResponse,
+                OutcomeClass::BadResponse,
+            ]
+        );
     }
 }

@@ -33,8 +33,7 @@ pub type Groups = Vec<(String, Vec<String>)>;
 
 /// The run's totals by path name, each group added as the merge of its members.
 pub fn stats_by_name(table: &PathTable, totals: &Recorder, groups: &Groups) -> BTreeMap<String, PathStats> {
-    let mut out: BTreeMap<String, PathStats> =
-        table.iter().map(|(id, name)| (name.to_string(), totals.path(id).cloned().unwrap_or_default())).collect();
+    let mut out: BTreeMap<String, PathStats> = table.iter().map(|(id, name)| (name.to_string(), totals.path(id).cloned().unwrap_or_default())).collect();
     for (group, members) in groups {
         let mut merged = PathStats::default();
         for m in members {

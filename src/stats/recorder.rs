@@ -57,12 +57,7 @@ pub struct PathStats {
 
 impl Default for PathStats {
     fn default() -> Self {
-        PathStats {
-            latency: histogram::new_latency(),
-            service: histogram::new_latency(),
-            outcomes: [0; CLASS_COUNT],
-            counters: Counters::default(),
-        }
+        PathStats { latency: histogram::new_latency(), service: histogram::new_latency(), outcomes: [0; CLASS_COUNT], counters: Counters::default() }
     }
 }
 

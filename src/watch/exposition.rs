@@ -29,13 +29,23 @@ pub struct ProcessFigures {
     pub counters: BTreeMap<String, f64>,
 }
 
+/// A `/metrics` answer that is not usable, with what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum ExpositionError {
+    #[error("the exposition text could not be parsed")]
+    Unparsable,
+    #[error("the exposition text could not be parsed: {0}")]
+    Malformed(#[source] std::io::Error),
+    #[error("no process_resident_memory_bytes in the answer; point metrics_urls at the target's /metrics endpoint")]
+    NoResidentMemory,
+}
+
 /// Extracts the process figures; an answer without `process_resident_memory_bytes` is an error
 /// that says what to check.
-pub fn parse(text: &str) -> Result<ProcessFigures, String> {
+pub fn parse(text: &str) -> Result<ProcessFigures, ExpositionError> {
     let lines = text.lines().map(|l| Ok(l.to_string()));
-    let scrape = std::panic::catch_unwind(|| prometheus_parse::Scrape::parse(lines))
-        .map_err(|_| "the exposition text could not be parsed".to_string())?
-        .map_err(|e| format!("the exposition text could not be parsed: {e}"))?;
+    let scrape =
+        std::panic::catch_unwind(|| prometheus_parse::Scrape::parse(lines)).map_err(|_| ExpositionError::Unparsable)?.map_err(ExpositionError::Malformed)?;
     let mut figures = ProcessFigures::default();
     let mut resident = None;
     for s in &scrape.samples {
@@ -54,9 +64,7 @@ pub fn parse(text: &str) -> Result<ProcessFigures, String> {
             _ => {}
         }
     }
-    figures.resident_bytes = resident.ok_or_else(|| {
-        "no process_resident_memory_bytes in the answer; point metrics_urls at the target's /metrics endpoint".to_string()
-    })?;
+    figures.resident_bytes = resident.ok_or(ExpositionError::NoResidentMemory)?;
     Ok(figures)
 }
 
@@ -87,11 +95,21 @@ mod tests {
     #[test]
     fn malformed_text_never_panics_and_says_what_is_missing() {
         let long = "x".repeat(100_000);
-        for text in ["", "garbage", "{{{{", "process_resident_memory_bytes", "process_resident_memory_bytes NaN",
-                     "a{b=\"c} 1", "\u{0}\u{1}\u{2}", "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 1", &long,
-                     "process_resident_memory_bytes{a=\"b\"} 1 2 3 4"] {
+        for text in [
+            "",
+            "garbage",
+            "{{{{",
+            "process_resident_memory_bytes",
+            "process_resident_memory_bytes NaN",
+            "a{b=\"c} 1",
+            "\u{0}\u{1}\u{2}",
+            "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 1",
+            &long,
+            "process_resident_memory_bytes{a=\"b\"} 1 2 3 4",
+        ] {
             let r = parse(text);
             if let Err(e) = r {
+                let e = e.to_string();
                 assert!(e.contains("process_resident_memory_bytes") || e.contains("could not be parsed"), "{e}");
             }
         }

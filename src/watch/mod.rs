@@ -109,7 +109,11 @@ pub struct MemoryNow {
 pub type MemoryBoard = BTreeMap<String, MemoryNow>;
 
 /// Collects the scraper's events until every scraper has hung up.
-pub async fn keep_log(mut rx: mpsc::UnboundedReceiver<MemoryEvent>, budgets: BTreeMap<String, u64>, board: watch::Sender<MemoryBoard>) -> BTreeMap<String, MemoryRecord> {
+pub async fn keep_log(
+    mut rx: mpsc::UnboundedReceiver<MemoryEvent>,
+    budgets: BTreeMap<String, u64>,
+    board: watch::Sender<MemoryBoard>,
+) -> BTreeMap<String, MemoryRecord> {
     let mut records: BTreeMap<String, MemoryRecord> = BTreeMap::new();
     while let Some(event) = rx.recv().await {
         let target = match event {

@@ -4,10 +4,10 @@
 
 use super::exposition::{self, own_resident_bytes};
 use super::{MemoryEvent, MemoryKind, MemorySample, RestartEvent};
+use crate::client::http::HttpTarget;
 use crate::client::promql::{classify_query, unix_secs, PromApi};
 use crate::scenario::ClusterMemory;
 use crate::stats::{OutcomeClass, PathId};
-use crate::client::http::HttpTarget;
 use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};

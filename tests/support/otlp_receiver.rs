@@ -35,7 +35,11 @@ impl TraceService for Service {
         let tenant = req.metadata().get("x-scope-orgid").and_then(|v| v.to_str().ok()).map(String::from);
         let answer = {
             let mut a = self.0.answers.lock().unwrap();
-            if a.len() > 1 { a.remove(0) } else { a.first().cloned().unwrap_or(Answer::Ok) }
+            if a.len() > 1 {
+                a.remove(0)
+            } else {
+                a.first().cloned().unwrap_or(Answer::Ok)
+            }
         };
         let request = req.into_inner();
         if !request.resource_spans.is_empty() {
@@ -197,7 +201,11 @@ pub async fn serve_query_api(shared: Shared) -> (u16, tokio::task::JoinHandle<()
                             (200, trace_json(&shared, id))
                         } else if let Some(id) = path.strip_prefix("/api/traces/") {
                             let json = trace_json(&shared, id);
-                            if json.contains("resourceSpans") { (200, json.replace(r#"{"trace":{"resourceSpans""#, r#"{"batches""#).replacen("},\"metrics\":{}}", "}", 1)) } else { (404, String::new()) }
+                            if json.contains("resourceSpans") {
+                                (200, json.replace(r#"{"trace":{"resourceSpans""#, r#"{"batches""#).replacen("},\"metrics\":{}}", "}", 1))
+                            } else {
+                                (404, String::new())
+                            }
                         } else if path == "/api/search" {
                             (200, search_json(&shared, &q))
                         } else if path == "/api/v2/search/tags" {

@@ -75,10 +75,7 @@ impl Prometheus {
     /// Runs an instant PromQL query and returns the parsed JSON.
     pub fn query(&self, promql: &str) -> serde_json::Value {
         let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("query", promql).finish();
-        let out = Command::new("curl")
-            .args(["-fsS", &format!("{}/api/v1/query?{q}", self.base())])
-            .output()
-            .expect("curl runs");
+        let out = Command::new("curl").args(["-fsS", &format!("{}/api/v1/query?{q}", self.base())]).output().expect("curl runs");
         assert!(out.status.success(), "query {promql} failed: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     }

@@ -97,7 +97,11 @@ impl ReplayServer {
                             });
                             let canned = {
                                 let mut q = queue.lock().unwrap();
-                                if q.len() > 1 { q.pop_front().unwrap() } else { q.front().cloned().unwrap() }
+                                if q.len() > 1 {
+                                    q.pop_front().unwrap()
+                                } else {
+                                    q.front().cloned().unwrap()
+                                }
                             };
                             let mut resp = Response::builder().status(canned.status);
                             for (k, v) in &canned.headers {

@@ -133,8 +133,8 @@ pub struct VisibilitySection {
 }
 
 mod defaults {
-    use crate::units::Dur;
     pub use crate::scenario::defaults::*;
+    use crate::units::Dur;
     pub fn metrics() -> Vec<String> {
         vec!["lgtm_bench_samples_total".into()]
     }

@@ -19,7 +19,7 @@ use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
 use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPlan};
-use crate::scenario::shard::{share, shard_in_flight, shard_queries, Shard};
+use crate::scenario::shard::{shard_in_flight, shard_queries, share, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
 use config::{MimirSection, WriteSection};
 use http::Uri;
@@ -64,9 +64,7 @@ pub fn resolve(section: &MimirSection, out: &mut Vec<Problem>) -> Option<MimirPl
     validate::problems(section, out);
     // `validate` reports a bad write_url; the parsed URI is kept so nothing parses it again.
     match check_url(&section.write_url) {
-        Ok(write_uri) if out.len() == before => {
-            Some(MimirPlan { write_plan: section.write.as_ref().map(WritePlan::of), section: section.clone(), write_uri })
-        }
+        Ok(write_uri) if out.len() == before => Some(MimirPlan { write_plan: section.write.as_ref().map(WritePlan::of), section: section.clone(), write_uri }),
         _ => None,
     }
 }
@@ -143,7 +141,10 @@ impl TargetPlan for MimirPlan {
             out += &describe_memory("mimir", mem);
         }
         if let Some(v) = &m.visibility {
-            out += &format!("mimir.visibility: every {}th acknowledged write read back, polling every {}, lost after {}\n", v.sample_every, v.poll_interval, v.deadline);
+            out += &format!(
+                "mimir.visibility: every {}th acknowledged write read back, polling every {}, lost after {}\n",
+                v.sample_every, v.poll_interval, v.deadline
+            );
         }
         out
     }

@@ -14,10 +14,7 @@ pub async fn check_write(target: &HttpTarget, uri: &Uri) -> Result<(), Preflight
     let what = "remote-write endpoint";
     let url = uri.to_string();
     let empty = snap::raw::Encoder::new().compress_vec(&[]).expect("empty input compresses");
-    let answer = target
-        .send(0, Method::POST, uri, &protocol_headers(), Bytes::from(empty))
-        .await
-        .map_err(|e| unreachable(what, &url, e))?;
+    let answer = target.send(0, Method::POST, uri, &protocol_headers(), Bytes::from(empty)).await.map_err(|e| unreachable(what, &url, e))?;
     let hint = match answer.status.as_u16() {
         200..=299 => return Ok(()),
         401 | 403 => "The target wants a tenant or credentials: set mimir.connection.tenant (X-Scope-OrgID) or mimir.connection.auth.",
@@ -31,10 +28,7 @@ pub async fn check_write(target: &HttpTarget, uri: &Uri) -> Result<(), Preflight
 pub async fn check_query(api: &PromApi) -> Result<(), PreflightError> {
     let what = "query API";
     let url = format!("{}/api/v1/query", api.base);
-    let answer = api
-        .instant(0, "vector(1)", unix_secs(SystemTime::now()))
-        .await
-        .map_err(|e| unreachable(what, &url, e))?;
+    let answer = api.instant(0, "vector(1)", unix_secs(SystemTime::now())).await.map_err(|e| unreachable(what, &url, e))?;
     let (class, _) = classify_query(&answer);
     let hint = match answer.status.as_u16() {
         200 if class.is_success() => return Ok(()),

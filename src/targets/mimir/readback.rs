@@ -29,11 +29,7 @@ pub struct PromReadBack {
 /// Does this query answer carry the written value?
 pub fn answer_shows(body: &[u8], value: f64) -> bool {
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
-    json["data"]["result"].as_array().is_some_and(|series| {
-        series
-            .iter()
-            .any(|s| s["value"][1].as_str().and_then(|v| v.parse::<f64>().ok()) == Some(value))
-    })
+    json["data"]["result"].as_array().is_some_and(|series| series.iter().any(|s| s["value"][1].as_str().and_then(|v| v.parse::<f64>().ok()) == Some(value)))
 }
 
 impl ReadBack for PromReadBack {

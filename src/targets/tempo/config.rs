@@ -197,8 +197,8 @@ pub struct TraceVisibility {
 }
 
 mod defaults {
-    use crate::units::Dur;
     pub use crate::scenario::defaults::*;
+    use crate::units::Dur;
     pub fn spans_per_request() -> u64 {
         100
     }

@@ -146,7 +146,11 @@ impl TargetPlan for TempoPlan {
         let shape = &self.shape;
         let mut out = format!(
             "tempo traces: {} spans each ({} levels × fan-out {}) over {} services, {:.1}% with an error\n",
-            shape.spans_per_trace, t.traces.depth, t.traces.fanout, shape.services.len(), t.traces.error_ratio * 100.0
+            shape.spans_per_trace,
+            t.traces.depth,
+            t.traces.fanout,
+            shape.services.len(),
+            t.traces.error_ratio * 100.0
         );
         if let Some(w) = &t.write {
             let template = self.template("describe");
@@ -165,7 +169,10 @@ impl TargetPlan for TempoPlan {
         if let Some(v) = &t.visibility {
             out += &format!(
                 "tempo.visibility: every {}th acknowledged Export read back by ID{}, polling every {}, lost after {}\n",
-                v.sample_every, if v.search { " and by TraceQL search" } else { "" }, v.poll_interval, v.deadline
+                v.sample_every,
+                if v.search { " and by TraceQL search" } else { "" },
+                v.poll_interval,
+                v.deadline
             );
         }
         if !t.queries.is_empty() {
@@ -248,14 +255,7 @@ impl PreparedTarget for Ready<'_> {
         if !t.queries.is_empty() {
             let names: Vec<String> = t.queries.iter().map(|q| format!("tempo.query.{}", q.name)).collect();
             let queries = t.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
-            let runner = TempoQueries {
-                api,
-                ledger,
-                ids,
-                traces_per_request: template.traces_per_request as u64,
-                expected,
-                run_id: l.run_id.clone(),
-            };
+            let runner = TempoQueries { api, ledger, ids, traces_per_request: template.traces_per_request as u64, expected, run_id: l.run_id.clone() };
             let load = RotatingQueries { runner, queries, connections: 4 };
             l.query_load(load, QueryMode::of(t.query_load.as_ref()), "tempo.query", names);
         }

@@ -59,9 +59,15 @@ impl TempoApi {
 /// What a trace-by-ID answer says.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TraceLookup {
-    Found { spans: usize, services: BTreeSet<String>, run_ids: BTreeSet<String> },
+    Found {
+        spans: usize,
+        services: BTreeSet<String>,
+        run_ids: BTreeSet<String>,
+    },
     /// `descriptive`: whether the answer said anything (Tempo 3.x sends nothing).
-    NotFound { descriptive: bool },
+    NotFound {
+        descriptive: bool,
+    },
     Failed(OutcomeClass),
 }
 

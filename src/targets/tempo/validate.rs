@@ -49,7 +49,11 @@ pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
                 if len > MAX_GRPC_MESSAGE {
                     out.push(Problem::new(
                         "tempo.write.spans_per_request",
-                        format!("{} spans make {} KiB per request, over the receiver's 4 MiB message limit; send fewer spans per request", w.spans_per_request, len / 1024),
+                        format!(
+                            "{} spans make {} KiB per request, over the receiver's 4 MiB message limit; send fewer spans per request",
+                            w.spans_per_request,
+                            len / 1024
+                        ),
                     ));
                 }
             }
@@ -65,7 +69,9 @@ pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
             TempoQueryKind::Traceql if q.query.as_deref().is_none_or(|s| s.trim().is_empty()) => {
                 out.push(Problem::new(format!("{key}.query"), "a traceql query needs query, e.g. \"{ resource.lgtm_bench.run_id = \\\"$run_id\\\" }\""))
             }
-            TempoQueryKind::TagValues if q.tag.is_none() => out.push(Problem::new(format!("{key}.tag"), "tag_values needs tag, e.g. \"resource.service.name\"")),
+            TempoQueryKind::TagValues if q.tag.is_none() => {
+                out.push(Problem::new(format!("{key}.tag"), "tag_values needs tag, e.g. \"resource.service.name\""))
+            }
             TempoQueryKind::TraceById if t.write.is_none() => {
                 out.push(Problem::new(format!("{key}.kind"), "trace_by_id asks for traces this run wrote: add [tempo.write]"))
             }
@@ -88,4 +94,3 @@ pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
         checks::memory("tempo.memory", mem, out);
     }
 }
-

@@ -17,10 +17,7 @@ pub fn classify(status: StatusCode, body: &[u8]) -> OutcomeClass {
         200..=299 => OutcomeClass::Success,
         s @ 400..=499 if !matches!(s, 401 | 403 | 429) => {
             let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
-            MARKERS
-                .iter()
-                .find(|(_, words)| words.iter().any(|w| text.contains(w)))
-                .map_or(OutcomeClass::BadRequest, |(class, _)| *class)
+            MARKERS.iter().find(|(_, words)| words.iter().any(|w| text.contains(w))).map_or(OutcomeClass::BadRequest, |(class, _)| *class)
         }
         s => OutcomeClass::from_http_failure(s),
     }

@@ -8,9 +8,9 @@ pub mod proto;
 pub mod series;
 
 use super::readback::WrittenSample;
+use crate::client::http::HttpTarget;
 use crate::engine::readback::Feed;
 use crate::stats::{OutcomeClass, PathId};
-use crate::client::http::HttpTarget;
 use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
@@ -60,18 +60,7 @@ impl RemoteWrite {
         max_retry_wait: Duration,
         visibility: Option<Feed<WrittenSample>>,
     ) -> RemoteWrite {
-        RemoteWrite {
-            target,
-            uri,
-            series,
-            path,
-            clock,
-            connections,
-            max_retry_wait,
-            max_retries: 2,
-            visibility,
-            headers: protocol_headers(),
-        }
+        RemoteWrite { target, uri, series, path, clock, connections, max_retry_wait, max_retries: 2, visibility, headers: protocol_headers() }
     }
 }
 

@@ -23,13 +23,7 @@ pub struct PayloadBuilder {
 
 impl PayloadBuilder {
     pub fn new(series: Arc<SeriesSet>) -> PayloadBuilder {
-        PayloadBuilder {
-            series,
-            raw: Vec::with_capacity(64 * 1024),
-            compressed: Vec::new(),
-            encoder: snap::raw::Encoder::new(),
-            digits: itoa::Buffer::new(),
-        }
+        PayloadBuilder { series, raw: Vec::with_capacity(64 * 1024), compressed: Vec::new(), encoder: snap::raw::Encoder::new(), digits: itoa::Buffer::new() }
     }
 
     /// Encodes request `seq` with every sample at `timestamp_ms`; `offset_ms` (time since the run
@@ -78,10 +72,7 @@ impl PayloadBuilder {
         if self.compressed.len() < needed {
             self.compressed.resize(needed, 0);
         }
-        let n = self
-            .encoder
-            .compress(&self.raw, &mut self.compressed)
-            .expect("output buffer is max_compress_len long");
+        let n = self.encoder.compress(&self.raw, &mut self.compressed).expect("output buffer is max_compress_len long");
         let samples = self.series.per_request.min(self.series.active);
         (&self.compressed[..n], BuiltRequest { samples, timestamp_ms })
     }

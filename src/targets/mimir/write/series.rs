@@ -95,11 +95,7 @@ impl SeriesSet {
 
 fn labels_of(model: &SeriesModel, run_id: &str, i: u64) -> Vec<(String, String)> {
     let metric = &model.metrics[(i % model.metrics.len() as u64) as usize];
-    let mut labels = vec![
-        ("__name__".to_string(), metric.clone()),
-        ("job".to_string(), JOB.to_string()),
-        (RUN_LABEL.to_string(), run_id.to_string()),
-    ];
+    let mut labels = vec![("__name__".to_string(), metric.clone()), ("job".to_string(), JOB.to_string()), (RUN_LABEL.to_string(), run_id.to_string())];
     let mut stride = 1u64;
     for spec in &model.labels {
         let card = spec.cardinality.max(1);

@@ -14,12 +14,29 @@ const LENGTH_SLACK: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Patch {
-    TraceId { at: usize, k: usize },
-    SpanId { at: usize, k: usize, j: usize },
-    Time { at: usize, k: usize, rel: u64 },
-    Tag { at: usize, k: usize },
+    TraceId {
+        at: usize,
+        k: usize,
+    },
+    SpanId {
+        at: usize,
+        k: usize,
+        j: usize,
+    },
+    Time {
+        at: usize,
+        k: usize,
+        rel: u64,
+    },
+    Tag {
+        at: usize,
+        k: usize,
+    },
     /// Offset of the 8-byte status message; the code's varint byte follows 2 bytes after it.
-    Status { at: usize, k: usize },
+    Status {
+        at: usize,
+        k: usize,
+    },
 }
 
 /// The shared, read-only template of one request.
@@ -222,9 +239,7 @@ impl PayloadBuilder {
 
     /// The traces of request `seq` as built (for the ledger and checks).
     pub fn instances(&self, seq: u64, end_ns: u64) -> Vec<TraceInstance> {
-        (0..self.template.traces_per_request)
-            .map(|k| self.ids.instance(&self.template.shape, self.trace_index(seq, k), self.trace_start(end_ns, k)))
-            .collect()
+        (0..self.template.traces_per_request).map(|k| self.ids.instance(&self.template.shape, self.trace_index(seq, k), self.trace_start(end_ns, k))).collect()
     }
 }
 

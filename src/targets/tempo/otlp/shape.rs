@@ -41,9 +41,7 @@ pub struct TraceInstance {
 
 impl Shape {
     pub fn new(spec: &TraceShape) -> Shape {
-        let services = (0..spec.services.max(1) as usize)
-            .map(|i| SERVICE_NAMES.get(i).map_or_else(|| format!("service-{i}"), |s| s.to_string()))
-            .collect();
+        let services = (0..spec.services.max(1) as usize).map(|i| SERVICE_NAMES.get(i).map_or_else(|| format!("service-{i}"), |s| s.to_string())).collect();
         let (f, d) = (spec.fanout.max(1) as usize, spec.depth.max(1));
         let spans_per_trace = (0..d).map(|l| f.pow(l)).sum();
         Shape { spec: spec.clone(), services, spans_per_trace }
@@ -70,7 +68,11 @@ impl Shape {
     /// Service index of span `j`: the root is the first service, the others spread over the rest.
     pub fn service_of(&self, j: usize) -> usize {
         let n = self.services.len();
-        if j == 0 || n == 1 { 0 } else { 1 + (j - 1) % (n - 1) }
+        if j == 0 || n == 1 {
+            0
+        } else {
+            1 + (j - 1) % (n - 1)
+        }
     }
 
     /// Start and end of span `j` relative to the trace's start, in ns: children nest in parents.
@@ -124,7 +126,13 @@ impl Shape {
     fn span(&self, t: &TraceInstance, j: usize, link_to: Option<(&[u8; 16], &[u8; 8])>) -> Span {
         let (rs, re) = self.window(j);
         let level = self.level(j);
-        let kind = if j == 0 { SpanKind::Server } else if self.is_leaf(j) { SpanKind::Client } else { SpanKind::Internal };
+        let kind = if j == 0 {
+            SpanKind::Server
+        } else if self.is_leaf(j) {
+            SpanKind::Client
+        } else {
+            SpanKind::Internal
+        };
         let name = if j == 0 {
             "GET /api/checkout".to_string()
         } else if self.is_leaf(j) {
@@ -147,9 +155,9 @@ impl Shape {
             })
             .collect();
         let links = match link_to {
-            Some((trace, span)) => (0..self.spec.links_per_span)
-                .map(|_| Link { trace_id: trace.to_vec(), span_id: span.to_vec(), ..Default::default() })
-                .collect(),
+            Some((trace, span)) => {
+                (0..self.spec.links_per_span).map(|_| Link { trace_id: trace.to_vec(), span_id: span.to_vec(), ..Default::default() }).collect()
+            }
             None => vec![],
         };
         Span {
@@ -184,10 +192,7 @@ impl Shape {
             .enumerate()
             .filter(|(_, spans)| !spans.is_empty())
             .map(|(s, spans)| ResourceSpans {
-                resource: Some(Resource {
-                    attributes: vec![kv("service.name", &self.services[s]), kv(RUN_ATTRIBUTE, run_id)],
-                    ..Default::default()
-                }),
+                resource: Some(Resource { attributes: vec![kv("service.name", &self.services[s]), kv(RUN_ATTRIBUTE, run_id)], ..Default::default() }),
                 scope_spans: vec![ScopeSpans {
                     scope: Some(InstrumentationScope { name: "lgtm-bench".into(), version: env!("CARGO_PKG_VERSION").into(), ..Default::default() }),
                     spans,

@@ -2,8 +2,8 @@
 //! as they are (no second encoding), over several channels (h2c for http://, TLS for https://);
 //! or OTLP/HTTP (`POST /v1/traces`, protobuf) through the shared HTTP client.
 
-use crate::scenario::Connection;
 use crate::client::http::{ClientSetupError, HttpTarget, TransportError};
+use crate::scenario::Connection;
 use bytes::{Buf, BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
