@@ -15,6 +15,6 @@ pub mod scenario;
 pub mod stats;
 pub mod targets;
 pub mod units;
-pub mod verdict;
+pub(crate) mod verdict;
 pub mod watch;
 pub mod workload;

@@ -5,12 +5,12 @@
 //! measurements and prints progress (`collector.rs`), and the runner that orders
 //! preflight → load → drain → report (`runner.rs`).
 
-pub mod collector;
-pub mod launch;
+pub(crate) mod collector;
+pub(crate) mod launch;
 pub mod plan;
-pub mod preflight;
-pub mod queries;
-pub mod readback;
+pub(crate) mod preflight;
+pub(crate) mod queries;
+pub(crate) mod readback;
 pub mod runner;
 pub mod schedule;
 pub mod target;

@@ -5,7 +5,7 @@ pub mod compare;
 pub mod json;
 pub mod merge;
 pub mod model;
-pub mod progress;
+pub(crate) mod progress;
 pub mod summary;
 
 pub use model::*;

@@ -3,9 +3,9 @@
 //! each with its key, what is wrong and how to fix it. The sections every target shares live in
 //! `sections.rs`, their checks in `checks.rs`.
 
-pub mod checks;
-pub mod overrides;
-pub mod sections;
+pub(crate) mod checks;
+pub(crate) mod overrides;
+pub(crate) mod sections;
 pub mod shard;
 
 pub use overrides::Override;

@@ -5,10 +5,10 @@
 //! its workloads on the run's clock.
 
 pub mod config;
-pub mod preflight;
-pub mod query;
-pub mod readback;
-pub mod validate;
+pub(crate) mod preflight;
+pub(crate) mod query;
+pub(crate) mod readback;
+pub(crate) mod validate;
 pub mod write;
 
 use crate::client::http::{check_url, HttpTarget};

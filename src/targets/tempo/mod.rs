@@ -6,10 +6,10 @@
 
 pub mod config;
 pub mod otlp;
-pub mod preflight;
+pub(crate) mod preflight;
 pub mod query;
-pub mod readback;
-pub mod validate;
+pub(crate) mod readback;
+pub(crate) mod validate;
 
 use crate::client::http::{check_url, join_uri, HttpTarget};
 use crate::engine::launch::Launch;

@@ -3,7 +3,7 @@
 //! the answers; this file is the service: the `Workload` tying them together, and the ledger of
 //! acknowledged Exports that queries and read-back draw on.
 
-pub mod classify;
+pub(crate) mod classify;
 pub mod payload;
 pub mod shape;
 pub mod transport;
