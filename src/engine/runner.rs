@@ -5,7 +5,7 @@
 use super::collector::{self, ProgressSettings};
 use super::launch::Launch;
 use super::plan::Plan;
-use super::target::TargetError;
+use super::target::{Prepared, TargetError};
 use super::worker::{WorkerContext, LATE_AFTER};
 use crate::report::{self, Host, Measured, Report, RunInfo, Tool};
 use crate::stats::paths::{stats_by_name, PathTable};
@@ -80,29 +80,66 @@ async fn drive(
     (load_end, stop_reason)
 }
 
+/// When the plan's stages begin and end on the monotonic clock.
+struct Stages {
+    start: Instant,
+    measured_from: Instant,
+    end: Instant,
+}
+
+impl Stages {
+    fn of(r: &crate::scenario::RunSection) -> Stages {
+        let start = Instant::now() + Duration::from_millis(100);
+        let measured_from = start + r.warmup.get();
+        Stages { start, measured_from, end: measured_from + r.ramp.get() + r.duration.get() }
+    }
+}
+
+/// What the load came to, before it is judged and rendered.
+struct Measurement {
+    run_id: String,
+    stats: BTreeMap<String, crate::stats::PathStats>,
+    planned: BTreeMap<String, f64>,
+    memory: BTreeMap<String, report::MemoryReport>,
+    measured_seconds: f64,
+    stop_reason: String,
+}
+
 pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Result<RunOutcome, RunError> {
     let started_at = chrono::Utc::now();
-    let r = &plan.run;
     let mut prepared = Vec::with_capacity(plan.targets.len());
     for t in &plan.targets {
         prepared.push(t.prepare().await?);
     }
+    let measurement = load(plan, prepared, opts.progress, &cancel).await?;
+    let mut report = report_of(plan, &opts, started_at, measurement, cancel.is_cancelled());
+    if let Some((base, tolerance)) = &opts.baseline {
+        report.baseline = Some(report::compare::compare(base, &report, *tolerance));
+    }
+    let name = report::json::file_name(&plan.run.name, started_at);
+    match report::json::write_atomically(&opts.out_dir, &name, &report) {
+        Ok(results_file) => Ok(RunOutcome { report, results_file }),
+        Err(source) => Err(RunError::WriteResults { dir: opts.out_dir.display().to_string(), source, report: Box::new(report) }),
+    }
+}
 
+/// Starts every prepared target's workloads on one clock, runs the plan to its end (or Ctrl-C),
+/// drains, and gathers what was measured.
+async fn load(plan: &Plan, prepared: Vec<Prepared<'_>>, progress: bool, cancel: &CancellationToken) -> Result<Measurement, RunError> {
+    let r = &plan.run;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let flush_every = (r.progress_interval.get() / 2).max(Duration::from_millis(100));
     let worker_cancel = cancel.child_token();
     let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
-    let start = Instant::now() + Duration::from_millis(100);
-    let measured_from = start + r.warmup.get();
-    let end = measured_from + r.ramp.get() + r.duration.get();
+    let stages = Stages::of(r);
     let mut l = Launch {
         run: r,
         run_id: run_id(),
         table: PathTable::default(),
-        clock: RunClock::starting_at(start),
-        start,
-        measured_from,
-        end,
+        clock: RunClock::starting_at(stages.start),
+        start: stages.start,
+        measured_from: stages.measured_from,
+        end: stages.end,
         worker_ctx: WorkerContext { cancel: worker_cancel.clone(), deltas: tx.clone(), flush_every },
         root_ctx: WorkerContext { cancel: cancel.clone(), deltas: tx, flush_every },
         memory_log: log_tx,
@@ -116,60 +153,65 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
     for p in prepared {
         p.launch(&mut l)?;
     }
-    let Launch { run_id: id, table, planners, workers, checkers, groups, planned, budgets, worker_ctx, root_ctx, memory_log, .. } = l;
+    let Launch { run_id, table, planners, workers, checkers, groups, planned, budgets, worker_ctx, root_ctx, memory_log, .. } = l;
     drop((worker_ctx, root_ctx, memory_log));
     let (board_tx, board) = tokio::sync::watch::channel(MemoryBoard::default());
     let memory_log = tokio::spawn(watch::keep_log(log_rx, budgets.clone(), board_tx));
+    let settings = ProgressSettings {
+        every: r.progress_interval.get(),
+        start: stages.start,
+        measured_from: stages.measured_from,
+        total: stages.end - stages.start,
+        enabled: progress,
+    };
+    let collector = tokio::spawn(collector::collect(rx, report::progress::rows(&table, &groups), settings, board));
 
-    let progress = ProgressSettings { every: r.progress_interval.get(), start, measured_from, total: end - start, enabled: opts.progress };
-    let rows = report::progress::rows(&table, &groups);
-    let collector = tokio::spawn(collector::collect(rx, rows, progress, board));
-
-    let (load_end, stop_reason) = drive(planners, workers, checkers, &cancel, &worker_cancel, r.drain_timeout, end).await;
+    let (load_end, stop_reason) = drive(planners, workers, checkers, cancel, &worker_cancel, r.drain_timeout, stages.end).await;
     let totals = joined(collector).await;
-    let records = joined(memory_log).await;
-    let memory = records
+    let memory = joined(memory_log)
+        .await
         .iter()
         .map(|(target, rec)| {
             let load = plan.targets.iter().find(|t| t.name() == target).and_then(|t| t.memory_load());
             (target.clone(), report::MemoryReport::from_record(rec, budgets.get(target).copied(), load))
         })
         .collect();
+    Ok(Measurement {
+        run_id,
+        stats: stats_by_name(&table, &totals, &groups),
+        planned,
+        memory,
+        measured_seconds: load_end.saturating_duration_since(stages.measured_from).as_secs_f64(),
+        stop_reason,
+    })
+}
 
-    let measured_seconds = load_end.saturating_duration_since(measured_from).as_secs_f64();
-    let stats = stats_by_name(&table, &totals, &groups);
-    let verdict = verdict::evaluate(&plan.objectives, &Measured { paths: &stats, memory: &memory });
-    let mut report = Report {
+/// The report of a run: what was planned and measured, judged by the plan's objectives.
+fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono::Utc>, m: Measurement, interrupted: bool) -> Report {
+    let r = &plan.run;
+    let verdict = verdict::evaluate(&plan.objectives, &Measured { paths: &m.stats, memory: &m.memory });
+    Report {
         schema: report::SCHEMA.into(),
         tool: Tool { name: "lgtm-bench".into(), version: env!("CARGO_PKG_VERSION").into() },
         run: RunInfo {
-            id,
+            id: m.run_id,
             scenario_name: r.name.clone(),
             scenario_file: opts.scenario_file.clone(),
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             planned_measured_seconds: (r.ramp.get() + r.duration.get()).as_secs_f64(),
-            measured_seconds,
+            measured_seconds: m.measured_seconds,
             warmup_seconds: r.warmup.get().as_secs_f64(),
-            interrupted: cancel.is_cancelled(),
-            stop_reason,
+            interrupted,
+            stop_reason: m.stop_reason,
             late_after_ms: LATE_AFTER.as_millis() as u64,
         },
         host: Host::current(),
         scenario: plan.scenario.clone(),
-        paths: report::path_reports(&stats, measured_seconds, &planned),
-        memory,
+        paths: report::path_reports(&m.stats, m.measured_seconds, &m.planned),
+        memory: m.memory,
         verdict,
         baseline: None,
-    };
-    if let Some((base, tolerance)) = &opts.baseline {
-        report.baseline = Some(report::compare::compare(base, &report, *tolerance));
-    }
-
-    let name = report::json::file_name(&r.name, started_at);
-    match report::json::write_atomically(&opts.out_dir, &name, &report) {
-        Ok(results_file) => Ok(RunOutcome { report, results_file }),
-        Err(source) => Err(RunError::WriteResults { dir: opts.out_dir.display().to_string(), source, report: Box::new(report) }),
     }
 }
 

@@ -15,7 +15,21 @@ pub const MAX_GRPC_MESSAGE: usize = 4 << 20;
 pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
     checks::urls(out, [("tempo.otlp_url", &t.otlp_url), ("tempo.query_url", &t.query_url)]);
     checks::connection("tempo.connection", &t.connection, out);
-    let s = &t.traces;
+    let shape_ok = shape(&t.traces, out);
+    if let Some(w) = &t.write {
+        write(w, shape_ok.then_some(&t.traces), out);
+    }
+    queries(t, out);
+    if let Some(v) = &t.visibility {
+        visibility(v, t.write.is_some(), out);
+    }
+    if let Some(mem) = &t.memory {
+        checks::memory("tempo.memory", mem, out);
+    }
+}
+
+/// The trace shape; true when it is sound enough to build a trace from.
+fn shape(s: &TraceShape, out: &mut Vec<Problem>) -> bool {
     if s.services == 0 {
         out.push(Problem::new("tempo.traces.services", "must be at least 1"));
     }
@@ -31,37 +45,42 @@ pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
     if s.root_duration.get() < Duration::from_micros(100) || s.root_duration.get() > Duration::from_secs(60) {
         out.push(Problem::new("tempo.traces.root_duration", format!("{} must be between 100µs and 60s", s.root_duration)));
     }
-    let shape_ok = s.services > 0 && (1..=8).contains(&s.depth) && (1..=16).contains(&s.fanout);
-    if let Some(w) = &t.write {
-        checks::rate_ok(out, "tempo.write.rate", w.rate);
-        if w.max_in_flight == 0 {
-            out.push(Problem::new("tempo.write.max_in_flight", "must be at least 1"));
-        }
-        if w.connections == 0 {
-            out.push(Problem::new("tempo.write.connections", "must be at least 1"));
-        }
-        if shape_ok {
-            let shape = Shape::new(s);
-            if shape.spans_per_trace > 10_000 {
-                out.push(Problem::new("tempo.traces", format!("{} spans per trace is too many; lower depth or fanout", shape.spans_per_trace)));
-            } else if w.spans_per_request > 0 {
-                let len = Template::estimated_len(&shape, "validate", w.spans_per_request);
-                if len > MAX_GRPC_MESSAGE {
-                    out.push(Problem::new(
-                        "tempo.write.spans_per_request",
-                        format!(
-                            "{} spans make {} KiB per request, over the receiver's 4 MiB message limit; send fewer spans per request",
-                            w.spans_per_request,
-                            len / 1024
-                        ),
-                    ));
-                }
+    s.services > 0 && (1..=8).contains(&s.depth) && (1..=16).contains(&s.fanout)
+}
+
+/// The write plan, and (with a sound shape) that a request stays under the gRPC message limit.
+fn write(w: &TraceWrite, shape: Option<&TraceShape>, out: &mut Vec<Problem>) {
+    checks::rate_ok(out, "tempo.write.rate", w.rate);
+    if w.max_in_flight == 0 {
+        out.push(Problem::new("tempo.write.max_in_flight", "must be at least 1"));
+    }
+    if w.connections == 0 {
+        out.push(Problem::new("tempo.write.connections", "must be at least 1"));
+    }
+    if let Some(spec) = shape {
+        let shape = Shape::new(spec);
+        if shape.spans_per_trace > 10_000 {
+            out.push(Problem::new("tempo.traces", format!("{} spans per trace is too many; lower depth or fanout", shape.spans_per_trace)));
+        } else if w.spans_per_request > 0 {
+            let len = Template::estimated_len(&shape, "validate", w.spans_per_request);
+            if len > MAX_GRPC_MESSAGE {
+                out.push(Problem::new(
+                    "tempo.write.spans_per_request",
+                    format!(
+                        "{} spans make {} KiB per request, over the receiver's 4 MiB message limit; send fewer spans per request",
+                        w.spans_per_request,
+                        len / 1024
+                    ),
+                ));
             }
         }
-        if w.spans_per_request == 0 {
-            out.push(Problem::new("tempo.write.spans_per_request", "must be at least 1"));
-        }
     }
+    if w.spans_per_request == 0 {
+        out.push(Problem::new("tempo.write.spans_per_request", "must be at least 1"));
+    }
+}
+
+fn queries(t: &TempoSection, out: &mut Vec<Problem>) {
     checks::query_names("tempo", t.queries.iter().map(|q| &q.name), out);
     for (i, q) in t.queries.iter().enumerate() {
         let key = format!("tempo.queries.{i}");
@@ -79,18 +98,16 @@ pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
         }
     }
     checks::query_load("tempo", t.query_load.as_ref(), !t.queries.is_empty(), out);
-    if let Some(v) = &t.visibility {
-        if t.write.is_none() {
-            out.push(Problem::new("tempo.visibility", "read-after-write needs writes; add [tempo.write] or remove [tempo.visibility]"));
-        }
-        if v.sample_every == 0 || v.concurrency == 0 {
-            out.push(Problem::new("tempo.visibility", "sample_every and concurrency must be at least 1"));
-        }
-        if v.deadline <= v.poll_interval {
-            out.push(Problem::new("tempo.visibility.deadline", format!("{} must be longer than poll_interval ({})", v.deadline, v.poll_interval)));
-        }
+}
+
+fn visibility(v: &TraceVisibility, writes: bool, out: &mut Vec<Problem>) {
+    if !writes {
+        out.push(Problem::new("tempo.visibility", "read-after-write needs writes; add [tempo.write] or remove [tempo.visibility]"));
     }
-    if let Some(mem) = &t.memory {
-        checks::memory("tempo.memory", mem, out);
+    if v.sample_every == 0 || v.concurrency == 0 {
+        out.push(Problem::new("tempo.visibility", "sample_every and concurrency must be at least 1"));
+    }
+    if v.deadline <= v.poll_interval {
+        out.push(Problem::new("tempo.visibility.deadline", format!("{} must be longer than poll_interval ({})", v.deadline, v.poll_interval)));
     }
 }
