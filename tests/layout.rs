@@ -1,0 +1,70 @@
+//! The layout's rules, checked on the source: the core never names a target (targets import the
+//! core, never the reverse), and the README's layout section names every folder of `src/`.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_core_never_names_a_target() {
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    let core: Vec<&PathBuf> =
+        files.iter().filter(|f| !f.starts_with("src/targets") && !f.starts_with("src/commands") && !f.ends_with("main.rs") && !f.ends_with("lib.rs")).collect();
+    assert!(core.len() > 20, "the core was found: {core:?}");
+    for file in core {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            assert!(
+                !code.contains("targets::") && !code.contains("mimir::") && !code.contains("tempo::"),
+                "{}:{} reaches into a target: {line}",
+                file.display(),
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn targets_do_not_import_each_other() {
+    for (target, other) in [("mimir", "tempo"), ("tempo", "mimir")] {
+        let mut files = Vec::new();
+        rust_files(&Path::new("src/targets").join(target), &mut files);
+        assert!(!files.is_empty());
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(!text.contains(&format!("targets::{other}")), "{} imports {other}", file.display());
+        }
+    }
+}
+
+#[test]
+fn the_readme_layout_names_every_source_folder() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let layout = readme.split("## Layout").nth(1).and_then(|s| s.split("\n## ").next()).expect("README has a layout section");
+    let mut dirs = vec![PathBuf::from("src")];
+    let mut i = 0;
+    while i < dirs.len() {
+        for entry in std::fs::read_dir(&dirs[i]).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            }
+        }
+        i += 1;
+    }
+    for dir in &dirs[1..] {
+        let name = dir.file_name().unwrap().to_string_lossy();
+        assert!(layout.contains(&format!("{name}/")), "the README's layout section does not name {}", dir.display());
+    }
+}
