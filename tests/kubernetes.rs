@@ -1,7 +1,9 @@
 //! `kubernetes/`: every manifest parses and is wired correctly (kustomizations, Flux dependencies,
 //! chart sources), the plan's invariants hold (replicas, memory limits, ports, S3, secrets,
 //! datasources, remote-write queue), Kubernetes objects deserialize into the API's own types,
-//! chart values use only the charts' real keys, and no plaintext credential is committed.
+//! chart values use only keys of the charts' own values.yaml (`../shared/fixtures/charts/`), the
+//! Go runtimes know their memory limits, Tempo listens on OTLP only, both stores keep 30 days,
+//! patches replace no list unannounced, and no plaintext credential is committed.
 
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
@@ -136,7 +138,6 @@ fn tempo_follows_the_plan() {
     assert!(bytes(s(v, "tempo.resources.limits.memory")) <= 1 << 30);
     assert_eq!(s(v, "tempo.retention"), "720h");
     assert_eq!(at(v, "tempo.server.http_listen_port").as_u64(), Some(3200));
-    assert_eq!(at(v, "tempo.readinessProbe.httpGet.port").as_u64(), Some(3200));
     assert_eq!(s(v, "tempo.receivers.otlp.protocols.grpc.endpoint"), "0.0.0.0:4317");
     assert_eq!(s(v, "tempo.receivers.otlp.protocols.http.endpoint"), "0.0.0.0:4318");
     let s3 = at(v, "tempo.storage.trace");
@@ -158,11 +159,10 @@ fn mimir_follows_the_plan() {
         assert_eq!(at(v, &format!("{c}.replicas")).as_u64(), Some(1), "{c}");
         let limit = bytes(s(v, &format!("{c}.resources.limits.memory")));
         assert!(limit <= 3 << 29, "{c} may take more than 1.5Gi");
-        assert_eq!(s(v, &format!("{c}.resources.requests.memory")), s(v, &format!("{c}.resources.limits.memory")), "{c}");
         total += limit;
     }
     let readme = std::fs::read_to_string(k8s().join("README.md")).unwrap();
-    assert!(readme.contains(&format!("**{}Mi", total >> 20)), "kubernetes/README.md states the total ({}Mi)", total >> 20);
+    assert!(readme.contains(&format!("**{}Mi", total >> 20)), "kubernetes/README.md states the total of the limits ({}Mi)", total >> 20);
     for c in ["ingester", "store_gateway"] {
         assert_eq!(at(v, &format!("{c}.zoneAwareReplication.enabled")).as_bool(), Some(false));
     }
@@ -194,16 +194,31 @@ fn secret_follows_plan(rel: &str, name: &str, bucket: &str) {
 #[test]
 fn grafana_datasources_and_remote_write_follow_the_plan() {
     let g = doc("apps/monitoring/grafana/app/helmrelease-datasources.patch.yaml");
-    let ds = &at(&g, "spec.values.datasources")["datasources.yaml"];
-    let urls: Vec<(&str, &str)> = ds["datasources"].as_sequence().unwrap().iter().map(|d| (s(d, "type"), s(d, "url"))).collect();
+    let ds = &at(&g, "spec.values.datasources")["lgtm-datasources.yaml"];
+    let sources = ds["datasources"].as_sequence().unwrap();
+    let urls: Vec<(&str, &str)> = sources.iter().map(|d| (s(d, "type"), s(d, "url"))).collect();
     assert_eq!(urls, [("tempo", "http://tempo.monitoring.svc:3200"), ("prometheus", "http://mimir-gateway.monitoring.svc:8080/prometheus")]);
+    // Tempo's metrics generator is off: no links to span metrics or service graphs that cannot fill.
+    let tempo_hr = doc("apps/monitoring/tempo/app/helmrelease.yaml");
+    let generator_on = at(&tempo_hr, "spec.values.tempo.metricsGenerator.enabled").as_bool() == Some(true);
+    for link in ["tracesToMetrics", "serviceMap"] {
+        assert_eq!(sources[0]["jsonData"][link].is_null(), !generator_on, "{link} only with Tempo's metrics generator on");
+    }
+    // The ruler and alertmanager are off: Grafana must not offer rule management against Mimir.
+    let mimir_hr = doc("apps/monitoring/mimir/app/helmrelease.yaml");
+    if at(&mimir_hr, "spec.values.ruler.enabled").as_bool() == Some(false) {
+        assert_eq!(sources[1]["jsonData"]["manageAlerts"].as_bool(), Some(false));
+    }
     let kps = doc("apps/monitoring/kube-prometheus-stack/app/helmrelease-remote-write.patch.yaml");
-    let rw = at(&kps, "spec.values.prometheus.prometheusSpec.remoteWrite.0");
+    assert!(at(&kps, "spec.values.prometheus.prometheusSpec.remoteWrite").is_null(), "the cluster's own remoteWrite list is left alone");
+    let rw = at(&kps, "spec.values.prometheus.prometheusSpec.additionalRemoteWrite.0");
     assert_eq!(s(rw, "url"), "http://mimir-gateway.monitoring.svc:8080/api/v1/push");
     let q = &rw["queueConfig"];
     let n = |k: &str| q[k].as_u64().unwrap();
     assert_eq!((n("capacity"), n("maxShards"), n("minShards"), n("maxSamplesPerSend")), (10000, 200, 1, 1000));
     assert_eq!((s(q, "batchSendDeadline"), s(q, "minBackoff"), s(q, "maxBackoff")), ("5s", "30ms", "100ms"));
+    let readme = std::fs::read_to_string(k8s().join("README.md")).unwrap();
+    assert!(readme.contains("50 times"), "kubernetes/README.md explains the short maxBackoff");
 }
 
 #[test]
@@ -282,94 +297,155 @@ fn the_image_is_multi_stage_small_and_non_root() {
     assert!(dockerfile.lines().any(|l| l.starts_with("USER 65532")));
 }
 
-/// Keys of the charts' own values.yaml files that these HelmReleases may set (checked against
-/// grafana/helm-charts charts/tempo/values.yaml and grafana/mimir
-/// operations/helm/charts/mimir-distributed/values.yaml, 5.x). Below these, values are
-/// free-form configuration (Tempo's and Mimir's own config, Kubernetes resources).
-const TEMPO_KEYS: &[&str] = &[
-    "replicas",
-    "persistence.enabled",
-    "persistence.size",
-    "tempo.resources",
-    "tempo.retention",
-    "tempo.multitenancyEnabled",
-    "tempo.reportingEnabled",
-    "tempo.server",
-    "tempo.livenessProbe",
-    "tempo.readinessProbe",
-    "tempo.extraArgs",
-    "tempo.extraEnvFrom",
-    "tempo.storage",
-    "tempo.receivers",
-];
-const MIMIR_KEYS: &[&str] = &[
-    "global.extraEnvFrom",
-    "minio.enabled",
-    "mimir.structuredConfig",
-    "gateway.enabledNonEnterprise",
-    "gateway.replicas",
-    "gateway.service.port",
-    "gateway.service.legacyPort",
-    "gateway.resources",
-    "nginx.enabled",
-    "distributor.replicas",
-    "distributor.extraArgs",
-    "distributor.resources",
-    "ingester.replicas",
-    "ingester.zoneAwareReplication.enabled",
-    "ingester.extraArgs",
-    "ingester.persistentVolume.size",
-    "ingester.resources",
-    "querier.replicas",
-    "querier.extraArgs",
-    "querier.resources",
-    "query_frontend.replicas",
-    "query_frontend.extraArgs",
-    "query_frontend.resources",
-    "query_scheduler.enabled",
-    "store_gateway.replicas",
-    "store_gateway.zoneAwareReplication.enabled",
-    "store_gateway.extraArgs",
-    "store_gateway.persistentVolume.size",
-    "store_gateway.resources",
-    "compactor.replicas",
-    "compactor.extraArgs",
-    "compactor.persistentVolume.size",
-    "compactor.resources",
-    "alertmanager.enabled",
-    "ruler.enabled",
-    "overrides_exporter.enabled",
-    "rollout_operator.enabled",
-    "chunks-cache.enabled",
-    "index-cache.enabled",
-    "metadata-cache.enabled",
-    "results-cache.enabled",
+fn chart_values(chart: &str) -> Value {
+    let path = root().join("../shared/fixtures/charts").join(chart).join("values.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (the charts' own values come with ../shared/fixtures)", path.display()));
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
+fn chart_text(chart: &str) -> String {
+    std::fs::read_to_string(root().join("../shared/fixtures/charts").join(chart).join("values.yaml")).unwrap()
+}
+
+/// Values under which a chart hands what it is given verbatim to the application's own
+/// configuration or to Kubernetes: any key is allowed below them. Besides these, a chart value that
+/// is an empty map, a list, a string or null takes anything.
+const FREE_FORM: &[&str] = &["tempo.storage", "tempo.receivers", "tempo.server", "config"];
+
+/// The paths of `values` that its chart does not have (and that sit under no free-form value).
+fn unknown_keys(values: &Value, chart: &Value, prefix: &str, out: &mut Vec<String>) {
+    let Some(map) = values.as_mapping() else { return };
+    for (k, v) in map {
+        let key = k.as_str().unwrap();
+        let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+        let Some(defaults) = chart.as_mapping().and_then(|m| m.get(key)) else {
+            out.push(path);
+            continue;
+        };
+        let free = FREE_FORM.contains(&path.as_str()) || key == "resources" || !defaults.as_mapping().is_some_and(|m| !m.is_empty());
+        if !free {
+            unknown_keys(v, defaults, &path, out);
+        }
+    }
+}
+
+const RELEASES: [(&str, &str); 4] = [
+    ("apps/monitoring/tempo/app/helmrelease.yaml", "tempo-1.23.3"),
+    ("apps/monitoring/mimir/app/helmrelease.yaml", "mimir-distributed-5.7.0"),
+    ("apps/monitoring/grafana/app/helmrelease-datasources.patch.yaml", "grafana-10.5.15"),
+    ("apps/monitoring/kube-prometheus-stack/app/helmrelease-remote-write.patch.yaml", "kube-prometheus-stack-88.5.3"),
 ];
 
-fn leaf_paths(v: &Value, prefix: &str, known: &[&str], out: &mut Vec<String>) {
-    if known.contains(&prefix) {
-        return;
-    }
-    match v.as_mapping() {
-        Some(m) if !m.is_empty() => {
-            for (k, child) in m {
-                let key = k.as_str().unwrap();
-                let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
-                leaf_paths(child, &path, known, out);
-            }
-        }
-        _ => out.push(prefix.to_string()),
+#[test]
+fn helm_values_use_only_the_charts_real_keys() {
+    for (rel, chart) in RELEASES {
+        let hr = doc(rel);
+        let mut unknown = Vec::new();
+        unknown_keys(&hr["spec"]["values"], &chart_values(chart), "", &mut unknown);
+        assert!(unknown.is_empty(), "{rel} sets keys that {chart}'s values.yaml does not have: {unknown:?}");
     }
 }
 
 #[test]
-fn helm_values_use_only_the_charts_real_keys() {
-    for (rel, known) in [("apps/monitoring/tempo/app/helmrelease.yaml", TEMPO_KEYS), ("apps/monitoring/mimir/app/helmrelease.yaml", MIMIR_KEYS)] {
-        let hr = doc(rel);
-        let mut unknown = Vec::new();
-        leaf_paths(&hr["spec"]["values"], "", known, &mut unknown);
-        assert!(unknown.is_empty(), "{rel} sets keys not verified against the chart: {unknown:?}");
+fn a_key_the_chart_does_not_have_is_caught() {
+    let mut hr = doc("apps/monitoring/tempo/app/helmrelease.yaml");
+    hr["spec"]["values"]["tempo"]["memBallastSizeMb"] = Value::from(0); // one letter short
+    hr["spec"]["values"]["persistance"] = Value::from(true);
+    let mut unknown = Vec::new();
+    unknown_keys(&hr["spec"]["values"], &chart_values("tempo-1.23.3"), "", &mut unknown);
+    assert_eq!(unknown, ["tempo.memBallastSizeMb", "persistance"]);
+}
+
+/// (request, limit) of a container's memory, in bytes.
+fn memory_of(v: &Value, component: &str) -> (u64, u64) {
+    (bytes(s(v, &format!("{component}.resources.requests.memory"))), bytes(s(v, &format!("{component}.resources.limits.memory"))))
+}
+
+/// The environment list sets GOMEMLIMIT from the container's own memory request.
+fn gomemlimit_from_request(env: &Value) -> bool {
+    env.as_sequence().into_iter().flatten().any(|e| {
+        e["name"] == "GOMEMLIMIT"
+            && e["valueFrom"]["resourceFieldRef"]["resource"] == "requests.memory"
+            && e["valueFrom"]["resourceFieldRef"]["containerName"].is_null()
+    })
+}
+
+#[test]
+fn the_go_runtime_knows_each_memory_limit() {
+    let tempo = doc("apps/monitoring/tempo/app/helmrelease.yaml");
+    let t = at(&tempo, "spec.values");
+    assert_eq!(at(t, "tempo.memBallastSizeMbs").as_u64(), Some(0), "no memory ballast next to a 1Gi limit");
+    assert!(gomemlimit_from_request(at(t, "tempo.extraEnv")), "Tempo's GOMEMLIMIT comes from its memory request");
+    let mimir = doc("apps/monitoring/mimir/app/helmrelease.yaml");
+    let m = at(&mimir, "spec.values");
+    assert!(gomemlimit_from_request(at(m, "global.extraEnv")), "every Mimir component's GOMEMLIMIT comes from its memory request");
+    let mut checked = vec![memory_of(t, "tempo")];
+    for c in ["gateway", "distributor", "ingester", "querier", "query_frontend", "store_gateway", "compactor"] {
+        checked.push(memory_of(m, c));
     }
+    for (request, limit) in checked {
+        let share = request as f64 / limit as f64;
+        assert!((0.85..=0.95).contains(&share), "GOMEMLIMIT (the request, {request}) is {:.0}% of the limit {limit}: keep 85–95%", share * 100.0);
+    }
+    let readme = std::fs::read_to_string(k8s().join("README.md")).unwrap();
+    assert!(readme.contains("GOMEMLIMIT") && readme.contains("ballast"), "kubernetes/README.md explains the memory settings");
+}
+
+#[test]
+fn tempo_listens_on_otlp_only() {
+    let tempo = doc("apps/monitoring/tempo/app/helmrelease.yaml");
+    let v = at(&tempo, "spec.values");
+    let receivers: Vec<&str> = at(v, "tempo.receivers").as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
+    assert_eq!(receivers, ["otlp"]);
+    // The chart deep-merges its jaeger and opencensus receivers into that map: the configuration
+    // template must render only the otlp entry, and otherwise stay the chart's own.
+    let ours = s(v, "config");
+    let theirs = chart_values("tempo-1.23.3")["config"].as_str().unwrap().to_string();
+    let rendered_receivers = "{{- toYaml .Values.tempo.receivers | nindent 8 }}";
+    assert!(theirs.contains(rendered_receivers), "the chart's template changed; revisit this override");
+    assert_eq!(ours, theirs.replace(rendered_receivers, "{{- toYaml (pick .Values.tempo.receivers \"otlp\") | nindent 8 }}"));
+}
+
+#[test]
+fn mimir_keeps_blocks_as_long_as_tempo_keeps_traces() {
+    let mimir = doc("apps/monitoring/mimir/app/helmrelease.yaml");
+    let retention = s(&mimir, "spec.values.mimir.structuredConfig.limits.compactor_blocks_retention_period");
+    let tempo = doc("apps/monitoring/tempo/app/helmrelease.yaml");
+    assert_eq!(retention, s(&tempo, "spec.values.tempo.retention"), "both keep 30 days");
+    let readme = std::fs::read_to_string(k8s().join("README.md")).unwrap();
+    assert!(readme.contains("compactor_blocks_retention_period") && readme.contains("block_retention"), "kubernetes/README.md says where each retention lives");
+}
+
+/// Paths of the lists a patch sets under `spec.values`, with whether an ancestor key of each is one
+/// that the chart neither has nor shows in an example (a key of the patch's own, so no list the
+/// cluster already has is replaced).
+fn patch_lists(v: &Value, prefix: &str, chart_text: &str, own_key: bool, out: &mut Vec<(String, bool)>) {
+    if v.is_sequence() {
+        out.push((prefix.to_string(), own_key));
+    }
+    for (k, child) in v.as_mapping().into_iter().flatten() {
+        let key = k.as_str().unwrap();
+        let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+        patch_lists(child, &path, chart_text, own_key || !chart_text.contains(key), out);
+    }
+}
+
+#[test]
+fn no_patch_replaces_a_list_without_saying_so() {
+    for (rel, chart) in RELEASES.iter().filter(|(rel, _)| rel.ends_with(".patch.yaml")) {
+        let text = std::fs::read_to_string(k8s().join(rel)).unwrap();
+        let mut lists = Vec::new();
+        patch_lists(&doc(rel)["spec"]["values"], "", &chart_text(chart), false, &mut lists);
+        assert!(!lists.is_empty(), "{rel}");
+        for (path, own_key) in lists {
+            assert!(own_key || text.contains("replaces a whole list"), "{rel} replaces the list {path} without saying so");
+        }
+    }
+    // The rule catches what the old Grafana patch did: `datasources.yaml` is the chart's own example key.
+    let mut lists = Vec::new();
+    let old: Value = serde_yaml_ng::from_str("datasources:\n  datasources.yaml:\n    datasources: [{name: x}]\n").unwrap();
+    patch_lists(&old, "", &chart_text("grafana-10.5.15"), false, &mut lists);
+    assert_eq!(lists, [("datasources.datasources.yaml.datasources".to_string(), false)]);
 }
 
 /// A committed secret is either placeholders (credential fields `<LIKE_THIS>`) or a real SOPS

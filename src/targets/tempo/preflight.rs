@@ -39,7 +39,7 @@ pub async fn check_tempo_query(api: &TempoApi, with_tenant: bool) -> Result<(), 
     let url = format!("{}/api/echo", api.base);
     let echo = api.echo().await.map_err(|e| unreachable(what, &url, e))?;
     if !echo.status.is_success() {
-        let hint = "No Tempo there: check tempo.query_url (port 3200 in the plan; the chart's default is 3100).".to_string();
+        let hint = "No Tempo there: check tempo.query_url (Tempo's query API listens on 3200).".to_string();
         return Err(PreflightError::Rejected { what, url, answer: format!("HTTP {} with {}", echo.status, excerpt(&echo.body)), hint });
     }
     if with_tenant {
