@@ -322,7 +322,7 @@ fn unknown_keys(values: &Value, chart: &Value, prefix: &str, out: &mut Vec<Strin
             out.push(path);
             continue;
         };
-        let free = FREE_FORM.contains(&path.as_str()) || key == "resources" || !defaults.as_mapping().is_some_and(|m| !m.is_empty());
+        let free = FREE_FORM.contains(&path.as_str()) || key == "resources" || defaults.as_mapping().is_none_or(|m| m.is_empty());
         if !free {
             unknown_keys(v, defaults, &path, out);
         }
