@@ -22,6 +22,8 @@ pub enum Stat {
     Lost,
     /// Planned calls skipped at the in-flight bound.
     Skipped,
+    /// Planned calls sent but never answered when the run stopped (drain timeout or Ctrl-C).
+    Abandoned,
     /// Peak of a watched byte figure (memory).
     Peak,
     /// Target restarts (or OOM kills) seen during the run.
@@ -50,6 +52,7 @@ impl Stat {
             (None, _, "errors") => Some(Stat::Errors),
             (None, _, "lost") => Some(Stat::Lost),
             (None, _, "skipped") => Some(Stat::Skipped),
+            (None, _, "abandoned") => Some(Stat::Abandoned),
             (None, _, "peak") => Some(Stat::Peak),
             (None, _, "restarts") => Some(Stat::Restarts),
             _ => None,
@@ -60,7 +63,7 @@ impl Stat {
         match self {
             Stat::Latency { .. } | Stat::Service { .. } => Unit::Micros,
             Stat::ErrorRatio => Unit::Ratio,
-            Stat::Errors | Stat::Lost | Stat::Skipped | Stat::Restarts => Unit::Count,
+            Stat::Errors | Stat::Lost | Stat::Skipped | Stat::Abandoned | Stat::Restarts => Unit::Count,
             Stat::Peak => Unit::Bytes,
         }
     }
@@ -79,7 +82,7 @@ enum Unit {
 pub enum ObjectiveError {
     #[error("`{text}` has {words} words; write it as `<subject> <stat> <op> <threshold>`, e.g. \"mimir.write p99 < 1s\"")]
     Form { text: String, words: usize },
-    #[error("`{0}` is not a statistic; use p50, p90, p95, p99, p99.9, max, service_p99, error_ratio, errors, lost, skipped, peak or restarts")]
+    #[error("`{0}` is not a statistic; use p50, p90, p95, p99, p99.9, max, service_p99, error_ratio, errors, lost, skipped, abandoned, peak or restarts")]
     Stat(String),
     #[error("`{0}` is not a comparison; use <, <= or ==")]
     Op(String),

@@ -47,8 +47,9 @@ pub trait Workload: Send + Sync + 'static {
     /// Per-worker state (payload buffers, connection choice): never shared between workers.
     type State: Send + 'static;
 
-    /// The path counted when a call is abandoned or skipped before it could name its own.
-    fn primary_path(&self) -> PathId;
+    /// The path a planned call is charged to when it is skipped or abandoned before it could
+    /// name its own: the path the call would have been recorded under.
+    fn path_of(&self, ticket: &Ticket) -> PathId;
 
     fn new_state(&self, worker: usize) -> Self::State;
 

@@ -21,7 +21,7 @@ struct Instant_ {
 
 impl Workload for Instant_ {
     type State = ();
-    fn primary_path(&self) -> PathId {
+    fn path_of(&self, _: &Ticket) -> PathId {
         self.path
     }
     fn new_state(&self, _: usize) {}
@@ -37,7 +37,7 @@ struct Stuck(PathId);
 
 impl Workload for Stuck {
     type State = ();
-    fn primary_path(&self) -> PathId {
+    fn path_of(&self, _: &Ticket) -> PathId {
         self.0
     }
     fn new_state(&self, _: usize) {}

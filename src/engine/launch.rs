@@ -38,7 +38,7 @@ pub struct Launch<'a> {
     /// Group paths (`mimir.query`) and their members, merged in the report.
     pub groups: Vec<(String, Vec<String>)>,
     /// Calls planned in the measured window, per path.
-    pub planned: BTreeMap<String, f64>,
+    pub planned: BTreeMap<String, u64>,
     pub budgets: BTreeMap<String, u64>,
 }
 
@@ -50,7 +50,7 @@ impl Launch<'_> {
     /// An open-loop workload at `rate` calls per second with at most `max_in_flight` in flight.
     pub fn open_loop<W: Workload>(&mut self, w: W, rate: f64, max_in_flight: usize, planned_as: &str) {
         let schedule = self.schedule(rate);
-        self.planned.insert(planned_as.to_string(), schedule.planned_measured_calls());
+        self.planned.insert(planned_as.to_string(), schedule.planned_measured_count());
         let (planner, workers) = spawn_open_loop(Arc::new(w), schedule, max_in_flight, self.start, self.worker_ctx.clone(), self.worker_ctx.clone());
         self.planners.push(planner);
         self.workers.extend(workers);

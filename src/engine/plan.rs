@@ -45,8 +45,9 @@ impl Plan {
             }
         }
         for t in &targets {
-            let Some(mem) = t.memory() else { continue };
-            for text in implied_memory_objectives(t.name(), mem, stated) {
+            let implied = t.open_loop_subjects().into_iter().flat_map(|path| implied_plan_objectives(&path, stated));
+            let memory = t.memory().map(|mem| implied_memory_objectives(t.name(), mem, stated)).unwrap_or_default();
+            for text in implied.chain(memory) {
                 match Objective::parse(&text) {
                     Ok(o) => objectives.push(o),
                     Err(e) => problems.push(Problem::new(format!("{}.memory", t.name()), e.to_string())),
@@ -74,23 +75,32 @@ impl Plan {
     }
 }
 
+/// Whether the scenario states an objective on `subject`'s `stat` itself (then nothing is implied).
+fn states(stated: &[String], subject: &str, stat: &str) -> bool {
+    stated.iter().any(|o| {
+        let w: Vec<&str> = o.split_whitespace().collect();
+        w.first() == Some(&subject) && w.get(1) == Some(&stat)
+    })
+}
+
+/// The objectives an open-loop path implies: it delivered its whole plan (`skipped == 0`: the
+/// in-flight bound was never reached; `abandoned == 0`: nothing was still unanswered when the run
+/// stopped). A scenario relaxes either by stating its own bound, e.g. `mimir.write skipped <= 10`.
+pub fn implied_plan_objectives(path: &str, stated: &[String]) -> Vec<String> {
+    ["skipped", "abandoned"].into_iter().filter(|stat| !states(stated, path, stat)).map(|stat| format!("{path} {stat} == 0")).collect()
+}
+
 /// The objectives a memory section implies: `<t>.memory peak <= budget` (unless the scenario bounds
 /// the peak itself) and `<t>.memory restarts == 0` (unless restarts are expected).
 pub fn implied_memory_objectives(target: &str, mem: &MemorySection, stated: &[String]) -> Vec<String> {
     let subject = format!("{target}.memory");
-    let states = |stat: &str| {
-        stated.iter().any(|o| {
-            let w: Vec<&str> = o.split_whitespace().collect();
-            w.first() == Some(&subject.as_str()) && w.get(1) == Some(&stat)
-        })
-    };
     let mut out = Vec::new();
-    if !states("peak") {
+    if !states(stated, &subject, "peak") {
         let shown = ByteSize(mem.budget.0).to_string();
         let budget = if shown.parse::<ByteSize>().ok() == Some(mem.budget) { shown } else { mem.budget.0.to_string() };
         out.push(format!("{subject} peak <= {budget}"));
     }
-    if !mem.restarts_expected && !states("restarts") {
+    if !mem.restarts_expected && !states(stated, &subject, "restarts") {
         out.push(format!("{subject} restarts == 0"));
     }
     out

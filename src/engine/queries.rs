@@ -57,8 +57,8 @@ pub struct RotatingQueries<R: QueryRunner> {
 impl<R: QueryRunner> Workload for RotatingQueries<R> {
     type State = usize;
 
-    fn primary_path(&self) -> PathId {
-        self.queries[0].path
+    fn path_of(&self, ticket: &Ticket) -> PathId {
+        nth_query(&self.queries, ticket.seq).path
     }
 
     fn new_state(&self, worker: usize) -> usize {
@@ -70,5 +70,47 @@ impl<R: QueryRunner> Workload for RotatingQueries<R> {
         let sent_at = tokio::time::Instant::now();
         let (class, items) = self.runner.run(*pool, &q.spec, ticket.seq).await;
         CallOutcome::plain(q.path, class, sent_at, items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::worker::{spawn_closed_loop, WorkerContext};
+    use crate::stats::Recorder;
+    use std::time::Duration;
+    use tokio::time::Instant;
+    use tokio_util::sync::CancellationToken;
+
+    /// A target that never answers.
+    struct Hangs;
+
+    impl QueryRunner for Hangs {
+        type Spec = ();
+        async fn run(&self, _: usize, _: &(), _: u64) -> (OutcomeClass, u64) {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn abandoned_calls_are_charged_to_the_query_in_flight() {
+        let queries = vec![Prepared { spec: (), path: PathId(0) }, Prepared { spec: (), path: PathId(1) }];
+        let load = std::sync::Arc::new(RotatingQueries { runner: Hangs, queries, connections: 1 });
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        let ctx = WorkerContext { cancel: cancel.clone(), deltas: tx, flush_every: Duration::from_secs(60) };
+        let now = Instant::now();
+        let workers = spawn_closed_loop(load, 4, now, now + Duration::from_secs(10), ctx);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        cancel.cancel();
+        for w in workers {
+            w.await.unwrap();
+        }
+        let mut total = Recorder::default();
+        while let Ok(d) = rx.try_recv() {
+            total.add(&d);
+        }
+        let abandoned = |p: usize| total.path(PathId(p)).map_or(0, |s| s.counters.abandoned);
+        assert_eq!((abandoned(0), abandoned(1)), (2, 2), "four workers, two queries in rotation: two calls of each were in flight");
     }
 }

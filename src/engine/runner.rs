@@ -57,9 +57,10 @@ async fn drive(
     end: Instant,
 ) -> (Instant, String) {
     let mut stop_reason = "completed".to_string();
+    // The plan lasts its full time whatever its workloads are (a query-only scenario has no planner).
     tokio::select! {
-        _ = cancel.cancelled() => stop_reason = "interrupted (Ctrl-C)".into(),
-        _ = join_all(planners) => {}
+        _ = cancel.cancelled() => stop_reason = "stopped by Ctrl-C".into(),
+        _ = async { tokio::join!(join_all(planners), tokio::time::sleep_until(end)) } => {}
     }
     let load_end = Instant::now().min(end);
     let drain = tokio::time::timeout(drain_timeout.get(), join_all(workers));
@@ -75,7 +76,7 @@ async fn drive(
     // Read-back checks resolve within their own deadline (or stop on Ctrl-C).
     join_all(checkers).await;
     if cancel.is_cancelled() && stop_reason == "completed" {
-        stop_reason = "interrupted (Ctrl-C) while draining".into();
+        stop_reason = "stopped by Ctrl-C while draining".into();
     }
     (load_end, stop_reason)
 }
@@ -99,7 +100,7 @@ impl Stages {
 struct Measurement {
     run_id: String,
     stats: BTreeMap<String, crate::stats::PathStats>,
-    planned: BTreeMap<String, f64>,
+    planned: BTreeMap<String, u64>,
     memory: BTreeMap<String, report::MemoryReport>,
     measured_seconds: f64,
     stop_reason: String,

@@ -73,8 +73,24 @@ impl Schedule {
         self.stages.iter().take_while(|s| !s.measured).map(|s| s.duration).sum()
     }
 
+    /// The area under the measured stages' rate: calls per second × seconds, fractional.
     pub fn planned_measured_calls(&self) -> f64 {
         self.stages.iter().filter(|s| s.measured).map(Stage::planned_calls).sum()
+    }
+
+    /// Whole calls the plan sends in its measured stages: exactly those `calls()` yields as measured.
+    pub fn planned_measured_count(&self) -> u64 {
+        let mut carry = 0.0_f64;
+        let mut measured = 0;
+        for stage in &self.stages {
+            let total = stage.planned_calls() + carry;
+            let count = total.floor() as u64;
+            carry = total - count as f64;
+            if stage.measured {
+                measured += count;
+            }
+        }
+        measured
     }
 
     /// Every planned call, in order.
@@ -141,5 +157,7 @@ mod tests {
         let s = Schedule::open_loop(0.5, secs(3), Duration::ZERO, secs(3));
         assert_eq!(s.calls().count(), 3);
         assert_eq!(s.planned_measured_calls(), 1.5);
+        assert_eq!(s.planned_measured_count(), s.calls().filter(|c| c.measured).count() as u64);
+        assert_eq!(s.planned_measured_count(), 2, "whole calls: the one carried over the warm-up lands in the measured stage");
     }
 }

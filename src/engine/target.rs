@@ -30,6 +30,9 @@ pub trait TargetPlan: Send + Sync {
     fn name(&self) -> &'static str;
     /// The subjects objectives may name (`mimir.write`, `mimir.query.<name>`, …).
     fn subjects(&self) -> BTreeSet<String>;
+    /// Its open-loop paths (`mimir.write`, a query group driven at a rate): each must deliver its
+    /// whole plan, so each implies `<path> skipped == 0` and `<path> abandoned == 0`.
+    fn open_loop_subjects(&self) -> Vec<String>;
     /// Its memory budget and where memory is read, when watched.
     fn memory(&self) -> Option<&MemorySection>;
     /// The load its memory is divided by in the report: `(amount, unit)`.

@@ -62,7 +62,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
             biased;
             _ = ctx.cancel.cancelled() => {
                 if ticket.measured {
-                    recorder.path_mut(workload.primary_path()).counters.abandoned += 1;
+                    recorder.path_mut(workload.path_of(&ticket)).counters.abandoned += 1;
                 }
                 break;
             }
@@ -92,7 +92,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
         // Tickets still queued when the worker stops were planned but never sent.
         while let Ok(t) = rx.try_recv() {
             if t.measured {
-                recorder.path_mut(workload.primary_path()).counters.abandoned += 1;
+                recorder.path_mut(workload.path_of(&t)).counters.abandoned += 1;
             }
         }
     }
@@ -116,9 +116,9 @@ pub async fn plan<W: Workload>(workload: Arc<W>, schedule: Schedule, start: Inst
         let ticket = Ticket { seq: seq as u64, intended, measured: call.measured };
         match tx.try_send(ticket) {
             Ok(()) => {}
-            Err(async_channel::TrySendError::Full(_)) => {
+            Err(async_channel::TrySendError::Full(ticket)) => {
                 if call.measured {
-                    recorder.path_mut(workload.primary_path()).counters.skipped += 1;
+                    recorder.path_mut(workload.path_of(&ticket)).counters.skipped += 1;
                 }
             }
             Err(async_channel::TrySendError::Closed(_)) => break,

@@ -89,7 +89,7 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
             });
         }
         if let (Some(planned), Some(b), Some(c)) = (cur.planned_calls, base.achieved_rate, cur.achieved_rate) {
-            if planned > 0.0 {
+            if planned > 0 {
                 changes.push(Change {
                     path: path.clone(),
                     stat: "achieved_rate".into(),

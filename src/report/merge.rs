@@ -44,7 +44,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
     let first = reports.first().ok_or(MergeError::Nothing)?.clone();
     let measured = reports.iter().map(|r| r.run.measured_seconds).fold(0.0, f64::max);
     let mut stats: BTreeMap<String, PathStats> = BTreeMap::new();
-    let mut planned: BTreeMap<String, f64> = BTreeMap::new();
+    let mut planned: BTreeMap<String, u64> = BTreeMap::new();
     let mut memory: BTreeMap<String, MemoryReport> = BTreeMap::new();
     for (i, r) in reports.iter().enumerate() {
         for (name, p) in &r.paths {

@@ -129,7 +129,7 @@ pub struct PathReport {
     /// Failed calls over all calls; absent when nothing was called.
     pub error_ratio: Option<f64>,
     /// Calls the plan intended in the measured window (open loop only).
-    pub planned_calls: Option<f64>,
+    pub planned_calls: Option<u64>,
     pub achieved_rate: Option<f64>,
     #[serde(flatten)]
     pub counters: Counters,
@@ -176,7 +176,7 @@ impl LatencyReport {
 }
 
 impl PathReport {
-    pub fn from_stats(p: &PathStats, measured_seconds: f64, planned_calls: Option<f64>) -> PathReport {
+    pub fn from_stats(p: &PathStats, measured_seconds: f64, planned_calls: Option<u64>) -> PathReport {
         let calls = p.calls();
         let per_second = |n: u64| (measured_seconds > 0.0).then(|| n as f64 / measured_seconds);
         PathReport {
@@ -198,7 +198,7 @@ impl PathReport {
 }
 
 /// Per-path reports from the run's (or the merged shards') stats by path name.
-pub fn path_reports(stats: &BTreeMap<String, PathStats>, measured_seconds: f64, planned: &BTreeMap<String, f64>) -> BTreeMap<String, PathReport> {
+pub fn path_reports(stats: &BTreeMap<String, PathStats>, measured_seconds: f64, planned: &BTreeMap<String, u64>) -> BTreeMap<String, PathReport> {
     stats.iter().map(|(name, s)| (name.clone(), PathReport::from_stats(s, measured_seconds, planned.get(name).copied()))).collect()
 }
 
@@ -236,6 +236,7 @@ impl Observations for Measured<'_> {
             Stat::Errors => (calls > 0).then(|| p.failures() as f64),
             Stat::Lost => (calls > 0).then(|| p.count(OutcomeClass::Lost) as f64),
             Stat::Skipped => Some(p.counters.skipped as f64),
+            Stat::Abandoned => Some(p.counters.abandoned as f64),
             Stat::Peak | Stat::Restarts => None,
         }
     }

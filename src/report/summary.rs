@@ -1,6 +1,6 @@
 //! The readable end-of-run summary: one row per measured path and each objective PASS or FAIL.
 
-use super::{LatencyReport, Report};
+use super::{LatencyReport, PathReport, Report};
 use crate::units::{fmt_micros, ByteSize};
 use std::fmt::Write;
 
@@ -20,6 +20,26 @@ fn row(out: &mut String, name: &str, calls: u64, rate: Option<f64>, err: Option<
         lat(l.p99_9_us),
         lat(l.max_us),
     );
+}
+
+/// Says plainly when an open-loop path did not deliver its plan, and what to change.
+fn undelivered(p: &PathReport) -> Option<String> {
+    let planned = p.planned_calls?;
+    let c = &p.counters;
+    if c.skipped + c.abandoned == 0 {
+        return None;
+    }
+    let mut why = format!("planned {planned}, sent {}", planned.saturating_sub(c.skipped));
+    if c.skipped > 0 {
+        why += &format!(
+            ": {} skipped because every worker was busy (the generator or its in-flight bound fell behind); raise max_in_flight or lower the rate",
+            c.skipped
+        );
+    }
+    if c.abandoned > 0 {
+        why += &format!("{} {} never answered before the run stopped", if c.skipped > 0 { ";" } else { ":" }, c.abandoned);
+    }
+    Some(why)
 }
 
 pub fn render(report: &Report, results_file: Option<&str>) -> String {
@@ -47,6 +67,9 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         }
         if !notes.is_empty() {
             let _ = writeln!(out, "{:<30}   {}", "", notes.join(", "));
+        }
+        if let Some(why) = undelivered(p) {
+            let _ = writeln!(out, "{:<30}   {why}", "");
         }
     }
     let _ = writeln!(out, "latency is from the intended send time (service time from the actual send is in the results file)");

@@ -139,7 +139,7 @@ impl MemoryWatch {
 impl Workload for MemoryWatch {
     type State = WatchState;
 
-    fn primary_path(&self) -> PathId {
+    fn path_of(&self, _: &Ticket) -> PathId {
         self.path
     }
 

@@ -109,6 +109,18 @@ impl TargetPlan for MimirPlan {
         out
     }
 
+    fn open_loop_subjects(&self) -> Vec<String> {
+        let s = &self.section;
+        let mut out = Vec::new();
+        if s.write.is_some() {
+            out.push("mimir.write".to_string());
+        }
+        if !s.queries.is_empty() && matches!(QueryMode::of(s.query_load.as_ref()), QueryMode::Rate(..)) {
+            out.push("mimir.query".to_string());
+        }
+        out
+    }
+
     fn memory(&self) -> Option<&MemorySection> {
         self.section.memory.as_ref()
     }
@@ -123,9 +135,9 @@ impl TargetPlan for MimirPlan {
         if let (Some(w), Some(p)) = (&m.write, self.write_plan) {
             let sched = Schedule::open_loop(p.rate, r.warmup.get(), r.ramp.get(), r.duration.get());
             out += &format!(
-                "mimir.write: POST {} at {:.2} req/s × {} samples = {:.0} samples/s; {} active series over {} metric(s), each written every {:.2}s; ~{:.0} measured requests; at most {} in flight over {} connection(s)\n",
+                "mimir.write: POST {} at {:.2} req/s × {} samples = {:.0} samples/s; {} active series over {} metric(s), each written every {:.2}s; {} measured requests; at most {} in flight over {} connection(s)\n",
                 m.write_url, p.rate, w.series.samples_per_request, p.samples_per_second, w.series.active,
-                w.series.metrics.len(), p.scrape_interval, sched.planned_measured_calls(), w.max_in_flight, w.connections
+                w.series.metrics.len(), p.scrape_interval, sched.planned_measured_count(), w.max_in_flight, w.connections
             );
             if p.scrape_interval < 1.0 {
                 out += "  note: each series is rewritten in under a second; a slow request overtaken by a later one is refused as out of order unless the target has an out-of-order window\n";

@@ -128,6 +128,18 @@ impl TargetPlan for TempoPlan {
         out
     }
 
+    fn open_loop_subjects(&self) -> Vec<String> {
+        let s = &self.section;
+        let mut out = Vec::new();
+        if s.write.is_some() {
+            out.push("tempo.write".to_string());
+        }
+        if !s.queries.is_empty() && matches!(QueryMode::of(s.query_load.as_ref()), QueryMode::Rate(..)) {
+            out.push("tempo.query".to_string());
+        }
+        out
+    }
+
     fn memory(&self) -> Option<&MemorySection> {
         self.section.memory.as_ref()
     }
@@ -156,9 +168,9 @@ impl TargetPlan for TempoPlan {
             let template = self.template("describe");
             let rps = requests_per_second(w, &template);
             let spans = rps * template.spans_per_request() as f64;
-            let planned = Schedule::open_loop(rps, run.warmup.get(), run.ramp.get(), run.duration.get()).planned_measured_calls();
+            let planned = Schedule::open_loop(rps, run.warmup.get(), run.ramp.get(), run.duration.get()).planned_measured_count();
             out += &format!(
-                "tempo.write: OTLP/{} to {} at {rps:.2} Export/s × {} spans ({} traces, ~{} KiB) = {spans:.0} spans/s; ~{planned:.0} measured requests; at most {} in flight over {} connection(s){}\n",
+                "tempo.write: OTLP/{} to {} at {rps:.2} Export/s × {} spans ({} traces, ~{} KiB) = {spans:.0} spans/s; {planned} measured requests; at most {} in flight over {} connection(s){}\n",
                 format!("{:?}", t.protocol).to_lowercase(), t.otlp_url, template.spans_per_request(), template.traces_per_request, template.encoded_len() / 1024,
                 w.max_in_flight, w.connections, if w.gzip { ", gzip" } else { "" }
             );

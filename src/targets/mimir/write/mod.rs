@@ -67,7 +67,7 @@ impl RemoteWrite {
 impl Workload for RemoteWrite {
     type State = WriterState;
 
-    fn primary_path(&self) -> PathId {
+    fn path_of(&self, _: &Ticket) -> PathId {
         self.path
     }
 

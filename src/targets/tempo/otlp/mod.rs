@@ -76,7 +76,7 @@ impl OtlpWrite {
 impl Workload for OtlpWrite {
     type State = ExportState;
 
-    fn primary_path(&self) -> PathId {
+    fn path_of(&self, _: &Ticket) -> PathId {
         self.path
     }
 

@@ -1,0 +1,181 @@
+//! Verdicts at the edges, against a real Prometheus (started per test on loopback), with faults put
+//! in between by a TCP proxy: a run that could not deliver its plan fails, every planned call ends
+//! in exactly one class whatever the connection does, and a scenario without write load still runs
+//! its full time. No timing thresholds: counts, and figures relative to the plan's own truth.
+
+mod support;
+
+use lgtm_bench::report::Report;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use support::fault_proxy::{FaultProxy, Mode};
+use support::prometheus::Prometheus;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
+
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    report: Option<Report>,
+}
+
+/// Runs the binary on `scenario` with results into a fresh folder.
+async fn run(dir: &Path, scenario: &str, extra: &[&str]) -> Ran {
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = dir.join("results");
+    let mut args = vec!["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    let o = Command::new(BIN).args(&args).stdin(Stdio::null()).output().await.unwrap();
+    let files: Vec<PathBuf> = std::fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+    let report = files.first().map(|f| lgtm_bench::report::json::read(f).unwrap());
+    Ran { code: o.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&o.stdout).into(), stderr: String::from_utf8_lossy(&o.stderr).into(), report }
+}
+
+/// Writes only, at `rate` requests per second with at most `in_flight` in flight.
+fn writes(base: &str, rate: u32, in_flight: u32) -> String {
+    format!(
+        r#"
+objectives = ["mimir.write error_ratio < 0.1%"]
+[run]
+name = "edge"
+warmup = "1s"
+duration = "3s"
+progress_interval = "500ms"
+drain_timeout = "2s"
+[mimir]
+write_url = "{base}/api/v1/write"
+query_url = "{base}"
+[mimir.connection]
+timeout = "2s"
+[mimir.write]
+rate = {rate}
+max_in_flight = {in_flight}
+connections = 1
+[mimir.write.series]
+active = 40
+samples_per_request = 20
+"#
+    )
+}
+
+async fn prometheus() -> Prometheus {
+    tokio::task::spawn_blocking(Prometheus::start).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_that_was_never_sent_fails_the_verdict() {
+    let prom = prometheus().await;
+    // Every answer takes 200 ms; the plan wants 20 writes a second with one in flight: at most 5 fit.
+    let proxy = FaultProxy::start(prom.port, Mode::Slow(Duration::from_millis(200))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(dir.path(), &writes(&proxy.base(), 20, 1), &[]).await;
+    let report = r.report.expect("results are written");
+    let w = &report.paths["mimir.write"];
+    let planned = w.planned_calls.unwrap();
+    assert_eq!(planned, 60);
+    assert!(w.counters.skipped > 0, "the in-flight bound was reached: {w:?}");
+    assert_eq!(w.calls + w.counters.skipped + w.counters.abandoned, planned, "every planned call ends in exactly one place");
+    assert_eq!(w.error_ratio, Some(0.0), "the target answered every call it was sent");
+    let skipped = report.verdict.objectives.iter().find(|o| o.objective == "mimir.write skipped == 0").expect("implied");
+    assert!(!skipped.passed);
+    assert!(!report.verdict.passed);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains(&format!("planned {planned}, sent {}", planned - w.counters.skipped)), "{}", r.stdout);
+    assert!(r.stdout.contains("raise max_in_flight or lower the rate"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_may_state_its_own_bound_on_skipped_calls() {
+    let prom = prometheus().await;
+    let proxy = FaultProxy::start(prom.port, Mode::Slow(Duration::from_millis(200))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = writes(&proxy.base(), 20, 1).replace(r#"objectives = ["#, r#"objectives = ["mimir.write skipped <= 60", "#);
+    let r = run(dir.path(), &text, &[]).await;
+    let report = r.report.unwrap();
+    let judged: Vec<&str> = report.verdict.objectives.iter().map(|o| o.objective.as_str()).collect();
+    assert!(!judged.contains(&"mimir.write skipped == 0"), "the stated bound replaces the implied one: {judged:?}");
+    assert!(report.verdict.objectives.iter().any(|o| o.objective == "mimir.write skipped <= 60" && o.passed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_resets_end_every_call_in_exactly_one_class() {
+    let prom = prometheus().await;
+    let proxy = FaultProxy::start(prom.port, Mode::Reset).await;
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(dir.path(), &writes(&proxy.base(), 20, 4), &["--set", "mimir.write.series.active=40"]).await;
+    // The preflight meets the reset target first: it is unreachable, and no load was sent.
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.report.is_none());
+    // Resets that begin once the run is under way are counted, never panics.
+    let proxy = FaultProxy::start(prom.port, Mode::Pass).await;
+    let scenario = writes(&proxy.base(), 20, 4);
+    let file = dir.path().join("resets.toml");
+    std::fs::write(&file, &scenario).unwrap();
+    let out = dir.path().join("resets");
+    let mut child = Command::new(BIN)
+        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once a progress line shows measured writes, every connection is reset.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut stderr = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        stderr += &line;
+        if line.starts_with('[') && !line.contains("warm-up") && line.contains("mimir.write") {
+            break;
+        }
+    }
+    proxy.set(Mode::Reset);
+    while let Some(line) = lines.next_line().await.unwrap() {
+        stderr += &line;
+    }
+    let o = child.wait_with_output().await.unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let files: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+    let report = lgtm_bench::report::json::read(&files[0]).unwrap();
+    let w = &report.paths["mimir.write"];
+    assert_eq!(w.calls + w.counters.skipped + w.counters.abandoned, w.planned_calls.unwrap(), "{w:?}");
+    assert!(w.count(lgtm_bench::stats::OutcomeClass::ConnectionFailure) > 0, "{w:?}");
+    assert_eq!(o.status.code(), Some(1), "connection failures fail the error objective");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_only_scenario_runs_its_full_time() {
+    let prom = prometheus().await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = prom.base();
+    let text = format!(
+        r#"
+objectives = ["mimir.query error_ratio < 1%"]
+[run]
+name = "queries-only"
+warmup = "1s"
+duration = "3s"
+drain_timeout = "1s"
+[mimir]
+write_url = "{base}/api/v1/write"
+query_url = "{base}"
+[mimir.query_load]
+concurrency = 2
+[[mimir.queries]]
+name = "up"
+query = "vector(1)"
+"#
+    );
+    let r = run(dir.path(), &text, &[]).await;
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let report = r.report.unwrap();
+    assert_eq!(report.run.measured_seconds, 3.0, "the whole planned phase was measured");
+    let q = &report.paths["mimir.query"];
+    assert!(q.calls > 0);
+    assert_eq!(q.achieved_rate, Some(q.calls as f64 / 3.0));
+    assert!(!r.stdout.contains("rate        -"), "{}", r.stdout);
+}
