@@ -179,3 +179,40 @@ query = "vector(1)"
     assert_eq!(q.achieved_rate, Some(q.calls as f64 / 3.0));
     assert!(!r.stdout.contains("rate        -"), "{}", r.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_metric_carries_every_label_value() {
+    let prom = prometheus().await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = prom.base();
+    // Two metrics and cardinalities that share a factor with them: the case where the digits of the
+    // series index used to overlap (each metric saw half the pods).
+    let text = format!(
+        r#"
+[run]
+name = "cardinality"
+warmup = "0s"
+duration = "1s"
+[mimir]
+write_url = "{base}/api/v1/write"
+query_url = "{base}"
+[mimir.write]
+rate = 4
+[mimir.write.series]
+active = 48
+samples_per_request = 48
+metrics = ["lgtm_card_a_total", "lgtm_card_b_total"]
+labels = [{{ name = "pod", cardinality = 4 }}, {{ name = "zone", cardinality = 6 }}]
+"#
+    );
+    let r = run(dir.path(), &text, &[]).await;
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let run_id = r.report.unwrap().run.id;
+    for metric in ["lgtm_card_a_total", "lgtm_card_b_total"] {
+        for (label, cardinality) in [("pod", "4"), ("zone", "6")] {
+            let q = format!("count(count by ({label}) ({metric}{{lgtm_bench_run=\"{run_id}\"}}))");
+            assert_eq!(prom.query(&q)["data"]["result"][0]["value"][1], cardinality, "{q}");
+        }
+        assert_eq!(prom.query(&format!("count({metric}{{lgtm_bench_run=\"{run_id}\"}})"))["data"]["result"][0]["value"][1], "24");
+    }
+}

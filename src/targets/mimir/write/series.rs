@@ -93,10 +93,14 @@ impl SeriesSet {
     }
 }
 
+/// Series `i`'s labels: its metric is the lowest digit of `i` (base: the number of metrics), and
+/// each label takes the next digits in turn (base: its cardinality), so every metric carries every
+/// label value once there are enough series (metrics × cardinalities).
 fn labels_of(model: &SeriesModel, run_id: &str, i: u64) -> Vec<(String, String)> {
-    let metric = &model.metrics[(i % model.metrics.len() as u64) as usize];
+    let metrics = model.metrics.len() as u64;
+    let metric = &model.metrics[(i % metrics) as usize];
     let mut labels = vec![("__name__".to_string(), metric.clone()), ("job".to_string(), JOB.to_string()), (RUN_LABEL.to_string(), run_id.to_string())];
-    let mut stride = 1u64;
+    let mut stride = metrics;
     for spec in &model.labels {
         let card = spec.cardinality.max(1);
         labels.push((spec.name.clone(), format!("{}-{}", spec.name, (i / stride) % card)));
