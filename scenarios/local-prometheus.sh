@@ -29,7 +29,8 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-cargo build --release --quiet
+echo "building lgtm-bench (release; the first build takes a few minutes)…" >&2
+cargo build --release
 set +e
 ./target/release/lgtm-bench run scenarios/local-prometheus.toml "$@"
 code=$?

@@ -41,9 +41,32 @@ impl std::str::FromStr for Dur {
     }
 }
 
+/// As a scenario writes it: `7d`, `1h30m`, `250ms`, `0s`.
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
+        let d = self.0;
+        if d.is_zero() {
+            return f.write_str("0s");
+        }
+        let secs = d.as_secs();
+        let nanos = d.subsec_nanos() as u64;
+        // Days from two days on; below that hours, as people write "24h" and "7d".
+        let days = if secs >= 2 * 86_400 { secs / 86_400 } else { 0 };
+        let parts = [
+            (days, "d"),
+            ((secs - days * 86_400) / 3_600, "h"),
+            (secs / 60 % 60, "m"),
+            (secs % 60, "s"),
+            (nanos / 1_000_000, "ms"),
+            (nanos / 1_000 % 1_000, "us"),
+            (nanos % 1_000, "ns"),
+        ];
+        for (n, unit) in parts {
+            if n > 0 {
+                write!(f, "{n}{unit}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -144,6 +167,15 @@ mod tests {
         assert_eq!("250ms".parse::<Dur>().unwrap(), Dur::millis(250));
         let err = "fast".parse::<Dur>().unwrap_err().to_string();
         assert!(err.contains("\"30s\""), "{err}");
+    }
+
+    #[test]
+    fn durations_print_as_scenarios_write_them_and_read_back() {
+        for (text, shown) in [("7d", "7d"), ("24h", "24h"), ("36h", "36h"), ("1h", "1h"), ("90m", "1h30m"), ("250ms", "250ms"), ("0s", "0s"), ("1500us", "1ms500us")] {
+            let d: Dur = text.parse().unwrap();
+            assert_eq!(d.to_string(), shown);
+            assert_eq!(shown.parse::<Dur>().unwrap(), d);
+        }
     }
 
     #[test]

@@ -216,3 +216,47 @@ fn expected_restarts_drop_the_implied_restart_objective() {
     let objectives = objectives_of(own_peak);
     assert_eq!(objectives.iter().filter(|o| o.contains("peak")).collect::<Vec<_>>(), ["mimir.memory peak <= 512Mi"], "the scenario's own bound wins");
 }
+
+#[tokio::test]
+async fn messages_name_the_key_the_kind_and_where_the_problem_came_from() {
+    let r = lgtm(&["validate", "scenarios/local-prometheus.toml", "--set", "mimir.write.rate=abc"]).await;
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("mimir.write.rate takes a number, e.g. mimir.write.rate = 50"), "{}", r.stderr);
+    assert!(r.stderr.contains("(from --set mimir.write.rate)"), "{}", r.stderr);
+    assert!(!r.stderr.contains("expected f64"), "{}", r.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("scenario.toml");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 255]).unwrap();
+    let r = lgtm(&["validate", binary.to_str().unwrap()]).await;
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not a text file"), "{}", r.stderr);
+    // The plan printout speaks the scenario's own words.
+    let v = lgtm(&["validate", "scenarios/homelab.toml"]).await;
+    for spelled in ["range-7d: range", "over 7d", "over 24h", "by-id: trace_by_id", "search: traceql", "OTLP/grpc"] {
+        assert!(v.stdout.contains(spelled), "{spelled} missing:\n{}", v.stdout);
+    }
+    for rust_name in ["7days", "TraceById", "Traceql", "Instant", "Range "] {
+        assert!(!v.stdout.contains(rust_name), "{rust_name} shown:\n{}", v.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_header_value_is_ever_shown_or_written() {
+    const SECRET: &str = "tok-0d1e5ecret9";
+    let header = format!("mimir.connection.headers={{\"Authorization\"=\"Bearer {SECRET}\",\"X-Team\"=\"{SECRET}\"}}");
+    let v = lgtm(&["validate", "scenarios/local-prometheus.toml", "--set", &header]).await;
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    assert!(v.stdout.contains("<redacted>"), "{}", v.stdout);
+    assert!(!v.stdout.contains(SECRET) && !v.stderr.contains(SECRET), "validate shows the secret");
+    let prom = tokio::task::spawn_blocking(support::prometheus::Prometheus::start).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = write_scenario(dir.path(), &support::small_scenario("secret", &prom.base(), ""));
+    let out = dir.path().join("r");
+    let r = lgtm(&["run", &f, "--out", out.to_str().unwrap(), "--set", &header]).await;
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET), "run shows the secret");
+    let files = results_in(&out);
+    assert_eq!(files.len(), 1);
+    let written = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(written.contains("<redacted>") && !written.contains(SECRET), "the results file holds the secret");
+}

@@ -114,3 +114,12 @@ pub fn describe_memory(target: &str, mem: &MemorySection) -> String {
     }
     format!("{target}.memory: budget {}, read every {} from {}\n", mem.budget, mem.interval, sources.join(", "))
 }
+
+/// A scenario value as the scenario spells it (`instant`, `trace_by_id`), for printouts.
+pub fn spelled<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::from("?"),
+    }
+}

@@ -55,7 +55,14 @@ impl std::error::Error for ScenarioError {}
 pub fn load<T: DeserializeOwned, P>(path: &Path, overrides: &[Override], finish: impl Fn(T) -> Result<P, Vec<Problem>>) -> Result<P, ScenarioError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError { origin: origin.clone(), problems: vec![Problem::new("", format!("cannot read the file ({e}); check the path"))] })?;
+        .map_err(|e| {
+            let message = if e.kind() == std::io::ErrorKind::InvalidData {
+                "is not a text file (it is not UTF-8): give the path of a TOML scenario such as scenarios/homelab.toml".to_string()
+            } else {
+                format!("cannot read the file ({e}); check the path")
+            };
+            ScenarioError { origin: origin.clone(), problems: vec![Problem::new("", message)] }
+        })?;
     parse(&text, &origin, overrides, finish)
 }
 
@@ -77,7 +84,14 @@ pub fn parse<T: DeserializeOwned, P>(
     }
     match deserialize_collecting(value, &mut problems, finish) {
         Some(resolved) if problems.is_empty() => Ok(resolved),
-        _ => Err(fail(problems)),
+        _ => {
+            for p in &mut problems {
+                if let Some(ov) = overrides.iter().find(|ov| p.key == ov.key || p.key.starts_with(&format!("{}.", ov.key))) {
+                    p.message += &format!(" (from --set {})", ov.key);
+                }
+            }
+            Err(fail(problems))
+        }
     }
 }
 
@@ -106,10 +120,10 @@ fn deserialize_collecting<T: DeserializeOwned, P>(mut value: Value, problems: &m
                     if replaced.contains(&full) && try_placeholders::<T>(&mut value, &full) {
                         continue;
                     }
-                    problems.push(Problem::new(full, explain_structural(&message)));
+                    problems.push(Problem::new(full.clone(), explain_structural(&full, &message)));
                     return None;
                 }
-                problems.push(Problem::new(key.clone(), explain_structural(&message)));
+                problems.push(Problem::new(key.clone(), explain_structural(&key, &message)));
                 if !remove_at(&mut value, &key) {
                     return None;
                 }
@@ -147,14 +161,37 @@ fn try_placeholders<T: DeserializeOwned>(value: &mut Value, dotted: &str) -> boo
     false
 }
 
-fn explain_structural(message: &str) -> String {
+fn explain_structural(key: &str, message: &str) -> String {
     if message.starts_with("unknown field") {
         format!("{message}; remove the key or correct its spelling")
     } else if message.starts_with("missing field") {
         format!("{message}; add it (see the scenario reference in README.md)")
+    } else if let Some(rest) = message.strip_prefix("invalid type: ") {
+        explain_type(key, rest).unwrap_or_else(|| message.to_string())
     } else {
         message.to_string()
     }
+}
+
+/// serde's "invalid type: string \"abc\", expected f64" in the scenario's words: what was written,
+/// what the key takes, and an example.
+fn explain_type(key: &str, rest: &str) -> Option<String> {
+    let (found, expected) = rest.split_once(", expected ")?;
+    let (kind, example) = match expected {
+        "f64" | "f32" => ("a number", "50"),
+        "u64" | "u32" | "usize" | "u16" | "u8" | "i64" | "i32" => ("a whole number", "10"),
+        "a boolean" => ("true or false", "true"),
+        "a string" => ("text", "\"30s\""),
+        "a sequence" => ("a list", "[\"a\", \"b\"]"),
+        _ => return None,
+    };
+    let found = match found.split_once(' ') {
+        Some(("string", value)) => format!("{value} is text"),
+        Some((what, value)) => format!("{value} is {what}"),
+        None => format!("it is {found}"),
+    };
+    let name = if key.is_empty() { "the value" } else { key };
+    Some(format!("{found}, but {name} takes {kind}, e.g. {name} = {example}"))
 }
 
 fn remove_at(root: &mut Value, dotted: &str) -> bool {

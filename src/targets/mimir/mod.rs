@@ -14,7 +14,7 @@ pub mod write;
 use crate::client::http::{check_url, HttpTarget};
 use crate::client::promql::PromApi;
 use crate::engine::launch::Launch;
-use crate::engine::plan::describe_memory;
+use crate::engine::plan::{describe_memory, spelled};
 use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
@@ -144,7 +144,7 @@ impl TargetPlan for MimirPlan {
             }
         }
         for q in &m.queries {
-            out += &format!("mimir.query.{}: {:?} `{}`{}\n", q.name, q.kind, q.query, q.range.map_or(String::new(), |rg| format!(" over {rg}")));
+            out += &format!("mimir.query.{}: {} `{}`{}\n", q.name, spelled(&q.kind), q.query, q.range.map_or(String::new(), |rg| format!(" over {rg}")));
         }
         if !m.queries.is_empty() {
             out += &QueryMode::of(m.query_load.as_ref()).describe("mimir", &format!("{}{}", m.query_url, m.query_prefix));

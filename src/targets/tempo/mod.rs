@@ -13,7 +13,7 @@ pub(crate) mod validate;
 
 use crate::client::http::{check_url, join_uri, HttpTarget};
 use crate::engine::launch::Launch;
-use crate::engine::plan::describe_memory;
+use crate::engine::plan::{describe_memory, spelled};
 use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
@@ -171,12 +171,12 @@ impl TargetPlan for TempoPlan {
             let planned = Schedule::open_loop(rps, run.warmup.get(), run.ramp.get(), run.duration.get()).planned_measured_count();
             out += &format!(
                 "tempo.write: OTLP/{} to {} at {rps:.2} Export/s × {} spans ({} traces, ~{} KiB) = {spans:.0} spans/s; {planned} measured requests; at most {} in flight over {} connection(s){}\n",
-                format!("{:?}", t.protocol).to_lowercase(), t.otlp_url, template.spans_per_request(), template.traces_per_request, template.encoded_len() / 1024,
+                spelled(&t.protocol), t.otlp_url, template.spans_per_request(), template.traces_per_request, template.encoded_len() / 1024,
                 w.max_in_flight, w.connections, if w.gzip { ", gzip" } else { "" }
             );
         }
         for q in &t.queries {
-            out += &format!("tempo.query.{}: {:?}{}\n", q.name, q.kind, q.query.as_ref().map_or(String::new(), |s| format!(" `{s}`")));
+            out += &format!("tempo.query.{}: {}{}\n", q.name, spelled(&q.kind), q.query.as_ref().map_or(String::new(), |s| format!(" `{s}`")));
         }
         if let Some(v) = &t.visibility {
             out += &format!(
