@@ -71,6 +71,10 @@ pub enum Command {
         /// generators (a Kubernetes Indexed Job); merge the shards' results with `merge`.
         #[arg(long, value_name = "INDEX/COUNT")]
         shard: Option<crate::scenario::shard::Shard>,
+        /// With --shard: the id the shards of one run share (e.g. the Indexed Job's uid), checked by
+        /// `merge`; by default the scenario's fingerprint.
+        #[arg(long, value_name = "ID", env = "LGTM_BENCH_SHARD_GROUP", requires = "shard")]
+        shard_group: Option<String>,
         /// A previous results file to compare with; a regression fails the run (exit 1) like an objective.
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,

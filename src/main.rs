@@ -13,8 +13,8 @@ fn main() -> ExitCode {
         Command::Schema => commands::schema(),
         Command::Merge { files, out } => commands::merge::merge(&files, &out),
         Command::Compare { baseline, current, max_regression } => commands::compare::compare(&baseline, &current, max_regression),
-        Command::Run { scenario, out, overrides, quiet, shard, baseline, max_regression } => {
-            commands::run::run(commands::run::RunArgs { file: scenario, out, overrides, quiet, shard, baseline, max_regression })
+        Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression } => {
+            commands::run::run(commands::run::RunArgs { file: scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression })
         }
     };
     ExitCode::from(code)

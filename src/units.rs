@@ -171,7 +171,9 @@ mod tests {
 
     #[test]
     fn durations_print_as_scenarios_write_them_and_read_back() {
-        for (text, shown) in [("7d", "7d"), ("24h", "24h"), ("36h", "36h"), ("1h", "1h"), ("90m", "1h30m"), ("250ms", "250ms"), ("0s", "0s"), ("1500us", "1ms500us")] {
+        for (text, shown) in
+            [("7d", "7d"), ("24h", "24h"), ("36h", "36h"), ("1h", "1h"), ("90m", "1h30m"), ("250ms", "250ms"), ("0s", "0s"), ("1500us", "1ms500us")]
+        {
             let d: Dur = text.parse().unwrap();
             assert_eq!(d.to_string(), shown);
             assert_eq!(shown.parse::<Dur>().unwrap(), d);

@@ -53,7 +53,7 @@ async fn validate_prints_the_plan_of_every_shipped_scenario() {
         let resolved = v.stdout.split("defaults filled in):").nth(1).expect("the resolved scenario is printed");
         let back: lgtm_bench::targets::Scenario = toml::from_str(resolved).unwrap_or_else(|e| panic!("{file}: {e}\n{resolved}"));
         assert!(resolved.contains("drain_timeout"), "defaults are filled in");
-        assert_eq!(back.run.name, lgtm_bench::targets::load(std::path::Path::new(file), &[], None).unwrap().run.name);
+        assert_eq!(back.run.name, lgtm_bench::targets::load(std::path::Path::new(file), &[], None, None).unwrap().run.name);
     }
 }
 

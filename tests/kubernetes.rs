@@ -263,6 +263,8 @@ fn kubernetes_objects_deserialize_into_api_types() {
         assert!(c.args.as_ref().unwrap().contains(&"/scenarios/homelab.toml".to_string()));
     }
     assert!(pod_specs[1].containers[0].args.as_ref().unwrap().iter().any(|a| a == "$(JOB_COMPLETION_INDEX)/4"));
+    let group = pod_specs[1].containers[0].env.as_ref().unwrap().iter().find(|e| e.name == "LGTM_BENCH_SHARD_GROUP").expect("shards share a group");
+    assert!(group.value_from.as_ref().unwrap().field_ref.as_ref().unwrap().field_path.contains("controller-uid"));
     // The ConfigMap the generator makes, built as Kustomize does, is a valid ConfigMap.
     let k = doc("apps/monitoring/lgtm-bench/app/kustomization.yaml");
     let gen = &k["configMapGenerator"][0];

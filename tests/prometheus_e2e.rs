@@ -104,11 +104,13 @@ async fn shards_of_one_run_merge_into_the_whole() {
     let out = tempfile::tempdir().unwrap();
     let mut files = vec![];
     for index in 0..2 {
-        let mut s = support::scenario(&text);
-        s.shard(Shard { index, count: 2 });
-        assert_eq!(s.mimir.as_ref().unwrap().write.as_ref().unwrap().series.active, 30);
+        let whole = support::scenario(&text);
+        let mut part = whole.clone();
+        part.shard(Shard { index, count: 2 });
+        assert_eq!(part.mimir.as_ref().unwrap().write.as_ref().unwrap().series.active, 30);
+        let plan = lgtm_bench::targets::resolve_shard(whole, Shard { index, count: 2 }, Some("job-uid-1")).unwrap();
         let opts = RunOptions { scenario_file: "sharded".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
-        files.push(runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().results_file);
+        files.push(runner::run(&plan, opts, CancellationToken::new()).await.unwrap().results_file);
     }
     let shards: Vec<_> = files.iter().map(|f| json::read(f).unwrap()).collect();
     assert!(shards[0].run.scenario_name.ends_with("-shard-0-of-2"));
@@ -122,6 +124,29 @@ async fn shards_of_one_run_merge_into_the_whole() {
     assert_eq!(q(&merged), q(&shards[0]) + q(&shards[1]));
     assert_eq!(merged.verdict.objectives.len(), 6);
     assert!(merged.verdict.passed, "{:?}", merged.verdict);
+    // Only the shards of one run merge: the same file twice, a shard missing, a file that is no
+    // shard, and shards of another group are refused, each naming the file.
+    use lgtm_bench::report::merge::{merge_files, MergeError};
+    let twice = merge_files(&[files[0].clone(), files[0].clone()]).unwrap_err();
+    assert!(matches!(twice, MergeError::Duplicate { index: 0, .. }), "{twice}");
+    assert!(twice.to_string().contains(&files[0].display().to_string()));
+    assert!(matches!(merge_files(&files[..1]).unwrap_err(), MergeError::Missing { ref missing, count: 2 } if missing == &[1]));
+    let merged_file = out.path().join("merged.json");
+    lgtm_bench::report::json::write_to(&merged_file, &merged).unwrap();
+    let not_a_shard = merge_files(&[files[0].clone(), merged_file.clone()]).unwrap_err();
+    assert!(matches!(not_a_shard, MergeError::NotAShard { ref file } if file == &merged_file.display().to_string()), "{not_a_shard}");
+    let mut other = shards[1].clone();
+    other.run.shard.as_mut().unwrap().group = "another-run".into();
+    let other_file = out.path().join("other.json");
+    lgtm_bench::report::json::write_to(&other_file, &other).unwrap();
+    assert!(matches!(merge_files(&[files[0].clone(), other_file.clone()]).unwrap_err(), MergeError::OtherGroup { .. }));
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["merge", files[0].to_str().unwrap(), files[0].to_str().unwrap(), "--out", out.path().join("bad.json").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(cli.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&cli.stderr).contains("both shard 0"));
+    assert!(!out.path().join("bad.json").exists());
     // Both shards' series are stored: 2 × 30.
     let runs = format!("{{lgtm_bench_run=~\"{}|{}\"}}", shards[0].run.id, shards[1].run.id);
     assert_eq!(prom.query(&format!("count({runs})"))["data"]["result"][0]["value"][1], "60");

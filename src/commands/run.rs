@@ -19,6 +19,7 @@ pub struct RunArgs {
     pub overrides: Vec<Override>,
     pub quiet: bool,
     pub shard: Option<Shard>,
+    pub shard_group: Option<String>,
     pub baseline: Option<PathBuf>,
     pub max_regression: f64,
 }
@@ -31,7 +32,7 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let plan = match targets::load(&args.file, &args.overrides, args.shard) {
+    let plan = match targets::load(&args.file, &args.overrides, args.shard, args.shard_group.as_deref()) {
         Ok(p) => p,
         Err(e) => {
             eprint!("{e}");

@@ -6,7 +6,7 @@ use lgtm_bench::targets;
 use std::path::Path;
 
 pub fn validate(file: &Path, overrides: &[Override]) -> u8 {
-    match targets::load(file, overrides, None) {
+    match targets::load(file, overrides, None, None) {
         Ok(plan) => {
             println!("{} is valid.\n\n{}", file.display(), plan.describe());
             println!("# The scenario as it will run (overrides applied, defaults filled in):\n{}", plan.scenario_toml);

@@ -4,6 +4,7 @@
 //! secrets redacted. `validate`, the plan printout, the runner and the results all read it.
 
 use super::target::TargetPlan;
+use crate::scenario::shard::ShardInfo;
 use crate::scenario::{MemorySection, Problem, RunSection};
 use crate::units::ByteSize;
 use crate::verdict::Objective;
@@ -18,6 +19,8 @@ pub struct Plan {
     pub scenario: serde_json::Value,
     /// The same as TOML, for `validate`.
     pub scenario_toml: String,
+    /// Which shard of a sharded run this plan is, if any.
+    pub shard: Option<ShardInfo>,
 }
 
 impl Plan {
@@ -55,7 +58,7 @@ impl Plan {
             }
         }
         if problems.is_empty() {
-            Ok(Plan { run, targets, objectives, scenario, scenario_toml })
+            Ok(Plan { run, targets, objectives, scenario, scenario_toml, shard: None })
         } else {
             Err(problems)
         }

@@ -206,6 +206,7 @@ fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono
             interrupted,
             stop_reason: m.stop_reason,
             late_after_ms: LATE_AFTER.as_millis() as u64,
+            shard: plan.shard.clone(),
         },
         host: Host::current(),
         scenario: plan.scenario.clone(),

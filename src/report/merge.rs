@@ -22,6 +22,53 @@ pub enum MergeError {
     UnknownClass { path: String, class: String },
     #[error("objective `{text}` of the first file cannot be read back: {source}")]
     Objective { text: String, source: ObjectiveError },
+    #[error("{file} is not the results of a shard (it was not run with --shard I/N); merge takes the shards of one run")]
+    NotAShard { file: String },
+    #[error("{file} is shard {index} of {count}, but {first} is of {first_count}: merge the shards of one run only")]
+    OtherCount { file: String, index: u64, count: u64, first: String, first_count: u64 },
+    #[error("{file} belongs to shard group `{group}`, but {first} to `{first_group}`: merge the shards of one run only")]
+    OtherGroup { file: String, group: String, first: String, first_group: String },
+    #[error("{file} ran another scenario than {first} (fingerprint {scenario} vs {first_scenario}): merge the shards of one run only")]
+    OtherScenario { file: String, scenario: String, first: String, first_scenario: String },
+    #[error("{file} and {other} are both shard {index}: give each shard's results once")]
+    Duplicate { file: String, other: String, index: u64 },
+    #[error("shard {missing:?} of {count} missing: give the results of every shard (0 to {last})", last = count - 1)]
+    Missing { missing: Vec<u64>, count: u64 },
+}
+
+/// The files must be the shards of one run: each a shard, the same count, group and scenario,
+/// and each index from 0 to count-1 exactly once.
+fn check_shards(files: &[(String, Report)]) -> Result<(), MergeError> {
+    let mut seen: BTreeMap<u64, &str> = BTreeMap::new();
+    let mut first: Option<(&str, &crate::scenario::shard::ShardInfo)> = None;
+    for (file, r) in files {
+        let Some(shard) = &r.run.shard else { return Err(MergeError::NotAShard { file: file.clone() }) };
+        let (first_file, f) = *first.get_or_insert((file, shard));
+        if shard.count != f.count {
+            return Err(MergeError::OtherCount { file: file.clone(), index: shard.index, count: shard.count, first: first_file.into(), first_count: f.count });
+        }
+        if shard.group != f.group {
+            return Err(MergeError::OtherGroup { file: file.clone(), group: shard.group.clone(), first: first_file.into(), first_group: f.group.clone() });
+        }
+        if shard.scenario != f.scenario {
+            return Err(MergeError::OtherScenario {
+                file: file.clone(),
+                scenario: shard.scenario.clone(),
+                first: first_file.into(),
+                first_scenario: f.scenario.clone(),
+            });
+        }
+        if let Some(other) = seen.insert(shard.index, file) {
+            return Err(MergeError::Duplicate { file: file.clone(), other: other.into(), index: shard.index });
+        }
+    }
+    let count = first.map_or(0, |(_, f)| f.count);
+    let missing: Vec<u64> = (0..count).filter(|i| !seen.contains_key(i)).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(MergeError::Missing { missing, count })
+    }
 }
 
 /// Rebuilds the mergeable stats of a path from its report (the histograms are lossless).
@@ -70,6 +117,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
     merged.run.measured_seconds = measured;
     merged.run.interrupted = reports.iter().any(|r| r.run.interrupted);
     merged.run.stop_reason = format!("merged from {} shards", reports.len());
+    merged.run.shard = None;
     merged.verdict = verdict::evaluate(&objectives, &Measured { paths: &stats, memory: &memory });
     merged.paths = path_reports(&stats, measured, &planned);
     merged.memory = memory;
@@ -78,6 +126,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
 }
 
 pub fn merge_files(files: &[PathBuf]) -> Result<Report, MergeError> {
-    let reports = files.iter().map(|f| super::json::read(f)).collect::<Result<Vec<_>, _>>()?;
-    merge(reports)
+    let named = files.iter().map(|f| Ok((f.display().to_string(), super::json::read(f)?))).collect::<Result<Vec<_>, MergeError>>()?;
+    check_shards(&named)?;
+    merge(named.into_iter().map(|(_, r)| r).collect())
 }

@@ -97,6 +97,9 @@ pub struct RunInfo {
     pub stop_reason: String,
     /// A call starting later than this after its planned time counts as a late start.
     pub late_after_ms: u64,
+    /// Which shard of a sharded run this is (`run --shard`); `merge` checks that shards belong together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::scenario::shard::ShardInfo>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

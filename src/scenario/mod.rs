@@ -54,15 +54,14 @@ impl std::error::Error for ScenarioError {}
 /// `finish` (semantic checks and resolution), collecting every problem on the way.
 pub fn load<T: DeserializeOwned, P>(path: &Path, overrides: &[Override], finish: impl Fn(T) -> Result<P, Vec<Problem>>) -> Result<P, ScenarioError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| {
-            let message = if e.kind() == std::io::ErrorKind::InvalidData {
-                "is not a text file (it is not UTF-8): give the path of a TOML scenario such as scenarios/homelab.toml".to_string()
-            } else {
-                format!("cannot read the file ({e}); check the path")
-            };
-            ScenarioError { origin: origin.clone(), problems: vec![Problem::new("", message)] }
-        })?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::InvalidData {
+            "is not a text file (it is not UTF-8): give the path of a TOML scenario such as scenarios/homelab.toml".to_string()
+        } else {
+            format!("cannot read the file ({e}); check the path")
+        };
+        ScenarioError { origin: origin.clone(), problems: vec![Problem::new("", message)] }
+    })?;
     parse(&text, &origin, overrides, finish)
 }
 

@@ -29,6 +29,25 @@ impl std::str::FromStr for Shard {
     }
 }
 
+/// What a shard's results say of the sharded run they belong to, so `merge` can tell whether
+/// files belong together.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ShardInfo {
+    pub index: u64,
+    pub count: u64,
+    /// Shared by the shards of one run (`--shard-group`, e.g. the Indexed Job's uid); by default
+    /// the scenario's fingerprint.
+    pub group: String,
+    /// Fingerprint of the whole (unsharded) scenario as resolved.
+    pub scenario: String,
+}
+
+/// A short, stable fingerprint of a text (FNV-1a, 64 bits, hex).
+pub fn fingerprint(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    format!("{hash:016x}")
+}
+
 /// `total` split into `count` parts that differ by at most one; part `index`.
 pub fn share(total: u64, shard: Shard) -> u64 {
     total / shard.count + u64::from(shard.index < total % shard.count)

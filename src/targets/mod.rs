@@ -8,7 +8,7 @@ pub mod tempo;
 
 use crate::engine::plan::Plan;
 use crate::engine::target::TargetPlan;
-use crate::scenario::shard::{shard_run, Shard};
+use crate::scenario::shard::{fingerprint, shard_run, Shard, ShardInfo};
 use crate::scenario::{self, checks, MemorySection, Override, Problem, RunSection, ScenarioError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -87,14 +87,23 @@ pub fn resolve(s: Scenario) -> Result<Plan, Vec<Problem>> {
     Plan::new(s.run, targets, &s.objectives, json, toml)
 }
 
-/// Reads, overrides, shards and validates the scenario at `path`, and resolves it.
-pub fn load(path: &Path, overrides: &[Override], shard: Option<Shard>) -> Result<Plan, ScenarioError> {
-    scenario::load(path, overrides, |mut s: Scenario| {
-        if let Some(shard) = shard {
-            s.shard(shard);
-        }
-        resolve(s)
+/// Reads, overrides, shards and validates the scenario at `path`, and resolves it. `group` names
+/// the sharded run the shard belongs to (by default the scenario's fingerprint).
+pub fn load(path: &Path, overrides: &[Override], shard: Option<Shard>, group: Option<&str>) -> Result<Plan, ScenarioError> {
+    scenario::load(path, overrides, |s: Scenario| match shard {
+        Some(shard) => resolve_shard(s, shard, group),
+        None => resolve(s),
     })
+}
+
+/// Resolves this shard's part of `s`, marked with the sharded run it belongs to.
+pub fn resolve_shard(mut s: Scenario, shard: Shard, group: Option<&str>) -> Result<Plan, Vec<Problem>> {
+    let whole = fingerprint(&serde_json::to_string(&s.redacted()).unwrap_or_default());
+    s.shard(shard);
+    let mut plan = resolve(s)?;
+    let group = group.map_or_else(|| whole.clone(), str::to_string);
+    plan.shard = Some(ShardInfo { index: shard.index, count: shard.count, group, scenario: whole });
+    Ok(plan)
 }
 
 /// Same as `load` for text already in memory.
