@@ -91,6 +91,9 @@ pub enum Command {
         /// How much a latency percentile may grow (e.g. 20%).
         #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
         max_regression: f64,
+        /// Compare every path, not only the load and query paths.
+        #[arg(long)]
+        all_paths: bool,
     },
     /// Merge results files of shards of one run (histograms added, counts summed) and check the
     /// objectives on the whole.

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Command::Validate { scenario, overrides } => commands::validate::validate(&scenario, &overrides),
         Command::Schema => commands::schema(),
         Command::Merge { files, out } => commands::merge::merge(&files, &out),
-        Command::Compare { baseline, current, max_regression } => commands::compare::compare(&baseline, &current, max_regression),
+        Command::Compare { baseline, current, max_regression, all_paths } => commands::compare::compare(&baseline, &current, max_regression, all_paths),
         Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression } => {
             commands::run::run(commands::run::RunArgs { file: scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression })
         }

@@ -60,6 +60,33 @@ async fn regressions_are_found_and_noise_is_not() {
 }
 
 #[tokio::test]
+async fn interrupted_or_other_plans_are_called_out_and_the_watcher_is_not_compared() {
+    let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file, _) = one_run(&server.base(), dir.path(), &[]).await;
+    let base = json::read(&file).unwrap();
+    let tol = Tolerance::default();
+    assert!(compare(&base, &base, tol).warnings.is_empty());
+    let cut = tweak(&base, |v| {
+        v["run"]["interrupted"] = serde_json::json!(true);
+        v["run"]["measured_seconds"] = serde_json::json!(0.4);
+    });
+    let c = compare(&base, &cut, tol);
+    assert!(c.warnings.iter().any(|w| w.contains("this run") && w.contains("interrupted after 0.4s of 1.0s")), "{c:?}");
+    let doubled = tweak(&base, |v| v["paths"]["mimir.write"]["planned_calls"] = serde_json::json!(40));
+    assert!(compare(&base, &doubled, tol).warnings.iter().any(|w| w.contains("planned 20 calls in the baseline and 40")));
+    // A slower memory scrape is the watcher's own business, not a regression of the target.
+    let scrape = |v: &mut serde_json::Value, p99: u64| {
+        let mut path = v["paths"]["mimir.write"].clone();
+        path["latency"]["p99_us"] = serde_json::json!(p99);
+        v["paths"]["mimir.memory.scrape"] = path;
+    };
+    let (b, c) = (tweak(&base, |v| scrape(v, 1_000)), tweak(&base, |v| scrape(v, 900_000)));
+    assert!(!compare(&b, &c, tol).regressed);
+    assert!(compare(&b, &c, Tolerance { all_paths: true, ..tol }).regressed, "asked for, it is compared");
+}
+
+#[tokio::test]
 async fn run_with_a_baseline_fails_on_a_regression_and_keeps_the_comparison() {
     let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
     let dir = tempfile::tempdir().unwrap();

@@ -5,10 +5,10 @@ use lgtm_bench::report::compare::{self, Tolerance};
 use lgtm_bench::report::json;
 use std::path::Path;
 
-pub fn compare(baseline: &Path, current: &Path, max_regression: f64) -> u8 {
+pub fn compare(baseline: &Path, current: &Path, max_regression: f64, all_paths: bool) -> u8 {
     match (json::read(baseline), json::read(current)) {
         (Ok(b), Ok(c)) => {
-            let cmp = compare::compare(&b, &c, Tolerance { latency: max_regression, ..Tolerance::default() });
+            let cmp = compare::compare(&b, &c, Tolerance { latency: max_regression, all_paths, ..Tolerance::default() });
             print!("{}", compare::render(&cmp));
             if cmp.regressed {
                 exit::OBJECTIVES_FAILED

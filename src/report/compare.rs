@@ -17,12 +17,21 @@ pub struct Tolerance {
     pub latency_floor_us: u64,
     /// Allowed absolute rise of the error ratio (0.001 = 0.1 percentage points).
     pub error_ratio_slack: f64,
+    /// Compare every path; by default only the load and query paths (`<target>.write`,
+    /// `<target>.query…`), not read-back or the memory watcher's own scrapes.
+    #[serde(default)]
+    pub all_paths: bool,
 }
 
 impl Default for Tolerance {
     fn default() -> Self {
-        Tolerance { latency: 0.2, latency_floor_us: 1_000, error_ratio_slack: 0.001 }
+        Tolerance { latency: 0.2, latency_floor_us: 1_000, error_ratio_slack: 0.001, all_paths: false }
     }
+}
+
+/// Load and query paths: the second word of the path is `write` or `query`.
+fn load_or_query(path: &str) -> bool {
+    matches!(path.split('.').nth(1), Some("write" | "query"))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -43,6 +52,40 @@ pub struct Comparison {
     pub changes: Vec<Change>,
     /// Paths the baseline measured and this run did not (a regression: nothing to compare).
     pub missing: Vec<String>,
+    /// Why the two runs may not be comparable: an interrupted side, another plan or scenario.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// What makes two runs not comparable as they stand.
+fn warnings(baseline: &Report, current: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for (side, r) in [("the baseline", baseline), ("this run", current)] {
+        if r.run.interrupted {
+            out.push(format!(
+                "{side} ({}) was interrupted after {:.1}s of {:.1}s planned: its figures cover part of the plan",
+                r.run.id, r.run.measured_seconds, r.run.planned_measured_seconds
+            ));
+        }
+    }
+    if baseline.run.planned_measured_seconds != current.run.planned_measured_seconds {
+        out.push(format!(
+            "the runs planned different measured times ({:.1}s and {:.1}s)",
+            baseline.run.planned_measured_seconds, current.run.planned_measured_seconds
+        ));
+    }
+    for (path, b) in &baseline.paths {
+        let Some(c) = current.paths.get(path) else { continue };
+        if let (Some(pb), Some(pc)) = (b.planned_calls, c.planned_calls) {
+            if pb != pc {
+                out.push(format!("{path} planned {pb} calls in the baseline and {pc} in this run: another rate or duration"));
+            }
+        }
+    }
+    if baseline.scenario != current.scenario && baseline.run.scenario_name == current.run.scenario_name {
+        out.push("the scenario as resolved differs between the runs (overrides or edits): compare like with like".into());
+    }
+    out
 }
 
 fn quantiles(l: &LatencyReport) -> [(&'static str, Option<u64>); 3] {
@@ -52,7 +95,7 @@ fn quantiles(l: &LatencyReport) -> [(&'static str, Option<u64>); 3] {
 pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Comparison {
     let mut changes = Vec::new();
     let mut missing = Vec::new();
-    for (path, base) in &baseline.paths {
+    for (path, base) in baseline.paths.iter().filter(|(p, _)| tol.all_paths || load_or_query(p)) {
         let Some(cur) = current.paths.get(path) else {
             missing.push(path.clone());
             continue;
@@ -102,11 +145,14 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
         }
     }
     let regressed = !missing.is_empty() || changes.iter().any(|c| c.regressed);
-    Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing }
+    Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing, warnings: warnings(baseline, current) }
 }
 
 pub fn render(c: &Comparison) -> String {
     let mut out = format!("\ncompared with baseline run {} (latency tolerance {:.0}%):\n", c.baseline_run, c.tolerance.latency * 100.0);
+    for w in &c.warnings {
+        out += &format!("  WARNING: {w}\n");
+    }
     for ch in &c.changes {
         out += &format!("  {} {:<36} {:<13} {}\n", if ch.regressed { "REGRESSED" } else { "ok       " }, ch.path, ch.stat, ch.shown);
     }
