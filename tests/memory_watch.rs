@@ -121,9 +121,16 @@ async fn a_run_records_the_targets_memory_and_checks_its_budget() {
     assert_eq!(m.peak_bytes, rss.iter().copied().reduce(f64::max));
     assert_eq!(m.budget_bytes, Some(1610612736));
     assert!(m.restarts.is_empty());
-    assert_eq!(m.bytes_per_load_unit, m.peak_bytes.map(|p| p / 60.0));
+    // The first reading is taken at the plan's start, before any load; growth is measured from it.
+    let first = &m.samples[0];
+    assert_eq!((first.at_seconds, first.kind), (0.0, MemoryKind::Rss));
+    assert_eq!(m.before_load_bytes, Some(first.bytes));
+    assert_eq!(m.growth_bytes, m.peak_bytes.map(|p| p - first.bytes));
+    assert_eq!(m.growth_per_load_unit, m.growth_bytes.map(|g| g / 60.0), "growth per active series, not the whole RSS");
     assert_eq!(m.load_unit.as_deref(), Some("active series"));
     assert!(m.counter_increase["prometheus_tsdb_head_samples_appended_total"] > 0.0, "{:?}", m.counter_increase);
+    assert!(!m.counter_increase.contains_key("prometheus_tsdb_head_series"), "a gauge is not a counter: {:?}", m.counter_increase);
+    assert!(m.gauges_last["prometheus_tsdb_head_series"] >= 60.0, "{:?}", m.gauges_last);
     assert!(report.memory["generator"].peak_rss_bytes.unwrap() > 0.0);
     let implied: Vec<&str> = report.verdict.objectives.iter().map(|o| o.objective.as_str()).filter(|o| o.starts_with("mimir.memory")).collect();
     assert_eq!(implied, ["mimir.memory peak <= 1.50Gi", "mimir.memory restarts == 0"]);

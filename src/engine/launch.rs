@@ -50,6 +50,10 @@ impl Launch<'_> {
     /// An open-loop workload at `rate` calls per second with at most `max_in_flight` in flight.
     pub fn open_loop<W: Workload>(&mut self, w: W, rate: f64, max_in_flight: usize, planned_as: &str) {
         let schedule = self.schedule(rate);
+        self.open_loop_on(w, schedule, max_in_flight, planned_as);
+    }
+
+    fn open_loop_on<W: Workload>(&mut self, w: W, schedule: Schedule, max_in_flight: usize, planned_as: &str) {
         self.planned.insert(planned_as.to_string(), schedule.planned_measured_count());
         let (planner, workers) = spawn_open_loop(Arc::new(w), schedule, max_in_flight, self.start, self.worker_ctx.clone(), self.worker_ctx.clone());
         self.planners.push(planner);
@@ -92,8 +96,9 @@ impl Launch<'_> {
             log: self.memory_log.clone(),
             clock: self.clock,
         };
-        let rate = 1.0 / mem.interval.get().as_secs_f64();
-        self.open_loop(watcher, rate, 1, &format!("{target}.memory.scrape"));
+        // The first reading is taken at the plan's start, before any load: the target as it was.
+        let schedule = self.schedule(1.0 / mem.interval.get().as_secs_f64()).with_call_at_start();
+        self.open_loop_on(watcher, schedule, 1, &format!("{target}.memory.scrape"));
         Ok(())
     }
 }

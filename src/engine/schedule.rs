@@ -44,6 +44,10 @@ mod secs {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Schedule {
     pub stages: Vec<Stage>,
+    /// One unmeasured call at the plan's very start, before any load (a watcher's reading of the
+    /// target as it was).
+    #[serde(skip)]
+    pub call_at_start: bool,
 }
 
 /// One planned call: its offset from the plan's start and whether it is measured.
@@ -61,7 +65,7 @@ impl Schedule {
             Stage { name: "ramp", duration: ramp, from_rate: 0.0, to_rate: rate, measured: true },
             Stage { name: "steady", duration: steady, from_rate: rate, to_rate: rate, measured: true },
         ];
-        Schedule { stages: candidates.into_iter().filter(|s| !s.duration.is_zero()).collect() }
+        Schedule { stages: candidates.into_iter().filter(|s| !s.duration.is_zero()).collect(), call_at_start: false }
     }
 
     pub fn total(&self) -> Duration {
@@ -93,8 +97,19 @@ impl Schedule {
         measured
     }
 
+    /// The same plan with one unmeasured call at its start.
+    pub fn with_call_at_start(mut self) -> Schedule {
+        self.call_at_start = true;
+        self
+    }
+
     /// Every planned call, in order.
     pub fn calls(&self) -> impl Iterator<Item = PlannedCall> + '_ {
+        let first = self.call_at_start.then_some(PlannedCall { offset: Duration::ZERO, measured: false });
+        first.into_iter().chain(self.staged_calls())
+    }
+
+    fn staged_calls(&self) -> impl Iterator<Item = PlannedCall> + '_ {
         let mut stage_start = Duration::ZERO;
         let mut carry = 0.0_f64; // part of the next call already accumulated in earlier stages
         self.stages.iter().flat_map(move |stage| {

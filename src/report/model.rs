@@ -45,9 +45,20 @@ pub struct MemoryReport {
     pub restarts: Vec<RestartEvent>,
     /// Increase of the target's ingestion and discard counters during the run.
     pub counter_increase: BTreeMap<String, f64>,
-    /// Peak memory per unit of load (per active series for Mimir, per span/s for Tempo), for
-    /// capacity extrapolation; `load_unit` names the unit.
-    pub bytes_per_load_unit: Option<f64>,
+    /// Last reading of the target's gauges of what it holds (head series, live traces).
+    #[serde(default)]
+    pub gauges_last: BTreeMap<String, f64>,
+    /// The checked figure at the plan's start, before any load (of the source that grew most).
+    #[serde(default)]
+    pub before_load_bytes: Option<f64>,
+    /// How much the checked figure grew above its reading before the load.
+    #[serde(default)]
+    pub growth_bytes: Option<f64>,
+    /// Growth per unit of load (per active series for Mimir, per span/s for Tempo), for capacity
+    /// extrapolation; `load_unit` names the unit. Not the whole memory divided by the load: a
+    /// target's memory before any load is not a cost of the load.
+    #[serde(default)]
+    pub growth_per_load_unit: Option<f64>,
     pub load_unit: Option<String>,
     /// Every reading, in order.
     pub samples: Vec<MemorySample>,
@@ -57,6 +68,7 @@ impl MemoryReport {
     pub fn from_record(record: &MemoryRecord, budget: Option<u64>, load: Option<(f64, &str)>) -> MemoryReport {
         let checked = budget_kind(record);
         let peak = record.peak(checked);
+        let growth = record.growth(checked);
         MemoryReport {
             budget_bytes: budget,
             checked,
@@ -67,7 +79,10 @@ impl MemoryReport {
             peak_container_working_set_bytes: record.peak(MemoryKind::ContainerWorkingSet),
             restarts: record.restarts.clone(),
             counter_increase: record.counter_deltas(),
-            bytes_per_load_unit: peak.zip(load.filter(|(n, _)| *n > 0.0)).map(|(p, (n, _))| p / n),
+            gauges_last: record.gauges_last(),
+            before_load_bytes: growth.map(|(before, _)| before),
+            growth_bytes: growth.map(|(_, grew)| grew),
+            growth_per_load_unit: growth.zip(load.filter(|(n, _)| *n > 0.0)).map(|((_, grew), (n, _))| grew / n),
             load_unit: load.map(|(_, unit)| unit.to_string()),
             samples: record.samples.clone(),
         }

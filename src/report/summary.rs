@@ -76,8 +76,14 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
     for (target, m) in &report.memory {
         let show = |v: Option<f64>| v.map_or("-".to_string(), |b| ByteSize(b as u64).to_string());
         let budget = m.budget_bytes.map_or(String::new(), |b| format!(" (budget {})", ByteSize(b)));
-        let per_series = match (m.bytes_per_load_unit, &m.load_unit) {
-            (Some(b), Some(unit)) => format!(", {b:.0} bytes per {unit}"),
+        let per_series = match (m.before_load_bytes, m.growth_bytes) {
+            (Some(before), Some(grew)) => {
+                let per_unit = match (m.growth_per_load_unit, &m.load_unit) {
+                    (Some(b), Some(unit)) => format!(": {b:.0} bytes per {unit}"),
+                    _ => String::new(),
+                };
+                format!(", grew {} over {} before load{per_unit}", ByteSize(grew.max(0.0) as u64), ByteSize(before as u64))
+            }
             _ => String::new(),
         };
         let _ = writeln!(out, "memory {target}: peak {}{budget}, p99 {} [{:?}]{per_series}", show(m.peak_bytes), show(m.p99_bytes), m.checked);

@@ -4,22 +4,23 @@
 
 use std::collections::BTreeMap;
 
-/// Counters that explain what a target did with the load (summed over their labels).
+/// Counters that explain what a target did with the load (summed over their labels): their
+/// increase over the run is reported.
 pub const LOAD_COUNTERS: &[&str] = &[
     // Mimir / Cortex
     "cortex_distributor_received_samples_total",
     "cortex_distributor_samples_in_total",
     "cortex_discarded_samples_total",
     "cortex_ingester_ingested_samples_total",
-    "cortex_ingester_memory_series",
     // Prometheus
     "prometheus_tsdb_head_samples_appended_total",
-    "prometheus_tsdb_head_series",
     // Tempo
     "tempo_distributor_spans_received_total",
     "tempo_discarded_spans_total",
-    "tempo_ingester_live_traces",
 ];
+
+/// Gauges of what a target holds (summed over their labels): their last reading is reported.
+pub const LOAD_GAUGES: &[&str] = &["cortex_ingester_memory_series", "prometheus_tsdb_head_series", "tempo_ingester_live_traces"];
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessFigures {
@@ -60,7 +61,7 @@ pub fn parse(text: &str) -> Result<ProcessFigures, ExpositionError> {
             "process_resident_memory_bytes" => resident = Some(value),
             "go_memstats_heap_inuse_bytes" => figures.heap_inuse_bytes = Some(value),
             "process_start_time_seconds" => figures.start_time_seconds = Some(value),
-            name if LOAD_COUNTERS.contains(&name) => *figures.counters.entry(name.to_string()).or_default() += value,
+            name if LOAD_COUNTERS.contains(&name) || LOAD_GAUGES.contains(&name) => *figures.counters.entry(name.to_string()).or_default() += value,
             _ => {}
         }
     }

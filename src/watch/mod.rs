@@ -72,14 +72,38 @@ impl MemoryRecord {
     }
 
     /// Counter increase over the run, summed over sources (a restart resets counters: then the
-    /// last reading is taken as the increase since the restart).
+    /// last reading is taken as the increase since the restart). Gauges are not counters.
     pub fn counter_deltas(&self) -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();
-        for ((_, name), (first, last)) in &self.counters {
+        for ((_, name), (first, last)) in self.counters.iter().filter(|((_, n), _)| !exposition::LOAD_GAUGES.contains(&n.as_str())) {
             let delta = if last >= first { last - first } else { *last };
             *out.entry(name.clone()).or_insert(0.0) += delta;
         }
         out
+    }
+
+    /// The last reading of each gauge, summed over sources.
+    pub fn gauges_last(&self) -> BTreeMap<String, f64> {
+        let mut out = BTreeMap::new();
+        for ((_, name), (_, last)) in self.counters.iter().filter(|((_, n), _)| exposition::LOAD_GAUGES.contains(&n.as_str())) {
+            *out.entry(name.clone()).or_insert(0.0) += last;
+        }
+        out
+    }
+
+    /// The target's memory before the load (the reading at the plan's start) and the most any
+    /// source grew above its own first reading, of the figure `kind`.
+    pub fn growth(&self, kind: MemoryKind) -> Option<(f64, f64)> {
+        let mut firsts: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut best: Option<(f64, f64)> = None;
+        for s in self.samples.iter().filter(|s| s.kind == kind) {
+            let first = *firsts.entry(&s.source).or_insert(s.bytes);
+            let grew = s.bytes - first;
+            if best.is_none_or(|(_, g)| grew > g) {
+                best = Some((first, grew));
+            }
+        }
+        best
     }
 
     fn latest(&self, kind: MemoryKind) -> Option<f64> {
