@@ -216,3 +216,45 @@ labels = [{{ name = "pod", cardinality = 4 }}, {{ name = "zone", cardinality = 6
         assert_eq!(prom.query(&format!("count({metric}{{lgtm_bench_run=\"{run_id}\"}})"))["data"]["result"][0]["value"][1], "24");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_bypass_the_results_cache_unless_allowed() {
+    use support::replay::{Canned, ReplayServer};
+    let fixture = support::fixtures::all("mimir").into_iter().find(|(name, _)| name.starts_with("query-instant-ok")).expect("fixture").1;
+    let server = ReplayServer::start(vec![Canned::from_fixture(&fixture)]).await;
+    let base = server.base();
+    let text = format!(
+        r#"
+[run]
+name = "cache"
+warmup = "0s"
+duration = "1s"
+[mimir]
+write_url = "{base}/api/v1/push"
+query_url = "{base}"
+query_prefix = "/prometheus"
+[mimir.query_load]
+rate = 10
+max_in_flight = 2
+[[mimir.queries]]
+name = "cold"
+query = "sum(up)"
+[[mimir.queries]]
+name = "warm"
+query = "count(up)"
+cache = "allow"
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(dir.path(), &text, &[]).await;
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let queries: Vec<_> = server.received().into_iter().filter(|q| q.uri.contains("query=") && !q.uri.contains("vector")).collect();
+    assert_eq!(queries.len(), 10);
+    for q in queries {
+        let no_store = q.headers.get("cache-control").is_some_and(|v| v == "no-store");
+        assert_eq!(no_store, q.uri.contains("sum"), "{} {:?}", q.uri, q.headers);
+    }
+    let v = Command::new(BIN).args(["validate", dir.path().join("scenario.toml").to_str().unwrap()]).output().await.unwrap();
+    let shown = String::from_utf8_lossy(&v.stdout);
+    assert!(shown.contains("results cache bypass") && shown.contains("results cache allow"), "{shown}");
+}

@@ -97,6 +97,18 @@ pub struct QuerySpec {
     /// `GET` (default) or `POST` (form body, as Grafana sends).
     #[serde(default)]
     pub method: QueryMethod,
+    /// `bypass` (default): the query-frontend's results cache is skipped (`Cache-Control:
+    /// no-store`), so a repeated query measures the query path; `allow` measures it warm.
+    #[serde(default)]
+    pub cache: CachePolicy,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CachePolicy {
+    #[default]
+    Bypass,
+    Allow,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

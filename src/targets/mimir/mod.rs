@@ -144,7 +144,8 @@ impl TargetPlan for MimirPlan {
             }
         }
         for q in &m.queries {
-            out += &format!("mimir.query.{}: {} `{}`{}\n", q.name, spelled(&q.kind), q.query, q.range.map_or(String::new(), |rg| format!(" over {rg}")));
+            let over = q.range.map_or(String::new(), |rg| format!(" over {rg}"));
+            out += &format!("mimir.query.{}: {} `{}`{over}, results cache {}\n", q.name, spelled(&q.kind), q.query, spelled(&q.cache));
         }
         if !m.queries.is_empty() {
             out += &QueryMode::of(m.query_load.as_ref()).describe("mimir", &format!("{}{}", m.query_url, m.query_prefix));

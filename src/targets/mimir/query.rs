@@ -1,24 +1,31 @@
 //! Mimir's PromQL query load: building instant and range queries from the scenario (GET, or a POST
 //! form as Grafana sends), and the `QueryRunner` that classifies their answers.
 
-use super::config::{QueryKind, QueryMethod, QuerySpec};
+use super::config::{CachePolicy, QueryKind, QueryMethod, QuerySpec};
 use crate::client::http::{join_uri, Answer, TransportError};
 use crate::client::promql::{classify_query, unix_secs, PromApi};
 use crate::engine::queries::QueryRunner;
 use crate::stats::OutcomeClass;
 use bytes::Bytes;
-use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use http::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::Method;
 use std::time::SystemTime;
 
 /// Runs `spec` against `api` as of `now` (range queries end at `now`).
 pub async fn run_query(api: &PromApi, pool: usize, spec: &QuerySpec, now: SystemTime) -> Result<Answer, TransportError> {
     let (endpoint, params) = query_params(spec, unix_secs(now));
+    let mut h = HeaderMap::new();
+    if spec.cache == CachePolicy::Bypass {
+        // Mimir's and Cortex's query-frontend then skip their results cache.
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     match spec.method {
-        QueryMethod::Get => api.get(pool, &format!("{endpoint}?{params}")).await,
+        QueryMethod::Get => {
+            let uri = join_uri(&api.base, &format!("{endpoint}?{params}"))?;
+            api.target.send(pool, Method::GET, &uri, &h, Bytes::new()).await
+        }
         QueryMethod::Post => {
             let uri = join_uri(&api.base, endpoint)?;
-            let mut h = HeaderMap::new();
             h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
             api.target.send(pool, Method::POST, &uri, &h, Bytes::from(params)).await
         }
