@@ -258,3 +258,64 @@ cache = "allow"
     let shown = String::from_utf8_lossy(&v.stdout);
     assert!(shown.contains("results cache bypass") && shown.contains("results cache allow"), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_goes_down_is_not_hammered_and_the_outage_is_shown() {
+    let prom = prometheus().await;
+    let proxy = FaultProxy::start(prom.port, Mode::Pass).await;
+    let base = proxy.base();
+    let text = format!(
+        r#"
+[run]
+name = "down"
+warmup = "0s"
+duration = "4s"
+progress_interval = "500ms"
+drain_timeout = "1s"
+[mimir]
+write_url = "{base}/api/v1/write"
+query_url = "{base}"
+[mimir.connection]
+timeout = "2s"
+connect_timeout = "1s"
+[mimir.query_load]
+concurrency = 4
+[[mimir.queries]]
+name = "up"
+query = "vector(1)"
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("down.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("r");
+    let mut child = Command::new(BIN)
+        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.starts_with('[') && line.contains("mimir.query") {
+            break;
+        }
+    }
+    // The target goes down for the rest of the run: every connection is refused with a reset.
+    proxy.set(Mode::Reset);
+    let before = proxy.accepted();
+    let o = child.wait_with_output().await.unwrap();
+    let attempts = proxy.accepted() - before;
+    // Four workers backing off from 100 ms, doubling: a handful of attempts each, not thousands.
+    assert!(attempts <= 4 * 8, "{attempts} connection attempts while the target was down");
+    let files: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+    let report = lgtm_bench::report::json::read(&files[0]).unwrap();
+    let q = &report.paths["mimir.query"];
+    let failed = q.count(lgtm_bench::stats::OutcomeClass::ConnectionFailure);
+    assert!(failed > 0 && failed <= attempts + 4, "each failure is an attempt (the first of each worker on its open connection): {failed} vs {attempts}");
+    let (from, until) = (q.counters.connection_failures_from_s.unwrap(), q.counters.connection_failures_until_s.unwrap());
+    assert!(from <= until && until <= 4.0 + 1.0, "{from} {until}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("unreachable: connection failures from"), "{stdout}");
+}

@@ -3,7 +3,7 @@
 
 use super::schedule::Schedule;
 use crate::stats::recorder::Measurement;
-use crate::stats::Recorder;
+use crate::stats::{OutcomeClass, Recorder};
 use crate::workload::{Ticket, Workload};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,12 +14,20 @@ use tokio_util::sync::CancellationToken;
 /// A call that starts this long after its intended time counts as a late start.
 pub const LATE_AFTER: Duration = Duration::from_millis(10);
 
+/// A closed-loop worker whose call could not connect waits this long before the next call,
+/// doubling up to `MAX_BACKOFF` (the default connect timeout), and starts over after any answer:
+/// a target that is down is not hammered, and the time is not counted as latency.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(3);
+
 /// What a worker needs besides its workload and tickets.
 #[derive(Clone)]
 pub struct WorkerContext {
     pub cancel: CancellationToken,
     pub deltas: UnboundedSender<Recorder>,
     pub flush_every: Duration,
+    /// The plan's start: times in the results are seconds since it.
+    pub plan_start: Instant,
 }
 
 /// Where a worker's tickets come from.
@@ -51,6 +59,8 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
     let mut state = workload.new_state(worker);
     let mut recorder = Recorder::default();
     let mut next_flush = Instant::now() + ctx.flush_every;
+    let closed_loop = matches!(tickets, Tickets::Closed { .. });
+    let mut backoff = FIRST_BACKOFF;
     loop {
         let ticket = tokio::select! {
             biased;
@@ -69,6 +79,10 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
             o = workload.call(&mut state, ticket) => o,
         };
         let done = Instant::now();
+        let unreachable = outcome.class == OutcomeClass::ConnectionFailure;
+        if ticket.measured && unreachable {
+            recorder.path_mut(outcome.path).counters.connection_failed_at(done.saturating_duration_since(ctx.plan_start).as_secs_f64());
+        }
         if ticket.measured {
             recorder.record(
                 outcome.path,
@@ -86,6 +100,16 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
         if done >= next_flush {
             let _ = ctx.deltas.send(std::mem::take(&mut recorder));
             next_flush = done + ctx.flush_every;
+        }
+        if closed_loop && unreachable {
+            tokio::select! {
+                biased;
+                _ = ctx.cancel.cancelled() => break,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        } else {
+            backoff = FIRST_BACKOFF;
         }
     }
     if let Tickets::Planned(rx) = &tickets {

@@ -65,6 +65,9 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
                 notes.push(format!("{label} {n}"));
             }
         }
+        if let (Some(from), Some(until)) = (c.connection_failures_from_s, c.connection_failures_until_s) {
+            notes.push(format!("unreachable: connection failures from {from:.1}s to {until:.1}s of the run"));
+        }
         if !notes.is_empty() {
             let _ = writeln!(out, "{:<30}   {}", "", notes.join(", "));
         }

@@ -13,7 +13,7 @@ pub struct PathId(pub usize);
 
 /// The counts of one path besides its outcomes and histograms. The same struct is kept in memory
 /// and written, flattened, in the results file's path report, so a new counter is one edit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Counters {
     /// Calls that started more than `LATE_AFTER` after their planned time.
     pub late_starts: u64,
@@ -30,6 +30,12 @@ pub struct Counters {
     /// Items refused inside accepted calls (OTLP partial success: rejected spans).
     #[serde(default)]
     pub items_rejected: u64,
+    /// First and last connection failure, in seconds since the plan started: when the target was
+    /// unreachable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_failures_from_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_failures_until_s: Option<f64>,
 }
 
 impl Counters {
@@ -41,7 +47,23 @@ impl Counters {
         self.items_ok += o.items_ok;
         self.items_failed += o.items_failed;
         self.items_rejected += o.items_rejected;
+        self.connection_failures_from_s = min_of(self.connection_failures_from_s, o.connection_failures_from_s);
+        self.connection_failures_until_s = max_of(self.connection_failures_until_s, o.connection_failures_until_s);
     }
+
+    /// A call could not connect at `at` seconds since the plan started.
+    pub fn connection_failed_at(&mut self, at: f64) {
+        self.connection_failures_from_s = min_of(self.connection_failures_from_s, Some(at));
+        self.connection_failures_until_s = max_of(self.connection_failures_until_s, Some(at));
+    }
+}
+
+fn min_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    a.into_iter().chain(b).reduce(f64::min)
+}
+
+fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    a.into_iter().chain(b).reduce(f64::max)
 }
 
 /// Everything measured for one path.
