@@ -53,6 +53,13 @@ pub trait Workload: Send + Sync + 'static {
 
     fn new_state(&self, worker: usize) -> Self::State;
 
+    /// Whether the workload has something it can honestly ask for this ticket (a trace-by-ID query
+    /// needs an acknowledged trace old enough to be served). A ticket that is not ready is no call:
+    /// an open loop counts it as `not_ready`, a closed loop waits a moment and asks again.
+    fn ready(&self, _ticket: &Ticket) -> bool {
+        true
+    }
+
     fn call(&self, state: &mut Self::State, ticket: Ticket) -> impl Future<Output = CallOutcome> + Send;
 }
 

@@ -126,6 +126,7 @@ links_per_span = 1
 concurrency = 2
 [[tempo.queries]]
 name = "by-id"
+min_age = "500ms"
 [[tempo.queries]]
 name = "missing"
 kind = "missing_trace"
@@ -223,4 +224,20 @@ async fn a_missing_tenant_fails_the_preflight_with_the_fix() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("no org id") && stderr.contains("tempo.connection.tenant"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_by_id_asks_only_for_traces_tempo_acknowledged() {
+    // The empty preflight Export is taken, then every Export is refused: there is no trace to ask
+    // for, so by-id asks for none (it waits), while the other queries run.
+    let receiver = Receiver::start(vec![Answer::Ok, Answer::Fail(Code::ResourceExhausted, "RATE_LIMITED: ingestion rate limit".into())]).await;
+    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
+    let text = tempo_scenario(&receiver.url(), &format!("http://127.0.0.1:{query_port}"), "");
+    let s = support::scenario(&text);
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOptions { scenario_file: "tempo".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
+    let report = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().report;
+    assert!(report.paths["tempo.write"].count(OutcomeClass::RateLimited) > 0);
+    assert_eq!(report.paths["tempo.query.by-id"].calls, 0, "no query for a trace the run never had acknowledged");
+    assert!(report.paths["tempo.query.tags"].calls > 0, "the other queries ran");
 }

@@ -38,6 +38,10 @@ impl QueryMode {
 /// Runs one query of a kind (PromQL, Tempo) and says what it came to: class and item count.
 pub trait QueryRunner: Send + Sync + 'static {
     type Spec: Send + Sync + 'static;
+    /// Whether `spec` has something to ask now (see `Workload::ready`).
+    fn ready(&self, _spec: &Self::Spec) -> bool {
+        true
+    }
     fn run(&self, pool: usize, spec: &Self::Spec, seq: u64) -> impl Future<Output = (OutcomeClass, u64)> + Send;
 }
 
@@ -59,6 +63,10 @@ impl<R: QueryRunner> Workload for RotatingQueries<R> {
 
     fn path_of(&self, ticket: &Ticket) -> PathId {
         nth_query(&self.queries, ticket.seq).path
+    }
+
+    fn ready(&self, ticket: &Ticket) -> bool {
+        self.runner.ready(&nth_query(&self.queries, ticket.seq).spec)
     }
 
     fn new_state(&self, worker: usize) -> usize {

@@ -20,6 +20,9 @@ pub const LATE_AFTER: Duration = Duration::from_millis(10);
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(3);
 
+/// How long a closed-loop worker waits before asking again when its workload is not ready.
+pub const NOT_READY_WAIT: Duration = Duration::from_millis(100);
+
 /// What a worker needs besides its workload and tickets.
 #[derive(Clone)]
 pub struct WorkerContext {
@@ -67,6 +70,18 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
             _ = ctx.cancel.cancelled() => break,
             t = tickets.next() => match t { Some(t) => t, None => break },
         };
+        if !workload.ready(&ticket) {
+            if closed_loop {
+                tokio::select! {
+                    biased;
+                    _ = ctx.cancel.cancelled() => break,
+                    _ = tokio::time::sleep(NOT_READY_WAIT) => {}
+                }
+            } else if ticket.measured {
+                recorder.path_mut(workload.path_of(&ticket)).counters.not_ready += 1;
+            }
+            continue;
+        }
         let started = Instant::now();
         let outcome = tokio::select! {
             biased;

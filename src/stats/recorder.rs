@@ -30,6 +30,10 @@ pub struct Counters {
     /// Items refused inside accepted calls (OTLP partial success: rejected spans).
     #[serde(default)]
     pub items_rejected: u64,
+    /// Planned calls not made because there was nothing the workload could honestly ask yet (a
+    /// trace by ID before any acknowledged trace was old enough).
+    #[serde(default)]
+    pub not_ready: u64,
     /// First and last connection failure, in seconds since the plan started: when the target was
     /// unreachable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +51,7 @@ impl Counters {
         self.items_ok += o.items_ok;
         self.items_failed += o.items_failed;
         self.items_rejected += o.items_rejected;
+        self.not_ready += o.not_ready;
         self.connection_failures_from_s = min_of(self.connection_failures_from_s, o.connection_failures_from_s);
         self.connection_failures_until_s = max_of(self.connection_failures_until_s, o.connection_failures_until_s);
     }

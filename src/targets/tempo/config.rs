@@ -176,6 +176,11 @@ pub struct TempoQuery {
     pub range: Option<Dur>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// trace_by_id: only traces whose Export was acknowledged at least this long ago are asked
+    /// for (Tempo needs a moment to serve a trace it just took; asking earlier is the tool's
+    /// mistake, not the target's). Until one is that old, the query waits.
+    #[serde(default = "defaults::trace_min_age")]
+    pub min_age: Dur,
 }
 
 /// Read-after-write for traces: by ID and by a TraceQL search on the run id.
@@ -231,6 +236,9 @@ mod defaults {
     }
     pub fn trace_visibility_deadline() -> Dur {
         Dur::secs(120)
+    }
+    pub fn trace_min_age() -> Dur {
+        Dur::secs(3)
     }
     pub fn yes() -> bool {
         true

@@ -166,6 +166,11 @@ fn now_unix() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
 }
 
+/// Exports acknowledged at or before this instant are old enough for `q`.
+fn old_enough(q: &TempoQuery) -> Option<tokio::time::Instant> {
+    tokio::time::Instant::now().checked_sub(q.min_age.get())
+}
+
 /// Runs the scenario's Tempo queries against this run's traces.
 pub struct TempoQueries {
     pub api: TempoApi,
@@ -184,13 +189,20 @@ fn mix(x: u64) -> u64 {
 impl QueryRunner for TempoQueries {
     type Spec = TempoQuery;
 
+    fn ready(&self, q: &TempoQuery) -> bool {
+        q.kind != TempoQueryKind::TraceById || old_enough(q).is_some_and(|cutoff| self.ledger.pick(0, cutoff).is_some())
+    }
+
     async fn run(&self, pool: usize, q: &TempoQuery, seq: u64) -> (OutcomeClass, u64) {
         let transport = |e: TransportError| e.class();
         match q.kind {
             TempoQueryKind::TraceById => {
-                // A trace of an acknowledged Export, from the oldest to the newest.
-                let acked = self.ledger.acked().max(1);
-                let t = (mix(seq) % acked) * self.traces_per_request;
+                // A trace of an Export acknowledged at least `min_age` ago, old or recent. `ready`
+                // said there is one, and acknowledged Exports only ever grow old enough.
+                let Some(request) = old_enough(q).and_then(|cutoff| self.ledger.pick(mix(seq), cutoff)) else {
+                    return (OutcomeClass::BadResponse, 0);
+                };
+                let t = request * self.traces_per_request;
                 match self.api.trace_by_id(pool, &hex(&self.ids.trace_id(t))).await {
                     Ok(a) => (judge(&read_trace(&a), &self.expected), self.expected.spans as u64),
                     Err(e) => (transport(e), 0),

@@ -4,6 +4,7 @@
 //! acknowledged Exports that queries and read-back draw on.
 
 pub(crate) mod classify;
+pub mod ledger;
 pub mod payload;
 pub mod shape;
 pub mod transport;
@@ -12,28 +13,11 @@ use crate::engine::readback::Feed;
 use crate::stats::{OutcomeClass, PathId};
 use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
 use bytes::Bytes;
+pub use ledger::AckLedger;
 use payload::{PayloadBuilder, Template};
 use shape::IdSource;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use transport::{GrpcExporter, HttpExporter};
-
-/// Which Export requests were acknowledged, so queries can ask for traces that exist. Writers
-/// raise a high-water mark (one relaxed atomic per acknowledged request).
-#[derive(Debug, Default)]
-pub struct AckLedger {
-    acked_upto: AtomicU64,
-}
-
-impl AckLedger {
-    pub fn ack(&self, seq: u64) {
-        self.acked_upto.fetch_max(seq + 1, Ordering::Relaxed);
-    }
-    /// Requests `0..n` have been planned and at least request `n - 1` acknowledged.
-    pub fn acked(&self) -> u64 {
-        self.acked_upto.load(Ordering::Relaxed)
-    }
-}
 
 /// A written trace to read back.
 #[derive(Clone, Debug)]
@@ -102,7 +86,7 @@ impl Workload for OtlpWrite {
             },
         };
         if matches!(class, OutcomeClass::Success | OutcomeClass::PartialSuccess) {
-            self.ledger.ack(ticket.seq);
+            self.ledger.ack(ticket.seq, tokio::time::Instant::now());
             if class.is_success() && ticket.measured {
                 self.offer_for_read_back(&state.builder, ticket.seq, end_ns);
             }
