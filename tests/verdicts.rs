@@ -16,6 +16,10 @@ use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
 
+/// These tests each run a real Prometheus and the binary at full rate: one at a time, so that on a
+/// small machine none measures the others' load.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Ran {
     code: i32,
     stdout: String,
@@ -69,6 +73,7 @@ async fn prometheus() -> Prometheus {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_that_was_never_sent_fails_the_verdict() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let prom = prometheus().await;
     // Every answer takes 200 ms; the plan wants 20 writes a second with one in flight: at most 5 fit.
     let proxy = FaultProxy::start(prom.port, Mode::Slow(Duration::from_millis(200))).await;
@@ -91,6 +96,7 @@ async fn load_that_was_never_sent_fails_the_verdict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scenario_may_state_its_own_bound_on_skipped_calls() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let prom = prometheus().await;
     let proxy = FaultProxy::start(prom.port, Mode::Slow(Duration::from_millis(200))).await;
     let dir = tempfile::tempdir().unwrap();
@@ -104,6 +110,7 @@ async fn a_scenario_may_state_its_own_bound_on_skipped_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_resets_end_every_call_in_exactly_one_class() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let prom = prometheus().await;
     let proxy = FaultProxy::start(prom.port, Mode::Reset).await;
     let dir = tempfile::tempdir().unwrap();
@@ -149,6 +156,7 @@ async fn connection_resets_end_every_call_in_exactly_one_class() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_only_scenario_runs_its_full_time() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let prom = prometheus().await;
     let dir = tempfile::tempdir().unwrap();
     let base = prom.base();
@@ -182,6 +190,7 @@ query = "vector(1)"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metric_carries_every_label_value() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let prom = prometheus().await;
     let dir = tempfile::tempdir().unwrap();
     let base = prom.base();
@@ -219,6 +228,7 @@ labels = [{{ name = "pod", cardinality = 4 }}, {{ name = "zone", cardinality = 6
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_bypass_the_results_cache_unless_allowed() {
+    let _one = ONE_AT_A_TIME.lock().await;
     use support::replay::{Canned, ReplayServer};
     let fixture = support::fixtures::all("mimir").into_iter().find(|(name, _)| name.starts_with("query-instant-ok")).expect("fixture").1;
     let server = ReplayServer::start(vec![Canned::from_fixture(&fixture)]).await;
@@ -261,6 +271,7 @@ cache = "allow"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_goes_down_is_not_hammered_and_the_outage_is_shown() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let prom = prometheus().await;
     let proxy = FaultProxy::start(prom.port, Mode::Pass).await;
     let base = proxy.base();
@@ -318,4 +329,75 @@ query = "vector(1)"
     assert!(from <= until && until <= 4.0 + 1.0, "{from} {until}");
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("unreachable: connection failures from"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stall_shows_in_the_latency_as_the_schedule_says_it_must() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let prom = prometheus().await;
+    let proxy = FaultProxy::start(prom.port, Mode::Pass).await;
+    let base = proxy.base();
+    let rate = 100.0;
+    let text = format!(
+        r#"
+[run]
+name = "stall"
+warmup = "1s"
+duration = "4s"
+progress_interval = "500ms"
+[mimir]
+write_url = "{base}/api/v1/write"
+query_url = "{base}"
+[mimir.write]
+rate = {rate}
+max_in_flight = 512
+connections = 1
+[mimir.write.series]
+active = 100
+samples_per_request = 10
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stall.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("r");
+    let mut child = Command::new(BIN)
+        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.starts_with('[') && !line.contains("warm-up") && line.contains("mimir.write") {
+            break;
+        }
+    }
+    // The fault itself: every answer is held for one second, then released.
+    let stalled_at = std::time::Instant::now();
+    proxy.set(Mode::Stall);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    proxy.set(Mode::Pass);
+    let stall = stalled_at.elapsed().as_secs_f64();
+    while lines.next_line().await.unwrap().is_some() {}
+    assert_eq!(child.wait().await.unwrap().code(), Some(0));
+    let files: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+    let report = lgtm_bench::report::json::read(&files[0]).unwrap();
+    let w = &report.paths["mimir.write"];
+    assert_eq!((w.calls, w.counters.skipped), (w.planned_calls.unwrap(), 0), "every planned write was sent");
+    // The schedule's truth: a call planned k/rate seconds into the stall waits until it ends, from
+    // its intended time (however long it was held); every other call takes about the usual time.
+    let usual = w.latency.p50_us.unwrap() as f64 / 1e6;
+    let stalled = (stall * rate).round() as usize;
+    let mut expected: Vec<f64> = (0..stalled).map(|k| stall - (k as f64 + 0.5) / rate).collect();
+    expected.resize(w.calls as usize, usual);
+    expected.sort_by(|a, b| b.total_cmp(a));
+    let histogram = w.latency.decode().unwrap();
+    for q in [0.9, 0.95, 0.99, 0.999] {
+        let rank = ((1.0 - q) * w.calls as f64).floor() as usize;
+        let want = expected[rank];
+        let got = histogram.value_at_quantile(q) as f64 / 1e6;
+        assert!((got - want).abs() <= 0.1 * want, "p{}: written {got:.3}s, the schedule says {want:.3}s", q * 100.0);
+    }
 }

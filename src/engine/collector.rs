@@ -24,7 +24,6 @@ pub async fn collect(
     memory: tokio::sync::watch::Receiver<MemoryBoard>,
 ) -> Recorder {
     let mut totals = Recorder::default();
-    let mut interval = Recorder::default();
     let mut ticks = tokio::time::interval_at(progress.start + progress.every, progress.every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -32,7 +31,6 @@ pub async fn collect(
             delta = deltas.recv() => match delta {
                 Some(d) => {
                     totals.add(&d);
-                    interval.add(&d);
                 }
                 None => break,
             },
@@ -44,12 +42,10 @@ pub async fn collect(
                     now < progress.measured_from,
                     &rows,
                     &totals,
-                    &interval,
-                    progress.every.as_secs_f64(),
+                    now.saturating_duration_since(progress.measured_from).as_secs_f64(),
                     &memory.borrow(),
                 );
                 eprintln!("{line}");
-                interval = Recorder::default();
             }
         }
     }

@@ -1,5 +1,6 @@
-//! The progress line printed every few seconds: elapsed time, and per path the rate achieved in the
-//! last interval, errors and p99 so far.
+//! The progress line printed every few seconds: elapsed time, and per path the rate achieved since
+//! measurement began (calls measured over the measured time so far: workers hand in their counts
+//! in batches, so a per-interval count would swing around the plan), errors and p99 so far.
 
 use crate::stats::PathTable;
 use crate::stats::{PathId, PathStats, Recorder};
@@ -43,26 +44,15 @@ fn merged(rec: &Recorder, members: &[PathId]) -> Option<PathStats> {
     stats
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn line(
-    elapsed: Duration,
-    total: Duration,
-    warming_up: bool,
-    rows: &[Row],
-    totals: &Recorder,
-    interval: &Recorder,
-    interval_secs: f64,
-    memory: &MemoryBoard,
-) -> String {
+pub fn line(elapsed: Duration, total: Duration, warming_up: bool, rows: &[Row], totals: &Recorder, measured_secs: f64, memory: &MemoryBoard) -> String {
     let mut parts = vec![format!("[{:>4}s/{}s{}]", elapsed.as_secs(), total.as_secs(), if warming_up { " warm-up" } else { "" })];
     for row in rows {
         let Some(all) = merged(totals, &row.members) else { continue };
-        let recent = merged(interval, &row.members).map_or(0, |p| p.calls());
+        let rate = if warming_up || measured_secs <= 0.0 { "-".to_string() } else { format!("{:.1}", all.calls() as f64 / measured_secs) };
         let p99 = if all.latency.is_empty() { "-".into() } else { fmt_micros(all.latency.value_at_quantile(0.99)) };
         parts.push(format!(
-            "{} {:.1}/s err {} p99 {p99}{}",
+            "{} {rate}/s err {} p99 {p99}{}",
             row.name,
-            recent as f64 / interval_secs.max(1e-9),
             all.failures(),
             if all.counters.skipped > 0 { format!(" skipped {}", all.counters.skipped) } else { String::new() }
         ));
@@ -103,7 +93,7 @@ mod tests {
         };
         rec.record(a, ok);
         rec.record(b, Measurement { class: OutcomeClass::Timeout, ..ok });
-        let text = line(Duration::from_secs(3), Duration::from_secs(10), false, &rows, &rec, &rec, 1.0, &MemoryBoard::default());
+        let text = line(Duration::from_secs(3), Duration::from_secs(10), false, &rows, &rec, 1.0, &MemoryBoard::default());
         assert!(text.contains("mimir.query 2.0/s err 1 p99 5.00ms"), "{text}");
         assert!(!text.contains("mimir.write"), "nothing measured on it yet: {text}");
     }
