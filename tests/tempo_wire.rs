@@ -241,3 +241,41 @@ async fn trace_by_id_asks_only_for_traces_tempo_acknowledged() {
     assert_eq!(report.paths["tempo.query.by-id"].calls, 0, "no query for a trace the run never had acknowledged");
     assert!(report.paths["tempo.query.tags"].calls > 0, "the other queries ran");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_only_tempo_scenario_runs_its_full_time() {
+    // Benchmarking Tempo's query path on traces already there: no [tempo.write].
+    let receiver = Receiver::start(vec![Answer::Ok]).await;
+    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
+    let text = format!(
+        r#"
+[run]
+name = "tempo-queries-only"
+warmup = "1s"
+duration = "2s"
+[tempo]
+otlp_url = "{}"
+query_url = "http://127.0.0.1:{query_port}"
+[tempo.connection]
+tenant = "bench"
+[tempo.query_load]
+concurrency = 2
+[[tempo.queries]]
+name = "tags"
+kind = "tags"
+[[tempo.queries]]
+name = "missing"
+kind = "missing_trace"
+"#,
+        receiver.url()
+    );
+    let s = support::scenario(&text);
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOptions { scenario_file: "tempo".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
+    let report = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().report;
+    assert_eq!(report.run.measured_seconds, 2.0, "the whole planned phase was measured");
+    let q = &report.paths["tempo.query"];
+    assert!(q.calls > 0);
+    assert_eq!(q.achieved_rate, Some(q.calls as f64 / 2.0));
+    assert!(receiver.received().is_empty(), "nothing was written");
+}
