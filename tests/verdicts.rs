@@ -40,6 +40,46 @@ async fn run(dir: &Path, scenario: &str, extra: &[&str]) -> Ran {
     Ran { code: o.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&o.stdout).into(), stderr: String::from_utf8_lossy(&o.stderr).into(), report }
 }
 
+/// A run of the binary under way: started on `file`, and read up to the first progress line that
+/// shows measured calls of `path`.
+struct Running {
+    child: tokio::process::Child,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+    out: PathBuf,
+}
+
+impl Running {
+    async fn start(file: &Path, out: &Path, path: &str) -> Running {
+        let mut child = Command::new(BIN)
+            .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with('[') && !line.contains("warm-up") && line.contains(path) {
+                break;
+            }
+        }
+        Running { child, lines, out: out.to_path_buf() }
+    }
+
+    /// Reads the rest of the run: its stderr, stdout, exit code and results.
+    async fn finish(mut self) -> Ran {
+        let mut stderr = String::new();
+        while let Some(line) = self.lines.next_line().await.unwrap() {
+            stderr += &line;
+            stderr.push('\n');
+        }
+        let o = self.child.wait_with_output().await.unwrap();
+        let files: Vec<PathBuf> = std::fs::read_dir(&self.out).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+        let report = files.first().map(|f| lgtm_bench::report::json::read(f).unwrap());
+        Ran { code: o.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&o.stdout).into(), stderr, report }
+    }
+}
+
 /// Writes only, at `rate` requests per second with at most `in_flight` in flight.
 fn writes(base: &str, rate: u32, in_flight: u32) -> String {
     format!(
@@ -124,34 +164,16 @@ async fn connection_resets_end_every_call_in_exactly_one_class() {
     let file = dir.path().join("resets.toml");
     std::fs::write(&file, &scenario).unwrap();
     let out = dir.path().join("resets");
-    let mut child = Command::new(BIN)
-        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // Once a progress line shows measured writes, every connection is reset.
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut stderr = String::new();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        stderr += &line;
-        if line.starts_with('[') && !line.contains("warm-up") && line.contains("mimir.write") {
-            break;
-        }
-    }
+    let running = Running::start(&file, &out, "mimir.write").await;
     proxy.set(Mode::Reset);
-    while let Some(line) = lines.next_line().await.unwrap() {
-        stderr += &line;
-    }
-    let o = child.wait_with_output().await.unwrap();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let files: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
-    let report = lgtm_bench::report::json::read(&files[0]).unwrap();
+    let r = running.finish().await;
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    let report = r.report.expect("results are written");
     let w = &report.paths["mimir.write"];
     assert_eq!(w.calls + w.counters.skipped + w.counters.abandoned, w.planned_calls.unwrap(), "{w:?}");
     assert!(w.count(lgtm_bench::stats::OutcomeClass::ConnectionFailure) > 0, "{w:?}");
-    assert_eq!(o.status.code(), Some(1), "connection failures fail the error objective");
+    assert_eq!(r.code, 1, "connection failures fail the error objective");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,35 +322,21 @@ query = "vector(1)"
     let file = dir.path().join("down.toml");
     std::fs::write(&file, text).unwrap();
     let out = dir.path().join("r");
-    let mut child = Command::new(BIN)
-        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if line.starts_with('[') && line.contains("mimir.query") {
-            break;
-        }
-    }
+    let running = Running::start(&file, &out, "mimir.query").await;
     // The target goes down for the rest of the run: every connection is refused with a reset.
     proxy.set(Mode::Reset);
     let before = proxy.accepted();
-    let o = child.wait_with_output().await.unwrap();
+    let r = running.finish().await;
     let attempts = proxy.accepted() - before;
     // Four workers backing off from 100 ms, doubling: a handful of attempts each, not thousands.
     assert!(attempts <= 4 * 8, "{attempts} connection attempts while the target was down");
-    let files: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
-    let report = lgtm_bench::report::json::read(&files[0]).unwrap();
+    let report = r.report.expect("results are written");
     let q = &report.paths["mimir.query"];
     let failed = q.count(lgtm_bench::stats::OutcomeClass::ConnectionFailure);
     assert!(failed > 0 && failed <= attempts + 4, "each failure is an attempt (the first of each worker on its open connection): {failed} vs {attempts}");
     let (from, until) = (q.counters.connection_failures_from_s.unwrap(), q.counters.connection_failures_until_s.unwrap());
     assert!(from <= until && until <= 4.0 + 1.0, "{from} {until}");
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("unreachable: connection failures from"), "{stdout}");
+    assert!(r.stdout.contains("unreachable: connection failures from"), "{}", r.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,29 +369,16 @@ samples_per_request = 10
     let file = dir.path().join("stall.toml");
     std::fs::write(&file, text).unwrap();
     let out = dir.path().join("r");
-    let mut child = Command::new(BIN)
-        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if line.starts_with('[') && !line.contains("warm-up") && line.contains("mimir.write") {
-            break;
-        }
-    }
+    let running = Running::start(&file, &out, "mimir.write").await;
     // The fault itself: every answer is held for one second, then released.
     let stalled_at = std::time::Instant::now();
     proxy.set(Mode::Stall);
     tokio::time::sleep(Duration::from_secs(1)).await;
     proxy.set(Mode::Pass);
     let stall = stalled_at.elapsed().as_secs_f64();
-    while lines.next_line().await.unwrap().is_some() {}
-    assert_eq!(child.wait().await.unwrap().code(), Some(0));
-    let files: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
-    let report = lgtm_bench::report::json::read(&files[0]).unwrap();
+    let r = running.finish().await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.report.expect("results are written");
     let w = &report.paths["mimir.write"];
     assert_eq!((w.calls, w.counters.skipped), (w.planned_calls.unwrap(), 0), "every planned write was sent");
     // The schedule's truth: a call planned k/rate seconds into the stall waits until it ends, from

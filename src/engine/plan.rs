@@ -33,7 +33,7 @@ impl Plan {
         scenario: serde_json::Value,
         scenario_toml: String,
     ) -> Result<Plan, Vec<Problem>> {
-        let subjects: BTreeSet<String> = targets.iter().flat_map(|t| t.subjects()).collect();
+        let subjects: BTreeSet<String> = targets.iter().flat_map(|t| t.paths().subjects()).collect();
         let mut problems = Vec::new();
         let mut objectives = Vec::new();
         for (i, text) in stated.iter().enumerate() {
@@ -48,7 +48,7 @@ impl Plan {
             }
         }
         for t in &targets {
-            let implied = t.open_loop_subjects().into_iter().flat_map(|path| implied_plan_objectives(&path, stated));
+            let implied = t.paths().open_loop().into_iter().flat_map(|path| implied_plan_objectives(&path, stated));
             let memory = t.memory().map(|mem| implied_memory_objectives(t.name(), mem, stated)).unwrap_or_default();
             for text in implied.chain(memory) {
                 match Objective::parse(&text) {

@@ -5,8 +5,9 @@
 
 use super::launch::Launch;
 use super::preflight::PreflightError;
+use super::queries::QueryMode;
 use crate::client::http::ClientSetupError;
-use crate::scenario::{MemorySection, RunSection};
+use crate::scenario::{MemorySection, QueryLoad, RunSection};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,6 +21,54 @@ pub enum TargetError {
     Preflight(#[from] PreflightError),
 }
 
+/// The paths a target measures, described the same way for every target.
+pub struct TargetPaths<'a> {
+    pub target: &'static str,
+    /// A write load (`<target>.write`, open loop).
+    pub writes: bool,
+    /// Query names (`<target>.query.<name>`, merged into `<target>.query`) and how they are driven.
+    pub queries: Vec<&'a str>,
+    pub query_load: Option<&'a QueryLoad>,
+    /// Read-after-write paths (`<target>.visibility…`).
+    pub read_back: Vec<&'static str>,
+    /// A memory watch (`<target>.memory` and its scrapes).
+    pub memory: bool,
+}
+
+impl TargetPaths<'_> {
+    /// The subjects objectives may name (`mimir.write`, `mimir.query.<name>`, …).
+    pub fn subjects(&self) -> BTreeSet<String> {
+        let t = self.target;
+        let mut out = BTreeSet::new();
+        if self.writes {
+            out.insert(format!("{t}.write"));
+        }
+        if !self.queries.is_empty() {
+            out.insert(format!("{t}.query"));
+            out.extend(self.queries.iter().map(|q| format!("{t}.query.{q}")));
+        }
+        out.extend(self.read_back.iter().map(|p| format!("{t}.{p}")));
+        if self.memory {
+            out.insert(format!("{t}.memory"));
+            out.insert(format!("{t}.memory.scrape"));
+        }
+        out
+    }
+
+    /// The open-loop paths (the write load, a query group driven at a rate): each must deliver its
+    /// whole plan, so each implies `<path> skipped == 0` and `<path> abandoned == 0`.
+    pub fn open_loop(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.writes {
+            out.push(format!("{}.write", self.target));
+        }
+        if !self.queries.is_empty() && matches!(QueryMode::of(self.query_load), QueryMode::Rate(..)) {
+            out.push(format!("{}.query", self.target));
+        }
+        out
+    }
+}
+
 /// A target whose clients are built and whose endpoints answered the preflight.
 pub type Prepared<'a> = Box<dyn PreparedTarget + 'a>;
 pub type PrepareFuture<'a> = Pin<Box<dyn Future<Output = Result<Prepared<'a>, TargetError>> + Send + 'a>>;
@@ -28,11 +77,8 @@ pub type PrepareFuture<'a> = Pin<Box<dyn Future<Output = Result<Prepared<'a>, Ta
 pub trait TargetPlan: Send + Sync {
     /// The first word of its paths and objectives (`mimir`, `tempo`).
     fn name(&self) -> &'static str;
-    /// The subjects objectives may name (`mimir.write`, `mimir.query.<name>`, …).
-    fn subjects(&self) -> BTreeSet<String>;
-    /// Its open-loop paths (`mimir.write`, a query group driven at a rate): each must deliver its
-    /// whole plan, so each implies `<path> skipped == 0` and `<path> abandoned == 0`.
-    fn open_loop_subjects(&self) -> Vec<String>;
+    /// What it measures: the paths objectives may name.
+    fn paths(&self) -> TargetPaths<'_>;
     /// Its memory budget and where memory is read, when watched.
     fn memory(&self) -> Option<&MemorySection>;
     /// The load its memory is divided by in the report: `(amount, unit)`.

@@ -18,14 +18,13 @@ use crate::engine::plan::{describe_memory, spelled};
 use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
-use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPlan};
+use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan};
 use crate::scenario::shard::{shard_in_flight, shard_queries, share, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
 use config::{MimirSection, WriteSection};
 use http::Uri;
 use query::PromQueries;
 use readback::PromReadBack;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use write::series::SeriesSet;
 use write::RemoteWrite;
@@ -89,36 +88,16 @@ impl TargetPlan for MimirPlan {
         "mimir"
     }
 
-    fn subjects(&self) -> BTreeSet<String> {
+    fn paths(&self) -> TargetPaths<'_> {
         let m = &self.section;
-        let mut out = BTreeSet::new();
-        if m.write.is_some() {
-            out.insert("mimir.write".to_string());
+        TargetPaths {
+            target: "mimir",
+            writes: m.write.is_some(),
+            queries: m.queries.iter().map(|q| q.name.as_str()).collect(),
+            query_load: m.query_load.as_ref(),
+            read_back: if m.visibility.is_some() { vec!["visibility"] } else { vec![] },
+            memory: m.memory.is_some(),
         }
-        if !m.queries.is_empty() {
-            out.insert("mimir.query".to_string());
-            out.extend(m.queries.iter().map(|q| format!("mimir.query.{}", q.name)));
-        }
-        if m.visibility.is_some() {
-            out.insert("mimir.visibility".to_string());
-        }
-        if m.memory.is_some() {
-            out.insert("mimir.memory".to_string());
-            out.insert("mimir.memory.scrape".to_string());
-        }
-        out
-    }
-
-    fn open_loop_subjects(&self) -> Vec<String> {
-        let s = &self.section;
-        let mut out = Vec::new();
-        if s.write.is_some() {
-            out.push("mimir.write".to_string());
-        }
-        if !s.queries.is_empty() && matches!(QueryMode::of(s.query_load.as_ref()), QueryMode::Rate(..)) {
-            out.push("mimir.query".to_string());
-        }
-        out
     }
 
     fn memory(&self) -> Option<&MemorySection> {

@@ -17,7 +17,7 @@ use crate::engine::plan::{describe_memory, spelled};
 use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
-use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPlan};
+use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan};
 use crate::scenario::shard::{shard_in_flight, shard_queries, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
 use config::{OtlpProtocol, RateUnit, TempoSection, TraceWrite};
@@ -105,39 +105,21 @@ impl TargetPlan for TempoPlan {
         "tempo"
     }
 
-    fn subjects(&self) -> BTreeSet<String> {
+    fn paths(&self) -> TargetPaths<'_> {
         let t = &self.section;
-        let mut out = BTreeSet::new();
-        if t.write.is_some() {
-            out.insert("tempo.write".to_string());
+        let read_back = match &t.visibility {
+            Some(v) if v.search => vec!["visibility.by_id", "visibility.search"],
+            Some(_) => vec!["visibility.by_id"],
+            None => vec![],
+        };
+        TargetPaths {
+            target: "tempo",
+            writes: t.write.is_some(),
+            queries: t.queries.iter().map(|q| q.name.as_str()).collect(),
+            query_load: t.query_load.as_ref(),
+            read_back,
+            memory: t.memory.is_some(),
         }
-        if !t.queries.is_empty() {
-            out.insert("tempo.query".to_string());
-            out.extend(t.queries.iter().map(|q| format!("tempo.query.{}", q.name)));
-        }
-        if let Some(v) = &t.visibility {
-            out.insert("tempo.visibility.by_id".to_string());
-            if v.search {
-                out.insert("tempo.visibility.search".to_string());
-            }
-        }
-        if t.memory.is_some() {
-            out.insert("tempo.memory".to_string());
-            out.insert("tempo.memory.scrape".to_string());
-        }
-        out
-    }
-
-    fn open_loop_subjects(&self) -> Vec<String> {
-        let s = &self.section;
-        let mut out = Vec::new();
-        if s.write.is_some() {
-            out.push("tempo.write".to_string());
-        }
-        if !s.queries.is_empty() && matches!(QueryMode::of(s.query_load.as_ref()), QueryMode::Rate(..)) {
-            out.push("tempo.query".to_string());
-        }
-        out
     }
 
     fn memory(&self) -> Option<&MemorySection> {
