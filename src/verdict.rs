@@ -14,6 +14,8 @@ pub enum Stat {
     Latency { quantile: f64 },
     /// Service-time quantile (`service_p99`, …).
     Service { quantile: f64 },
+    /// Send-lateness quantile (`lateness_p99`, …): how late calls started against the plan.
+    Lateness { quantile: f64 },
     /// Failed calls over all calls.
     ErrorRatio,
     /// Failed calls.
@@ -32,9 +34,10 @@ pub enum Stat {
 
 impl Stat {
     pub fn parse(text: &str) -> Option<Stat> {
-        let (service, q) = match text.strip_prefix("service_") {
-            Some(rest) => (true, rest),
-            None => (false, text),
+        let (prefix, q) = match (text.strip_prefix("service_"), text.strip_prefix("lateness_")) {
+            (Some(rest), _) => ("service", rest),
+            (_, Some(rest)) => ("lateness", rest),
+            _ => ("", text),
         };
         let quantile = match q {
             "p50" => Some(0.5),
@@ -45,9 +48,10 @@ impl Stat {
             "max" => Some(1.0),
             _ => None,
         };
-        match (quantile, service, text) {
-            (Some(quantile), false, _) => Some(Stat::Latency { quantile }),
-            (Some(quantile), true, _) => Some(Stat::Service { quantile }),
+        match (quantile, prefix, text) {
+            (Some(quantile), "", _) => Some(Stat::Latency { quantile }),
+            (Some(quantile), "service", _) => Some(Stat::Service { quantile }),
+            (Some(quantile), _, _) => Some(Stat::Lateness { quantile }),
             (None, _, "error_ratio") => Some(Stat::ErrorRatio),
             (None, _, "errors") => Some(Stat::Errors),
             (None, _, "lost") => Some(Stat::Lost),
@@ -61,7 +65,7 @@ impl Stat {
 
     fn unit(self) -> Unit {
         match self {
-            Stat::Latency { .. } | Stat::Service { .. } => Unit::Micros,
+            Stat::Latency { .. } | Stat::Service { .. } | Stat::Lateness { .. } => Unit::Micros,
             Stat::ErrorRatio => Unit::Ratio,
             Stat::Errors | Stat::Lost | Stat::Skipped | Stat::Abandoned | Stat::Restarts => Unit::Count,
             Stat::Peak => Unit::Bytes,
@@ -82,7 +86,7 @@ enum Unit {
 pub enum ObjectiveError {
     #[error("`{text}` has {words} words; write it as `<subject> <stat> <op> <threshold>`, e.g. \"mimir.write p99 < 1s\"")]
     Form { text: String, words: usize },
-    #[error("`{0}` is not a statistic; use p50, p90, p95, p99, p99.9, max, service_p99, error_ratio, errors, lost, skipped, abandoned, peak or restarts")]
+    #[error("`{0}` is not a statistic; use p50, p90, p95, p99, p99.9, max, service_p99, lateness_p99, error_ratio, errors, lost, skipped, abandoned, peak or restarts")]
     Stat(String),
     #[error("`{0}` is not a comparison; use <, <= or ==")]
     Op(String),
@@ -249,6 +253,8 @@ mod tests {
         assert_eq!(Objective::parse("mimir.visibility lost == 0").unwrap().threshold, 0.0);
         assert_eq!(Objective::parse("mimir.memory peak <= 1.5Gi").unwrap().threshold, 1610612736.0);
         assert_eq!(Objective::parse("mimir.write service_p99.9 < 2s").unwrap().stat, Stat::Service { quantile: 0.999 });
+        assert_eq!(Objective::parse("mimir.write lateness_p99 < 5ms").unwrap().stat, Stat::Lateness { quantile: 0.99 });
+        assert_eq!(Objective::parse("mimir.write lateness_p99 < 5ms").unwrap().threshold, 5_000.0);
     }
 
     #[test]

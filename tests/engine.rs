@@ -124,3 +124,58 @@ async fn closed_loop_workers_share_out_sequence_numbers_and_skip_warmup() {
     assert_eq!(measured, 3 * 20, "calls started before the 100ms warm-up ended are not measured");
     assert_eq!(total.path(path).map_or(0, |p| p.calls()), measured);
 }
+
+/// What the plan says one worker with a one-ticket queue does: tickets every `every`, each call
+/// taking `busy`; returns how late each ticket that was sent started (tickets finding the queue full
+/// are skipped).
+fn simulated_lateness(tickets: u64, every: Duration, busy: Duration) -> (Vec<Duration>, u64) {
+    let (mut free_at, mut queued, mut late, mut skipped) = (Duration::ZERO, None::<Duration>, vec![], 0);
+    for k in 1..=tickets {
+        let t = every * k as u32;
+        // The worker takes the queued ticket when it frees, if that is before this ticket arrives.
+        if let Some(q) = queued.filter(|_| free_at < t) {
+            let start = free_at.max(q);
+            late.push(start - q);
+            free_at = start + busy;
+            queued = None;
+        }
+        if free_at <= t && queued.is_none() {
+            late.push(Duration::ZERO);
+            free_at = t + busy;
+        } else if queued.is_none() {
+            queued = Some(t);
+        } else {
+            skipped += 1;
+        }
+    }
+    if let Some(q) = queued {
+        late.push(free_at.max(q) - q);
+    }
+    (late, skipped)
+}
+
+#[tokio::test(start_paused = true)]
+async fn send_lateness_is_recorded_against_the_plan_exactly() {
+    let path = PathTable::default().register("w");
+    let busy = Duration::from_millis(130);
+    let w = Arc::new(Instant_ { path, delay: busy, seen: Mutex::new(vec![]) });
+    // 10 calls a second for 1 s, one in flight: each call takes 130 ms, so starts fall behind.
+    let schedule = Schedule::open_loop(10.0, Duration::ZERO, Duration::ZERO, Duration::from_secs(1));
+    let (ctx, _cancel, rx) = contexts();
+    let (planner, workers) = spawn_open_loop(w.clone(), schedule, 1, Instant::now(), ctx.clone(), ctx);
+    planner.await.unwrap();
+    for h in workers {
+        h.await.unwrap();
+    }
+    let stats = merged(rx).await.path(path).unwrap().clone();
+    let (late, skipped) = simulated_lateness(10, Duration::from_millis(100), busy);
+    assert_eq!(stats.counters.skipped, skipped);
+    assert!(late.iter().any(|l| *l > Duration::from_millis(50)), "the plan does fall behind: {late:?}");
+    let mut expected = lgtm_bench::stats::histogram::new_latency();
+    for l in &late {
+        expected.record(l.as_micros() as u64).unwrap();
+    }
+    assert_eq!(stats.lateness, expected, "recorded {:?}", stats.lateness.iter_recorded().map(|v| v.value_iterated_to()).collect::<Vec<_>>());
+    let written = lgtm_bench::report::PathReport::from_stats(&stats, 1.0, Some(10));
+    assert_eq!(written.lateness.unwrap().decode().unwrap(), expected, "and reads back from the results exactly");
+}

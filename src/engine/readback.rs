@@ -59,7 +59,7 @@ pub fn channel<R: ReadBack>(reader: R, sample_every: u64, concurrency: usize, sk
 
 /// A measurement at `latency` after the acknowledgement.
 pub fn resolved(class: OutcomeClass, latency: Duration, service: Duration) -> Measurement {
-    Measurement { class, latency, service, items: 1, late: false, retries: 0, rejected: 0 }
+    Measurement { class, latency, service, items: 1, late: false, lateness: None, retries: 0, rejected: 0 }
 }
 
 /// The one read-back loop: asks `attempt` every `poll_interval` until it answers true (success, timed

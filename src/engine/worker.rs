@@ -107,6 +107,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
                     service: done - outcome.sent_at.max(started),
                     items: outcome.items,
                     late: started - ticket.intended > LATE_AFTER,
+                    lateness: (!closed_loop).then(|| started - ticket.intended),
                     retries: outcome.retries,
                     rejected: outcome.rejected,
                 },

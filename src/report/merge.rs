@@ -77,6 +77,10 @@ pub fn stats_of(name: &str, p: &PathReport) -> Result<PathStats, MergeError> {
     let mut s = PathStats {
         latency: p.latency.decode().map_err(histogram)?,
         service: p.service_time.decode().map_err(histogram)?,
+        lateness: match &p.lateness {
+            Some(l) => l.decode().map_err(histogram)?,
+            None => crate::stats::histogram::new_latency(),
+        },
         counters: p.counters,
         ..PathStats::default()
     };

@@ -156,6 +156,9 @@ pub struct PathReport {
     pub latency: LatencyReport,
     /// From the actual send.
     pub service_time: LatencyReport,
+    /// Send lateness: actual start minus intended start, every call made (open-loop paths only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lateness: Option<LatencyReport>,
 }
 
 /// Percentiles in microseconds; absent when nothing was measured. `histogram` holds the whole
@@ -207,6 +210,7 @@ impl PathReport {
             items_ok_per_second: per_second(p.counters.items_ok),
             latency: LatencyReport::from_histogram(&p.latency),
             service_time: LatencyReport::from_histogram(&p.service),
+            lateness: (!p.lateness.is_empty()).then(|| LatencyReport::from_histogram(&p.lateness)),
         }
     }
 
@@ -250,6 +254,7 @@ impl Observations for Measured<'_> {
         match stat {
             Stat::Latency { quantile: q } => quantile(&p.latency, q),
             Stat::Service { quantile: q } => quantile(&p.service, q),
+            Stat::Lateness { quantile: q } => quantile(&p.lateness, q),
             Stat::ErrorRatio => (calls > 0).then(|| p.failures() as f64 / calls as f64),
             Stat::Errors => (calls > 0).then(|| p.failures() as f64),
             Stat::Lost => (calls > 0).then(|| p.count(OutcomeClass::Lost) as f64),

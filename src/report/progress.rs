@@ -88,6 +88,7 @@ mod tests {
             service: Duration::from_millis(5),
             items: 1,
             late: false,
+            lateness: None,
             retries: 0,
             rejected: 0,
         };

@@ -71,6 +71,9 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         if !notes.is_empty() {
             let _ = writeln!(out, "{:<30}   {}", "", notes.join(", "));
         }
+        if let Some(l) = p.lateness.as_ref().filter(|l| l.count > 0) {
+            let _ = writeln!(out, "{:<30}   send lateness p50 {} p99 {} max {}", "", lat(l.p50_us), lat(l.p99_us), lat(l.max_us));
+        }
         if let Some(why) = undelivered(p) {
             let _ = writeln!(out, "{:<30}   {why}", "");
         }

@@ -13,6 +13,12 @@ pub fn new_latency() -> Latency {
     Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static histogram bounds are valid")
 }
 
+/// Records a duration in microseconds that may be zero (a call started exactly on time); longer
+/// than an hour is clamped to an hour.
+pub fn record_zero_ok(h: &mut Latency, d: std::time::Duration) {
+    h.saturating_record(d.as_micros().min(MAX_MICROS as u128) as u64);
+}
+
 /// Records a duration in microseconds; longer than an hour is clamped to an hour.
 pub fn record(h: &mut Latency, d: std::time::Duration) {
     let us = d.as_micros().clamp(1, MAX_MICROS as u128) as u64;

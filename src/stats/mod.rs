@@ -1,7 +1,7 @@
 //! Measurement: outcome classes, the table of measured paths, per-worker recorders of HDR
 //! histograms and counters, merged by `add`.
 
-pub(crate) mod histogram;
+pub mod histogram;
 pub(crate) mod outcome;
 pub(crate) mod paths;
 pub(crate) mod recorder;

@@ -78,13 +78,22 @@ pub struct PathStats {
     pub latency: Latency,
     /// Completion minus actual send, successful calls only.
     pub service: Latency,
+    /// Actual start minus intended start, every planned call made (open loop only): how far the
+    /// generator fell behind its own plan.
+    pub lateness: Latency,
     pub outcomes: [u64; CLASS_COUNT],
     pub counters: Counters,
 }
 
 impl Default for PathStats {
     fn default() -> Self {
-        PathStats { latency: histogram::new_latency(), service: histogram::new_latency(), outcomes: [0; CLASS_COUNT], counters: Counters::default() }
+        PathStats {
+            latency: histogram::new_latency(),
+            service: histogram::new_latency(),
+            lateness: histogram::new_latency(),
+            outcomes: [0; CLASS_COUNT],
+            counters: Counters::default(),
+        }
     }
 }
 
@@ -92,6 +101,7 @@ impl PathStats {
     pub fn add(&mut self, other: &PathStats) {
         histogram::add(&mut self.latency, &other.latency);
         histogram::add(&mut self.service, &other.service);
+        histogram::add(&mut self.lateness, &other.lateness);
         for (mine, theirs) in self.outcomes.iter_mut().zip(other.outcomes) {
             *mine += theirs;
         }
@@ -119,6 +129,8 @@ pub struct Measurement {
     pub service: Duration,
     pub items: u64,
     pub late: bool,
+    /// How late the call started against its plan (open-loop calls only).
+    pub lateness: Option<Duration>,
     pub retries: u64,
     pub rejected: u64,
 }
@@ -145,6 +157,9 @@ impl Recorder {
         let p = self.path_mut(id);
         p.outcomes[m.class.index()] += 1;
         p.counters.late_starts += u64::from(m.late);
+        if let Some(lateness) = m.lateness {
+            histogram::record_zero_ok(&mut p.lateness, lateness);
+        }
         p.counters.retries += m.retries;
         p.counters.items_rejected += m.rejected;
         if m.class.is_success() {
@@ -180,6 +195,7 @@ mod tests {
             service: Duration::from_millis(ms / 2),
             items: 10,
             late: false,
+            lateness: None,
             retries: 0,
             rejected: 0,
         }
