@@ -45,7 +45,7 @@ impl PayloadBuilder {
             let out = &mut self.raw;
             out.push(0x0a); // WriteRequest.timeseries
             put_varint(out, ts_len as u64);
-            out.extend_from_slice(&labels.before_series);
+            out.extend_from_slice(labels.before_series);
             out.push(0x0a); // TimeSeries.labels: series="<id>"
             put_varint(out, series_label_inner as u64);
             out.push(0x0a);
@@ -54,7 +54,7 @@ impl PayloadBuilder {
             out.push(0x12);
             put_varint(out, id_text.len() as u64);
             out.extend_from_slice(id_text);
-            out.extend_from_slice(&labels.after_series);
+            out.extend_from_slice(labels.after_series);
             out.push(0x12); // TimeSeries.samples
             put_varint(out, sample_inner as u64);
             out.push(0x09); // Sample.value, fixed64

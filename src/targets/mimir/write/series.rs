@@ -1,6 +1,8 @@
 //! The series model: which label sets exist, which series a request carries, and the value each
 //! sample has. Everything follows from the scenario and the seed, so what was written can be
-//! rebuilt and read back.
+//! rebuilt and read back. Each series' labels are kept once, pre-encoded, in one arena (about 130
+//! bytes a series); the label strings themselves are rebuilt from the index when read-back needs
+//! them.
 
 use crate::targets::mimir::config::SeriesModel;
 
@@ -12,10 +14,10 @@ pub const RESERVED_LABELS: [&str; 4] = ["__name__", "job", RUN_LABEL, SERIES_LAB
 
 /// One series' labels, pre-encoded as protobuf `Label` entries, split around the `series` label
 /// whose value (the series id) changes with churn and is written at encode time.
-#[derive(Clone, Debug)]
-pub struct EncodedLabels {
-    pub before_series: Box<[u8]>,
-    pub after_series: Box<[u8]>,
+#[derive(Clone, Copy, Debug)]
+pub struct EncodedLabels<'a> {
+    pub before_series: &'a [u8],
+    pub after_series: &'a [u8],
 }
 
 /// All series of a run with their encoded labels.
@@ -27,15 +29,38 @@ pub struct SeriesSet {
     churn_period_ms: u64,
     seed: u64,
     run_id: String,
-    metrics: Vec<String>,
-    encoded: Vec<EncodedLabels>,
-    labels: Vec<Vec<(String, String)>>,
+    model: SeriesModel,
+    /// Every series' encoded labels, back to back: series `i` is `arena[starts[i]..starts[i + 1]]`,
+    /// of which the first `splits[i]` bytes sort before the `series` label.
+    arena: Vec<u8>,
+    starts: Vec<u64>,
+    splits: Vec<u32>,
 }
 
 impl SeriesSet {
     pub fn new(model: &SeriesModel, run_id: &str, seed: u64) -> SeriesSet {
-        let labels: Vec<Vec<(String, String)>> = (0..model.active).map(|i| labels_of(model, run_id, i)).collect();
-        let encoded = labels.iter().map(|l| encode_split(l)).collect();
+        let n = model.active as usize;
+        let mut arena = Vec::new();
+        let mut starts = Vec::with_capacity(n + 1);
+        let mut splits = Vec::with_capacity(n);
+        for i in 0..model.active {
+            let start = arena.len();
+            starts.push(start as u64);
+            let mut split = None;
+            for (name, value) in labels_of(model, run_id, i) {
+                if split.is_none() && name.as_str() > SERIES_LABEL {
+                    split = Some(arena.len() - start);
+                }
+                encode_label(&mut arena, name.as_bytes(), value.as_bytes());
+            }
+            splits.push(split.unwrap_or(arena.len() - start) as u32);
+            if i == 0 {
+                // Every series' labels are about as long as the first's: reserve once.
+                arena.reserve((arena.len() + 8) * n);
+            }
+        }
+        starts.push(arena.len() as u64);
+        arena.shrink_to_fit();
         SeriesSet {
             active: model.active,
             per_request: model.samples_per_request,
@@ -43,9 +68,10 @@ impl SeriesSet {
             churn_period_ms: model.churn_period.get().as_millis().max(1) as u64,
             seed,
             run_id: run_id.to_string(),
-            metrics: model.metrics.clone(),
-            encoded,
-            labels,
+            model: model.clone(),
+            arena,
+            starts,
+            splits,
         }
     }
 
@@ -70,13 +96,17 @@ impl SeriesSet {
         seq as f64 + offset as f64
     }
 
-    pub fn encoded(&self, index: u64) -> &EncodedLabels {
-        &self.encoded[index as usize]
+    pub fn encoded(&self, index: u64) -> EncodedLabels<'_> {
+        let i = index as usize;
+        let (start, end) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+        let split = start + self.splits[i] as usize;
+        EncodedLabels { before_series: &self.arena[start..split], after_series: &self.arena[split..end] }
     }
 
-    /// All labels of a series as written (sorted by name), for checks and read-back.
+    /// All labels of a series as written (sorted by name), for checks and read-back: rebuilt from
+    /// the index, as they were encoded.
     pub fn labels(&self, index: u64, series_id: u64) -> Vec<(String, String)> {
-        let mut l = self.labels[index as usize].clone();
+        let mut l = labels_of(&self.model, &self.run_id, index);
         l.push((SERIES_LABEL.to_string(), series_id.to_string()));
         l.sort();
         l
@@ -84,7 +114,7 @@ impl SeriesSet {
 
     /// A PromQL selector matching exactly this series.
     pub fn selector(&self, index: u64, series_id: u64) -> String {
-        let metric = &self.metrics[(index % self.metrics.len() as u64) as usize];
+        let metric = &self.model.metrics[(index % self.model.metrics.len() as u64) as usize];
         format!("{metric}{{{RUN_LABEL}=\"{}\",{SERIES_LABEL}=\"{series_id}\"}}", self.run_id)
     }
 
@@ -108,15 +138,6 @@ fn labels_of(model: &SeriesModel, run_id: &str, i: u64) -> Vec<(String, String)>
     }
     labels.sort();
     labels
-}
-
-fn encode_split(sorted: &[(String, String)]) -> EncodedLabels {
-    let (mut before, mut after) = (Vec::new(), Vec::new());
-    for (name, value) in sorted {
-        let out = if name.as_str() < SERIES_LABEL { &mut before } else { &mut after };
-        encode_label(out, name.as_bytes(), value.as_bytes());
-    }
-    EncodedLabels { before_series: before.into(), after_series: after.into() }
 }
 
 /// Appends one `Label` entry (field 1 of `TimeSeries`).
