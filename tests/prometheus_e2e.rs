@@ -68,6 +68,8 @@ async fn a_run_writes_exactly_the_planned_series_and_values_and_reports_them() {
     assert_eq!(judged.len(), 6, "four stated, and the write path's whole plan: {judged:?}");
     assert!(judged.contains(&"mimir.write skipped == 0") && judged.contains(&"mimir.write abandoned == 0"));
     assert!(report.verdict.passed, "{:?}", report.verdict);
+    let g = report.generator.as_ref().unwrap();
+    assert!(g.cpu_seconds > 0.0 && !g.limited_by.iter().any(|w| w.contains("CPU-bound") || w.contains("skipped")), "a light run: {g:?}");
 
     // The results file holds the same report, the scenario and lossless histograms.
     let name = outcome.results_file.file_name().unwrap().to_string_lossy().to_string();

@@ -132,6 +132,13 @@ async fn load_that_was_never_sent_fails_the_verdict() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains(&format!("planned {planned}, sent {}", planned - w.counters.skipped)), "{}", r.stdout);
     assert!(r.stdout.contains("raise max_in_flight or lower the rate"), "{}", r.stdout);
+    // The generator, not the target, held the plan back: the report says so.
+    let g = report.generator.as_ref().expect("the generator's own figures");
+    assert!(g.cpu_seconds > 0.0 && g.wall_seconds > 3.0);
+    assert!(g.limited_by.iter().any(|w| w.contains("skipped at the in-flight bound")), "{g:?}");
+    assert!(g.limited_by.iter().any(|w| w.contains("late (p99)")), "{g:?}");
+    assert!(w.lateness.as_ref().unwrap().p99_us.unwrap() > 10_000);
+    assert!(r.stdout.contains("GENERATOR-LIMITED"), "{}", r.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,9 +7,10 @@ use super::launch::Launch;
 use super::plan::Plan;
 use super::target::{Prepared, TargetError};
 use super::worker::{WorkerContext, LATE_AFTER};
-use crate::report::{self, Host, Measured, Report, RunInfo, Tool};
+use crate::report::{self, GeneratorReport, Host, Measured, Report, RunInfo, Tool};
 use crate::stats::paths::{stats_by_name, PathTable};
 use crate::verdict;
+use crate::watch::exposition::own_cpu_seconds;
 use crate::watch::{self, MemoryBoard};
 use crate::workload::RunClock;
 use std::collections::BTreeMap;
@@ -112,8 +113,12 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
     for t in &plan.targets {
         prepared.push(t.prepare().await?);
     }
+    let (cpu_before, wall_before) = (own_cpu_seconds(), Instant::now());
     let measurement = load(plan, prepared, opts.progress, &cancel).await?;
     let mut report = report_of(plan, &opts, started_at, measurement, cancel.is_cancelled());
+    if let (Some(before), Some(after)) = (cpu_before, own_cpu_seconds()) {
+        report.generator = Some(GeneratorReport::judge(after - before, wall_before.elapsed().as_secs_f64(), report.host.cpus, &report.paths));
+    }
     if let Some((base, tolerance)) = &opts.baseline {
         report.baseline = Some(report::compare::compare(base, &report, *tolerance));
     }
@@ -213,6 +218,7 @@ fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono
         paths: report::path_reports(&m.stats, m.measured_seconds, &m.planned),
         memory: m.memory,
         verdict,
+        generator: None,
         baseline: None,
     }
 }

@@ -126,6 +126,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
     merged.paths = path_reports(&stats, measured, &planned);
     merged.memory = memory;
     merged.baseline = None;
+    merged.generator = None;
     Ok(merged)
 }
 

@@ -24,6 +24,9 @@ pub struct Report {
     #[serde(default)]
     pub memory: BTreeMap<String, MemoryReport>,
     pub verdict: Verdict,
+    /// What the generator itself used, and whether it held the plan back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<GeneratorReport>,
     /// The comparison with a baseline run, when one was given (`run --baseline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<super::compare::Comparison>,
@@ -86,6 +89,49 @@ impl MemoryReport {
             load_unit: load.map(|(_, unit)| unit.to_string()),
             samples: record.samples.clone(),
         }
+    }
+}
+
+/// The generator's own use of the machine over the run, and whether it was the bottleneck.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct GeneratorReport {
+    /// User + system CPU seconds from the plan's start to the end of the drain.
+    pub cpu_seconds: f64,
+    /// Wall-clock seconds over which they were spent.
+    pub wall_seconds: f64,
+    /// Cores available to the process.
+    pub cores: usize,
+    /// Why the figures show the generator's limits rather than (only) the target's; empty when
+    /// the generator kept up. A target is never blamed for these.
+    pub limited_by: Vec<String>,
+}
+
+impl GeneratorReport {
+    /// CPU share of the available cores above which the generator counts as saturated.
+    pub const CPU_SATURATED: f64 = 0.9;
+    /// Send lateness (p99) above which the generator counts as behind its plan.
+    pub const LATE_P99_US: u64 = 10_000;
+
+    /// Judges the generator's own figures and the paths' lateness and skipped calls.
+    pub fn judge(cpu_seconds: f64, wall_seconds: f64, cores: usize, paths: &BTreeMap<String, PathReport>) -> GeneratorReport {
+        let mut limited_by = Vec::new();
+        let share = cpu_seconds / (wall_seconds.max(1e-9) * cores.max(1) as f64);
+        if share >= Self::CPU_SATURATED {
+            limited_by.push(format!("the generator used {:.0}% of its {cores} core(s): it was CPU-bound; add shards (--shard) or cores", share * 100.0));
+        }
+        for (name, p) in paths {
+            let late = p.lateness.as_ref().and_then(|l| l.p99_us).filter(|us| *us > Self::LATE_P99_US);
+            if let Some(us) = late {
+                limited_by.push(format!(
+                    "{name}: calls started {} late (p99) against the plan: the generator or its in-flight bound fell behind",
+                    crate::units::fmt_micros(us)
+                ));
+            }
+            if p.counters.skipped > 0 {
+                limited_by.push(format!("{name}: {} planned calls skipped at the in-flight bound", p.counters.skipped));
+            }
+        }
+        GeneratorReport { cpu_seconds, wall_seconds, cores, limited_by }
     }
 }
 

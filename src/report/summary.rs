@@ -106,6 +106,15 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
     if let Some(c) = &report.baseline {
         out += &super::compare::render(c);
     }
+    if let Some(g) = &report.generator {
+        let _ = writeln!(out, "\ngenerator: {:.2} CPU-s over {:.1}s on {} core(s)", g.cpu_seconds, g.wall_seconds, g.cores);
+        for why in &g.limited_by {
+            let _ = writeln!(out, "  GENERATOR-LIMITED: {why}");
+        }
+        if !g.limited_by.is_empty() {
+            let _ = writeln!(out, "  these figures show the generator's limits as well as the target's: do not read them as the target's alone");
+        }
+    }
     let _ = writeln!(out, "\nverdict: {}", if report.passed() { "PASS" } else { "FAIL" });
     if let Some(f) = results_file {
         let _ = writeln!(out, "results: {f}");

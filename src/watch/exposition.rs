@@ -77,6 +77,17 @@ pub fn own_resident_bytes() -> Option<f64> {
     Some(kib * 1024.0)
 }
 
+/// The generator's own CPU time so far, user + system, in seconds (Linux `/proc/self/stat`,
+/// fields 14 and 15, in USER_HZ ticks: 100 a second on every Linux ABI).
+pub fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime): (f64, f64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
+    Some((utime + stime) / 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +130,15 @@ mod tests {
     #[test]
     fn own_memory_is_readable_on_linux() {
         assert!(own_resident_bytes().unwrap() > 1024.0);
+    }
+
+    #[test]
+    fn own_cpu_time_grows_with_work() {
+        let before = own_cpu_seconds().unwrap();
+        let mut x = 0u64;
+        while own_cpu_seconds().unwrap() < before + 0.02 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        assert!(own_cpu_seconds().unwrap() >= before + 0.02, "{x}");
     }
 }
