@@ -113,6 +113,18 @@ pub enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<Override>,
     },
+    /// Drive the scenario's write load as fast as it goes into a local sink (nothing leaves the
+    /// machine) and print the generator's ceiling here and its headroom against the plan.
+    Selftest {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// How long to drive it (after a 1 s warm-up).
+        #[arg(long, value_name = "DURATION", default_value = "10s")]
+        duration: crate::units::Dur,
+        /// Override any scenario key, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<Override>,
+    },
     /// Print the JSON Schema of the results file (also in results/schema.json).
     Schema,
 }

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let code = match Cli::parse().command {
         Command::Validate { scenario, overrides } => commands::validate::validate(&scenario, &overrides),
         Command::Schema => commands::schema(),
+        Command::Selftest { scenario, duration, overrides } => commands::selftest::selftest(&scenario, &overrides, duration),
         Command::Merge { files, out } => commands::merge::merge(&files, &out),
         Command::Compare { baseline, current, max_regression, all_paths } => commands::compare::compare(&baseline, &current, max_regression, all_paths),
         Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression } => {

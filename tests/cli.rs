@@ -260,3 +260,21 @@ async fn no_header_value_is_ever_shown_or_written() {
     let written = std::fs::read_to_string(&files[0]).unwrap();
     assert!(written.contains("<redacted>") && !written.contains(SECRET), "the results file holds the secret");
 }
+
+#[tokio::test]
+async fn selftest_reports_every_write_path_with_its_ceiling() {
+    let r = lgtm(&["selftest", "scenarios/homelab.toml", "--duration", "1s"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for path in ["mimir.write", "tempo.write"] {
+        let line = r.stdout.lines().find(|l| l.starts_with(path)).unwrap_or_else(|| panic!("{path} missing:\n{}", r.stdout));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let requests: f64 = words[1].parse().unwrap();
+        let ceiling: f64 = words[2].parse().unwrap();
+        assert!(requests > 0.0 && ceiling > 0.0, "{line}");
+        assert!(words.last().unwrap().ends_with('x'), "headroom shown: {line}");
+    }
+    assert!(r.stdout.contains("CPU-s") && r.stdout.contains("RSS"), "{}", r.stdout);
+    assert!(r.stdout.contains("one generator"), "{}", r.stdout);
+    let none = lgtm(&["selftest", "scenarios/homelab.toml", "--set", "run.duration=abc"]).await;
+    assert_eq!(none.code, 2);
+}

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod merge;
 pub mod run;
+pub mod selftest;
 pub mod validate;
 
 use lgtm_bench::cli::exit;

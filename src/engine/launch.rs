@@ -21,6 +21,8 @@ use tokio::time::Instant;
 
 pub struct Launch<'a> {
     pub run: &'a RunSection,
+    /// Open-loop workloads run closed loop at their in-flight bound instead (`Plan::full_speed`).
+    pub full_speed: bool,
     pub run_id: String,
     pub table: PathTable,
     pub clock: RunClock,
@@ -49,6 +51,11 @@ impl Launch<'_> {
 
     /// An open-loop workload at `rate` calls per second with at most `max_in_flight` in flight.
     pub fn open_loop<W: Workload>(&mut self, w: W, rate: f64, max_in_flight: usize, planned_as: &str) {
+        if self.full_speed {
+            let ctx = self.worker_ctx.clone();
+            self.workers.extend(spawn_closed_loop(Arc::new(w), max_in_flight, self.measured_from, self.end, ctx));
+            return;
+        }
         let schedule = self.schedule(rate);
         self.open_loop_on(w, schedule, max_in_flight, planned_as);
     }

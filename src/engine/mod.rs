@@ -13,5 +13,6 @@ pub(crate) mod queries;
 pub(crate) mod readback;
 pub mod runner;
 pub mod schedule;
+pub mod sink;
 pub mod target;
 pub mod worker;

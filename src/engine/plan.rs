@@ -21,6 +21,9 @@ pub struct Plan {
     pub scenario_toml: String,
     /// Which shard of a sharded run this plan is, if any.
     pub shard: Option<ShardInfo>,
+    /// Drive every open-loop workload as fast as its in-flight bound allows instead of at its
+    /// planned rate (`selftest`: the generator's own ceiling).
+    pub full_speed: bool,
 }
 
 impl Plan {
@@ -58,7 +61,7 @@ impl Plan {
             }
         }
         if problems.is_empty() {
-            Ok(Plan { run, targets, objectives, scenario, scenario_toml, shard: None })
+            Ok(Plan { run, targets, objectives, scenario, scenario_toml, shard: None, full_speed: false })
         } else {
             Err(problems)
         }

@@ -140,6 +140,7 @@ async fn load(plan: &Plan, prepared: Vec<Prepared<'_>>, progress: bool, cancel: 
     let stages = Stages::of(r);
     let mut l = Launch {
         run: r,
+        full_speed: plan.full_speed,
         run_id: run_id(),
         table: PathTable::default(),
         clock: RunClock::starting_at(stages.start),

@@ -21,6 +21,15 @@ pub enum TargetError {
     Preflight(#[from] PreflightError),
 }
 
+/// A target's planned write load: `requests` per second carrying `items` per second of `unit`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriteLoad {
+    pub path: String,
+    pub requests: f64,
+    pub items: f64,
+    pub unit: &'static str,
+}
+
 /// The paths a target measures, described the same way for every target.
 pub struct TargetPaths<'a> {
     pub target: &'static str,
@@ -79,6 +88,8 @@ pub trait TargetPlan: Send + Sync {
     fn name(&self) -> &'static str;
     /// What it measures: the paths objectives may name.
     fn paths(&self) -> TargetPaths<'_>;
+    /// Its planned write load, if it writes.
+    fn write_load(&self) -> Option<WriteLoad>;
     /// Its memory budget and where memory is read, when watched.
     fn memory(&self) -> Option<&MemorySection>;
     /// The load its memory is divided by in the report: `(amount, unit)`.

@@ -57,6 +57,24 @@ impl Scenario {
     }
 }
 
+/// The scenario's write load alone, aimed at local sinks (`selftest`): queries, read-back and
+/// memory watching are dropped, objectives cleared, and the run lasts `duration` after a 1 s
+/// warm-up. `http` takes remote-write and OTLP/HTTP, `grpc` OTLP/gRPC.
+pub fn write_load_into(mut s: Scenario, http: &str, grpc: &str, duration: crate::units::Dur) -> Scenario {
+    s.objectives.clear();
+    s.run.name = format!("{}-selftest", s.run.name);
+    s.run.warmup = crate::units::Dur::secs(1);
+    s.run.ramp = crate::units::Dur::default();
+    s.run.duration = duration;
+    if let Some(m) = &mut s.mimir {
+        mimir::into_sink(m, http);
+    }
+    if let Some(t) = &mut s.tempo {
+        tempo::into_sink(t, http, grpc);
+    }
+    s
+}
+
 /// Checks every section and resolves the scenario into the plan every command reads.
 pub fn resolve(s: Scenario) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();

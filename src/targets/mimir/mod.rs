@@ -18,7 +18,7 @@ use crate::engine::plan::{describe_memory, spelled};
 use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
-use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan};
+use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan, WriteLoad};
 use crate::scenario::shard::{shard_in_flight, shard_queries, share, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
 use config::{MimirSection, WriteSection};
@@ -83,6 +83,17 @@ pub fn shard(m: &mut MimirSection, shard: Shard) {
     }
 }
 
+/// Only the write load, aimed at a local sink (`selftest`).
+pub fn into_sink(m: &mut MimirSection, sink: &str) {
+    m.write_url = format!("{sink}/api/v1/write");
+    m.query_url = sink.to_string();
+    m.connection = Default::default();
+    m.queries.clear();
+    m.query_load = None;
+    m.visibility = None;
+    m.memory = None;
+}
+
 impl TargetPlan for MimirPlan {
     fn name(&self) -> &'static str {
         "mimir"
@@ -98,6 +109,10 @@ impl TargetPlan for MimirPlan {
             read_back: if m.visibility.is_some() { vec!["visibility"] } else { vec![] },
             memory: m.memory.is_some(),
         }
+    }
+
+    fn write_load(&self) -> Option<WriteLoad> {
+        self.write_plan.map(|p| WriteLoad { path: "mimir.write".into(), requests: p.rate, items: p.samples_per_second, unit: "samples" })
     }
 
     fn memory(&self) -> Option<&MemorySection> {

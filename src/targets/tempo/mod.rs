@@ -17,7 +17,7 @@ use crate::engine::plan::{describe_memory, spelled};
 use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
-use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan};
+use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan, WriteLoad};
 use crate::scenario::shard::{shard_in_flight, shard_queries, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
 use config::{OtlpProtocol, RateUnit, TempoSection, TraceWrite};
@@ -85,6 +85,20 @@ pub fn shard(t: &mut TempoSection, shard: Shard) {
     }
 }
 
+/// Only the write load, aimed at a local sink (`selftest`): OTLP/HTTP to `http`, gRPC to `grpc`.
+pub fn into_sink(t: &mut TempoSection, http: &str, grpc: &str) {
+    t.otlp_url = match t.protocol {
+        OtlpProtocol::Grpc => grpc.to_string(),
+        OtlpProtocol::Http => http.to_string(),
+    };
+    t.query_url = http.to_string();
+    t.connection = Default::default();
+    t.queries.clear();
+    t.query_load = None;
+    t.visibility = None;
+    t.memory = None;
+}
+
 impl TempoPlan {
     fn template(&self, run_id: &str) -> Template {
         Template::new(self.shape.clone(), run_id, self.spans_per_request)
@@ -120,6 +134,13 @@ impl TargetPlan for TempoPlan {
             read_back,
             memory: t.memory.is_some(),
         }
+    }
+
+    fn write_load(&self) -> Option<WriteLoad> {
+        let w = self.section.write.as_ref()?;
+        let template = self.template("describe");
+        let requests = requests_per_second(w, &template);
+        Some(WriteLoad { path: "tempo.write".into(), requests, items: requests * template.spans_per_request() as f64, unit: "spans" })
     }
 
     fn memory(&self) -> Option<&MemorySection> {

@@ -1,0 +1,131 @@
+//! `selftest`: the generator's own ceiling on this machine. The scenario's write paths run as fast
+//! as their in-flight bounds allow, together, into a local sink that answers at once without
+//! decoding; the figures say how much one generator carries and the headroom against the plan
+//! (how many shards an Indexed Job needs).
+
+use lgtm_bench::cli::exit;
+use lgtm_bench::engine::runner::{self, RunOptions};
+use lgtm_bench::engine::sink::Sink;
+use lgtm_bench::engine::target::WriteLoad;
+use lgtm_bench::report::Report;
+use lgtm_bench::scenario::{self, Override};
+use lgtm_bench::targets::{self, Scenario};
+use lgtm_bench::units::{ByteSize, Dur};
+use lgtm_bench::watch::exposition::own_resident_bytes;
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+
+/// Below this headroom one generator is not enough: leave room for the target's own slowness.
+const ENOUGH: f64 = 1.25;
+
+pub fn selftest(file: &Path, overrides: &[Override], duration: Dur) -> u8 {
+    let planned = match targets::load(file, overrides, None, None) {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("{e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let loads: Vec<WriteLoad> = planned.targets.iter().filter_map(|t| t.write_load()).collect();
+    if loads.is_empty() {
+        eprintln!("error: {} has no write load to measure; add [mimir.write] or [tempo.write]", file.display());
+        return exit::BAD_INPUT;
+    }
+    let scenario = match scenario::load(file, overrides, |s: Scenario| Ok::<_, Vec<_>>(s)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: the async runtime could not start: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    rt.block_on(async {
+        let sink = match Sink::start().await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: the local sink could not listen on 127.0.0.1: {e}");
+                return exit::UNREACHABLE;
+            }
+        };
+        let s = targets::write_load_into(scenario, &sink.url(), &sink.url(), duration);
+        let mut plan = match targets::resolve(s) {
+            Ok(p) => p,
+            Err(problems) => {
+                eprintln!("error: the scenario's write load could not be aimed at the sink: {problems:?}");
+                return exit::BAD_INPUT;
+            }
+        };
+        plan.full_speed = true;
+        let out = std::env::temp_dir().join(format!("lgtm-bench-selftest-{}", std::process::id()));
+        eprintln!("selftest: {} write path(s) of {} at full speed into a local sink for {duration} (after a 1s warm-up)…", loads.len(), file.display());
+        let opts = RunOptions { scenario_file: file.display().to_string(), out_dir: out.clone(), progress: true, baseline: None };
+        let outcome = runner::run(&plan, opts, CancellationToken::new()).await;
+        let _ = std::fs::remove_dir_all(&out);
+        match outcome {
+            Ok(o) => {
+                print!("{}", render(&o.report, &loads, file));
+                exit::PASSED
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::BAD_INPUT
+            }
+        }
+    })
+}
+
+fn render(report: &Report, loads: &[WriteLoad], file: &Path) -> String {
+    let mut out = format!(
+        "\nselftest of {} on {} ({} core(s)), {:.1}s measured at full speed:\n",
+        file.display(),
+        report.host.hostname,
+        report.host.cpus,
+        report.run.measured_seconds
+    );
+    out += &format!("{:<14} {:>12} {:>20} {:>20} {:>10}\n", "path", "requests/s", "ceiling", "planned", "headroom");
+    let mut shards = 1.0_f64;
+    for load in loads {
+        let Some(p) = report.paths.get(&load.path) else { continue };
+        let (requests, items) = (p.achieved_rate.unwrap_or(0.0), p.items_ok_per_second.unwrap_or(0.0));
+        let headroom = if load.items > 0.0 { items / load.items } else { f64::INFINITY };
+        shards = shards.max((ENOUGH / headroom).ceil());
+        out += &format!(
+            "{:<14} {:>12.1} {:>20} {:>20} {:>9.1}x\n",
+            load.path,
+            requests,
+            format!("{:.0} {}/s", items, load.unit),
+            format!("{:.0} {}/s", load.items, load.unit),
+            headroom
+        );
+        if p.error_ratio.unwrap_or(0.0) > 0.0 {
+            out +=
+                &format!("{:<14} note: {} calls failed against the sink: {:?}\n", "", p.calls - p.count(lgtm_bench::stats::OutcomeClass::Success), p.outcomes);
+        }
+    }
+    if let Some(g) = &report.generator {
+        let share = g.cpu_seconds / (g.wall_seconds.max(1e-9) * g.cores.max(1) as f64);
+        out += &format!("generator: {:.2} CPU-s over {:.1}s ({:.0}% of {} core(s))", g.cpu_seconds, g.wall_seconds, share * 100.0, g.cores);
+        for load in loads {
+            if let Some(p) = report.paths.get(&load.path) {
+                let per_cpu = p.counters.items_ok as f64 / g.cpu_seconds.max(1e-9);
+                out += &format!("; {per_cpu:.0} {} per CPU-second (all paths together)", load.unit);
+            }
+        }
+        out += "\n";
+    }
+    if let Some(rss) = own_resident_bytes() {
+        out += &format!("generator RSS at the end: {}\n", ByteSize(rss as u64));
+    }
+    if shards <= 1.0 {
+        out += &format!("one generator carries the planned load with at least {ENOUGH}x headroom on every path\n");
+    } else {
+        out += &format!("one generator is not enough here: split the run over {shards:.0} shards (run --shard I/{shards:.0}, the Indexed Job)\n");
+    }
+    out
+}
