@@ -138,7 +138,7 @@ async fn load_that_was_never_sent_fails_the_verdict() {
     assert!(g.limited_by.iter().any(|w| w.contains("skipped at the in-flight bound")), "{g:?}");
     assert!(g.limited_by.iter().any(|w| w.contains("late (p99)")), "{g:?}");
     assert!(w.lateness.as_ref().unwrap().p99_us.unwrap() > 10_000);
-    assert!(r.stdout.contains("GENERATOR-LIMITED"), "{}", r.stdout);
+    assert!(r.stdout.contains("verdict: FAIL (GENERATOR-LIMITED"), "{}", r.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

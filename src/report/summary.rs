@@ -115,7 +115,13 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
             let _ = writeln!(out, "  these figures show the generator's limits as well as the target's: do not read them as the target's alone");
         }
     }
-    let _ = writeln!(out, "\nverdict: {}", if report.passed() { "PASS" } else { "FAIL" });
+    let limited = report.generator.as_ref().is_some_and(|g| !g.limited_by.is_empty());
+    let _ = writeln!(
+        out,
+        "\nverdict: {}{}",
+        if report.passed() { "PASS" } else { "FAIL" },
+        if limited { " (GENERATOR-LIMITED: the generator held the plan back; the target is not blamed for that)" } else { "" }
+    );
     if let Some(f) = results_file {
         let _ = writeln!(out, "results: {f}");
     }
