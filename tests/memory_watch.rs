@@ -132,6 +132,10 @@ async fn a_run_records_the_targets_memory_and_checks_its_budget() {
     assert!(!m.counter_increase.contains_key("prometheus_tsdb_head_series"), "a gauge is not a counter: {:?}", m.counter_increase);
     assert!(m.gauges_last["prometheus_tsdb_head_series"] >= 60.0, "{:?}", m.gauges_last);
     assert!(report.memory["generator"].peak_rss_bytes.unwrap() > 0.0);
+    // The generator's CPU seconds are read beside its RSS at every interval, and only grow.
+    let cpu: Vec<f64> = report.memory["generator"].samples.iter().filter(|s| s.kind == MemoryKind::CpuSeconds).map(|s| s.bytes).collect();
+    assert_eq!(cpu.len(), rss.len(), "one CPU reading per memory reading");
+    assert!(cpu.windows(2).all(|w| w[1] >= w[0]) && cpu.last() > cpu.first(), "{cpu:?}");
     let implied: Vec<&str> = report.verdict.objectives.iter().map(|o| o.objective.as_str()).filter(|o| o.starts_with("mimir.memory")).collect();
     assert_eq!(implied, ["mimir.memory peak <= 1.50Gi", "mimir.memory restarts == 0"]);
     assert!(report.verdict.passed, "{:?}", report.verdict);

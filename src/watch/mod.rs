@@ -18,6 +18,9 @@ pub enum MemoryKind {
     HeapInuse,
     /// `container_memory_working_set_bytes`: what the kubelet's limit acts on.
     ContainerWorkingSet,
+    /// Not memory: the generator's own CPU seconds so far (user + system), read with its RSS at
+    /// every watch interval, so its CPU use per interval is the difference of two readings.
+    CpuSeconds,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]

@@ -2,7 +2,7 @@
 //! the cluster's container figures (when configured) and the generator's own RSS, and detects
 //! restarts. It runs with one worker, so its state (last start times, restart counts) is its own.
 
-use super::exposition::{self, own_resident_bytes};
+use super::exposition::{self, own_cpu_seconds, own_resident_bytes};
 use super::{MemoryEvent, MemoryKind, MemorySample, RestartEvent};
 use crate::client::http::HttpTarget;
 use crate::client::promql::{classify_query, unix_secs, PromApi};
@@ -152,6 +152,9 @@ impl Workload for MemoryWatch {
         let sent_at = tokio::time::Instant::now();
         if let Some(rss) = own_resident_bytes() {
             self.sample("generator", at, "lgtm-bench", MemoryKind::Rss, rss);
+        }
+        if let Some(cpu) = own_cpu_seconds() {
+            self.sample("generator", at, "lgtm-bench", MemoryKind::CpuSeconds, cpu);
         }
         let mut class = OutcomeClass::Success;
         for uri in &self.urls {
