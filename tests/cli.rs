@@ -28,8 +28,9 @@ fn write_scenario(dir: &Path, text: &str) -> String {
     p.display().to_string()
 }
 
+/// The results files (JSON) in `dir`; each has its interval log (`.hlog`) beside it.
 fn results_in(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default()
+    std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect()).unwrap_or_default()
 }
 
 #[tokio::test]

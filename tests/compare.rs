@@ -17,7 +17,7 @@ async fn one_run(base: &str, dir: &std::path::Path, extra_args: &[&str]) -> (i32
     let mut args = vec!["run", file.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra_args);
     let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(&args).output().await.unwrap();
-    let result = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let result = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
     (o.status.code().unwrap(), result, String::from_utf8_lossy(&o.stdout).into())
 }
 

@@ -49,7 +49,7 @@ impl Workload for Stuck {
 fn contexts() -> (WorkerContext, CancellationToken, tokio::sync::mpsc::UnboundedReceiver<Recorder>) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
-    (WorkerContext { cancel: cancel.clone(), deltas: tx, flush_every: Duration::from_millis(50), plan_start: Instant::now() }, cancel, rx)
+    (WorkerContext { cancel: cancel.clone(), deltas: tx, interval: Duration::from_millis(50), plan_start: Instant::now() }, cancel, rx)
 }
 
 async fn merged(mut rx: tokio::sync::mpsc::UnboundedReceiver<Recorder>) -> Recorder {

@@ -177,7 +177,7 @@ async fn a_restart_mid_run_is_detected_reported_and_fails_the_run() {
     assert_eq!(output.status.code(), Some(130));
     let summary = String::from_utf8_lossy(&output.stdout);
     assert!(summary.contains("RESTART at") && summary.contains("FAIL mimir.memory restarts == 0"), "{summary}");
-    let file = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
     let report = lgtm_bench::report::json::read(&file).unwrap();
     let restarts = &report.memory["mimir"].restarts;
     assert_eq!(restarts.len(), 1);

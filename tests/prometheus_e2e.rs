@@ -153,3 +153,45 @@ async fn shards_of_one_run_merge_into_the_whole() {
     let runs = format!("{{lgtm_bench_run=~\"{}|{}\"}}", shards[0].run.id, shards[1].run.id);
     assert_eq!(prom.query(&format!("count({runs})"))["data"]["result"][0]["value"][1], "60");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_over_time_adds_up_to_the_whole_run() {
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use hdrhistogram::serialization::Deserializer;
+    let prom = Prometheus::start();
+    let text = support::small_scenario("intervals", &prom.base(), "")
+        .replace("progress_interval = \"500ms\"", "progress_interval = \"500ms\"\nresults_interval = \"250ms\"");
+    let s = support::scenario(&text);
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOptions { scenario_file: "intervals".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
+    let report = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().report;
+    let intervals = report.intervals.as_ref().expect("per-interval results");
+    assert_eq!(intervals.seconds, 0.25);
+    assert!(intervals.counts.len() >= 8, "2 s measured in 250 ms intervals: {}", intervals.counts.len());
+    // Per-interval counts add up to the whole run's, path by path.
+    for (name, p) in &report.paths {
+        let calls: u64 = intervals.counts.iter().filter_map(|c| c.paths.get(name)).map(|c| c.calls).sum();
+        if !name.ends_with(".memory.scrape") && name != "mimir.query" {
+            assert_eq!(calls, p.calls, "{name}");
+        }
+    }
+    // The interval log, read back with HdrHistogram's own reader: per tag, the intervals' histograms
+    // add up to the whole run's histogram exactly.
+    let log = std::fs::read(out.path().join(intervals.log.as_ref().expect("a log"))).unwrap();
+    let mut summed: BTreeMap<String, hdrhistogram::Histogram<u64>> = BTreeMap::new();
+    let mut deserializer = Deserializer::new();
+    for entry in IntervalLogIterator::new(&log) {
+        if let LogEntry::Interval(h) = entry.unwrap() {
+            let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, h.encoded_histogram()).unwrap();
+            let histogram: hdrhistogram::Histogram<u64> = deserializer.deserialize(&mut bytes.as_slice()).unwrap();
+            let tag = h.tag().map(|t| t.as_str().to_string()).unwrap_or_default();
+            summed.entry(tag).or_insert_with(lgtm_bench::stats::histogram::new_latency).add(&histogram).unwrap();
+        }
+    }
+    for name in ["mimir.write", "mimir.query.sum", "mimir.visibility"] {
+        let whole = report.paths[name].latency.decode().unwrap();
+        assert_eq!(summed[name], whole, "{name}: the intervals add up to the whole run");
+        assert_eq!(summed[&format!("service/{name}")], report.paths[name].service_time.decode().unwrap());
+    }
+    assert_eq!(summed["lateness/mimir.write"], report.paths["mimir.write"].lateness.as_ref().unwrap().decode().unwrap());
+}

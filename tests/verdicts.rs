@@ -35,7 +35,8 @@ async fn run(dir: &Path, scenario: &str, extra: &[&str]) -> Ran {
     let mut args = vec!["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"];
     args.extend_from_slice(extra);
     let o = Command::new(BIN).args(&args).stdin(Stdio::null()).output().await.unwrap();
-    let files: Vec<PathBuf> = std::fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+    let files: Vec<PathBuf> =
+        std::fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect()).unwrap_or_default();
     let report = files.first().map(|f| lgtm_bench::report::json::read(f).unwrap());
     Ran { code: o.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&o.stdout).into(), stderr: String::from_utf8_lossy(&o.stderr).into(), report }
 }
@@ -74,7 +75,9 @@ impl Running {
             stderr.push('\n');
         }
         let o = self.child.wait_with_output().await.unwrap();
-        let files: Vec<PathBuf> = std::fs::read_dir(&self.out).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+        let files: Vec<PathBuf> = std::fs::read_dir(&self.out)
+            .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect())
+            .unwrap_or_default();
         let report = files.first().map(|f| lgtm_bench::report::json::read(f).unwrap());
         Ran { code: o.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&o.stdout).into(), stderr, report }
     }
@@ -400,6 +403,6 @@ samples_per_request = 10
         let rank = ((1.0 - q) * w.calls as f64).floor() as usize;
         let want = expected[rank];
         let got = histogram.value_at_quantile(q) as f64 / 1e6;
-        assert!((got - want).abs() <= 0.1 * want, "p{}: written {got:.3}s, the schedule says {want:.3}s", q * 100.0);
+        assert!((got - want).abs() <= 0.1 * want, "p{}: written {got:.3}s, the schedule says {want:.3}s\n{}", q * 100.0, r.stdout);
     }
 }

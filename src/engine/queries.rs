@@ -107,7 +107,7 @@ mod tests {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let now = Instant::now();
-        let ctx = WorkerContext { cancel: cancel.clone(), deltas: tx, flush_every: Duration::from_secs(60), plan_start: now };
+        let ctx = WorkerContext { cancel: cancel.clone(), deltas: tx, interval: Duration::from_secs(60), plan_start: now };
         let workers = spawn_closed_loop(load, 4, now, now + Duration::from_secs(10), ctx);
         tokio::time::sleep(Duration::from_secs(1)).await;
         cancel.cancel();

@@ -3,7 +3,7 @@
 //! shows or its deadline passes (`poll_until_visible`), and records the time from acknowledgement
 //! to the first correct read, or `lost`.
 
-use super::worker::WorkerContext;
+use super::worker::{IntervalFlush, WorkerContext};
 use crate::stats::recorder::Measurement;
 use crate::stats::{OutcomeClass, PathId, Recorder};
 use std::future::Future;
@@ -88,23 +88,23 @@ impl<R: ReadBack> Checker<R> {
         let mut recorder = Recorder::default();
         let mut checks: JoinSet<Vec<(PathId, Measurement)>> = JoinSet::new();
         let mut feed_open = true;
-        let mut next_flush = Instant::now() + ctx.flush_every;
+        let mut flush = IntervalFlush::new(&ctx);
         loop {
             tokio::select! {
                 biased;
                 _ = ctx.cancel.cancelled() => {
+                    flush.before(&ctx, &mut recorder, Instant::now());
                     recorder.path_mut(self.skip_path).counters.abandoned += checks.len() as u64;
                     checks.abort_all();
                     break;
                 }
                 Some(done) = checks.join_next(), if !checks.is_empty() => {
+                    let now = Instant::now();
+                    flush.before(&ctx, &mut recorder, now);
                     for (path, m) in done.unwrap_or_default() {
                         recorder.record(path, m);
                     }
-                    if Instant::now() >= next_flush {
-                        let _ = ctx.deltas.send(std::mem::take(&mut recorder));
-                        next_flush = Instant::now() + ctx.flush_every;
-                    }
+                    flush.after(&ctx, &mut recorder, now);
                 }
                 sample = self.rx.recv(), if feed_open && checks.len() < self.concurrency => match sample {
                     Some(sample) => {
@@ -118,7 +118,11 @@ impl<R: ReadBack> Checker<R> {
                 break;
             }
         }
-        recorder.path_mut(self.skip_path).counters.skipped += self.dropped.load(Ordering::Relaxed);
-        let _ = ctx.deltas.send(recorder);
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        if dropped > 0 {
+            flush.before(&ctx, &mut recorder, Instant::now());
+            recorder.path_mut(self.skip_path).counters.skipped += dropped;
+        }
+        flush.flush(&ctx, &mut recorder);
     }
 }

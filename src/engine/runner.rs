@@ -2,11 +2,12 @@
 //! warm-up → measured stages → drain → report. Ctrl-C cancels everything and still writes the
 //! results.
 
-use super::collector::{self, ProgressSettings};
+use super::collector::{self, Intervals, ProgressSettings};
 use super::launch::Launch;
 use super::plan::Plan;
 use super::target::{Prepared, TargetError};
 use super::worker::{WorkerContext, LATE_AFTER};
+use crate::report::intervals::IntervalLog;
 use crate::report::{self, GeneratorReport, Host, Measured, Report, RunInfo, Tool};
 use crate::stats::paths::{stats_by_name, PathTable};
 use crate::verdict;
@@ -105,6 +106,7 @@ struct Measurement {
     memory: BTreeMap<String, report::MemoryReport>,
     measured_seconds: f64,
     stop_reason: String,
+    intervals: report::intervals::IntervalsReport,
 }
 
 pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Result<RunOutcome, RunError> {
@@ -114,7 +116,9 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
         prepared.push(t.prepare().await?);
     }
     let (cpu_before, wall_before) = (own_cpu_seconds(), Instant::now());
-    let measurement = load(plan, prepared, opts.progress, &cancel).await?;
+    let results_name = report::json::file_name(&plan.run.name, started_at);
+    let log_name = format!("{}.hlog", results_name.trim_end_matches(".json"));
+    let measurement = load(plan, prepared, opts.progress, &cancel, (&opts.out_dir, &log_name)).await?;
     let mut report = report_of(plan, &opts, started_at, measurement, cancel.is_cancelled());
     if let (Some(before), Some(after)) = (cpu_before, own_cpu_seconds()) {
         report.generator = Some(GeneratorReport::judge(after - before, wall_before.elapsed().as_secs_f64(), report.host.cpus, &report.paths));
@@ -122,8 +126,7 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
     if let Some((base, tolerance)) = &opts.baseline {
         report.baseline = Some(report::compare::compare(base, &report, *tolerance));
     }
-    let name = report::json::file_name(&plan.run.name, started_at);
-    match report::json::write_atomically(&opts.out_dir, &name, &report) {
+    match report::json::write_atomically(&opts.out_dir, &results_name, &report) {
         Ok(results_file) => Ok(RunOutcome { report, results_file }),
         Err(source) => Err(RunError::WriteResults { dir: opts.out_dir.display().to_string(), source, report: Box::new(report) }),
     }
@@ -131,10 +134,16 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
 
 /// Starts every prepared target's workloads on one clock, runs the plan to its end (or Ctrl-C),
 /// drains, and gathers what was measured.
-async fn load(plan: &Plan, prepared: Vec<Prepared<'_>>, progress: bool, cancel: &CancellationToken) -> Result<Measurement, RunError> {
+async fn load(
+    plan: &Plan,
+    prepared: Vec<Prepared<'_>>,
+    progress: bool,
+    cancel: &CancellationToken,
+    (out_dir, log_name): (&std::path::Path, &str),
+) -> Result<Measurement, RunError> {
     let r = &plan.run;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let flush_every = (r.progress_interval.get() / 2).max(Duration::from_millis(100));
+    let interval = r.results_interval.unwrap_or(r.progress_interval).get().max(Duration::from_millis(100));
     let worker_cancel = cancel.child_token();
     let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
     let stages = Stages::of(r);
@@ -147,8 +156,8 @@ async fn load(plan: &Plan, prepared: Vec<Prepared<'_>>, progress: bool, cancel: 
         start: stages.start,
         measured_from: stages.measured_from,
         end: stages.end,
-        worker_ctx: WorkerContext { cancel: worker_cancel.clone(), deltas: tx.clone(), flush_every, plan_start: stages.start },
-        root_ctx: WorkerContext { cancel: cancel.clone(), deltas: tx, flush_every, plan_start: stages.start },
+        worker_ctx: WorkerContext { cancel: worker_cancel.clone(), deltas: tx.clone(), interval, plan_start: stages.start },
+        root_ctx: WorkerContext { cancel: cancel.clone(), deltas: tx, interval, plan_start: stages.start },
         memory_log: log_tx,
         planners: vec![],
         workers: vec![],
@@ -171,10 +180,17 @@ async fn load(plan: &Plan, prepared: Vec<Prepared<'_>>, progress: bool, cancel: 
         total: stages.end - stages.start,
         enabled: progress,
     };
-    let collector = tokio::spawn(collector::collect(rx, report::progress::rows(&table, &groups), settings, board));
+    let names: Vec<String> = table.iter().map(|(_, n)| n.to_string()).collect();
+    let start_wall = std::time::SystemTime::now() + stages.start.saturating_duration_since(Instant::now());
+    let log = std::fs::create_dir_all(out_dir)
+        .and_then(|_| IntervalLog::create(&out_dir.join(log_name), start_wall, interval))
+        .map(|log| (log, log_name.to_string()))
+        .map_err(|e| format!("the interval log could not be created in {}: {e}", out_dir.display()));
+    let intervals = Intervals::new(interval, names, log);
+    let collector = tokio::spawn(collector::collect(rx, report::progress::rows(&table, &groups), settings, board, intervals));
 
     let (load_end, stop_reason) = drive(planners, workers, checkers, cancel, &worker_cancel, r.drain_timeout, stages.end).await;
-    let totals = joined(collector).await;
+    let (totals, intervals) = joined(collector).await;
     let memory = joined(memory_log)
         .await
         .iter()
@@ -190,6 +206,7 @@ async fn load(plan: &Plan, prepared: Vec<Prepared<'_>>, progress: bool, cancel: 
         memory,
         measured_seconds: load_end.saturating_duration_since(stages.measured_from).as_secs_f64(),
         stop_reason,
+        intervals,
     })
 }
 
@@ -220,6 +237,7 @@ fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono
         memory: m.memory,
         verdict,
         generator: None,
+        intervals: Some(m.intervals),
         baseline: None,
     }
 }

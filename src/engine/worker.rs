@@ -28,9 +28,59 @@ pub const NOT_READY_WAIT: Duration = Duration::from_millis(100);
 pub struct WorkerContext {
     pub cancel: CancellationToken,
     pub deltas: UnboundedSender<Recorder>,
-    pub flush_every: Duration,
+    /// The results' interval: workers hand in what they measured at each interval boundary, tagged
+    /// with the interval it was measured in (counted from the plan's start).
+    pub interval: Duration,
     /// The plan's start: times in the results are seconds since it.
     pub plan_start: Instant,
+}
+
+impl WorkerContext {
+    /// The interval (0, 1, …) that `t` falls in.
+    pub fn interval_of(&self, t: Instant) -> u64 {
+        (t.saturating_duration_since(self.plan_start).as_nanos() / self.interval.as_nanos().max(1)) as u64
+    }
+}
+
+/// Hands a recorder to the collector whenever the measurements go on in a later interval, so every
+/// delta holds one interval's measurements only, and at least four times an interval, so the
+/// progress line and the collector are never far behind (an idle worker holds little).
+pub struct IntervalFlush {
+    current: u64,
+    last: Instant,
+}
+
+impl IntervalFlush {
+    pub fn new(ctx: &WorkerContext) -> IntervalFlush {
+        let now = Instant::now();
+        IntervalFlush { current: ctx.interval_of(now), last: now }
+    }
+
+    /// Call after recording at `at`: hands over what was recorded if a quarter interval passed.
+    pub fn after(&mut self, ctx: &WorkerContext, recorder: &mut Recorder, at: Instant) {
+        if at.saturating_duration_since(self.last) >= ctx.interval / 4 {
+            self.flush(ctx, recorder);
+            self.last = at;
+        }
+    }
+
+    /// Call before recording a measurement taken at `at`.
+    pub fn before(&mut self, ctx: &WorkerContext, recorder: &mut Recorder, at: Instant) {
+        let k = ctx.interval_of(at);
+        if k != self.current {
+            self.flush(ctx, recorder);
+            self.current = k;
+        }
+    }
+
+    /// Hands over what was recorded in the current interval.
+    pub fn flush(&self, ctx: &WorkerContext, recorder: &mut Recorder) {
+        if !recorder.is_empty() {
+            let mut delta = std::mem::take(recorder);
+            delta.interval = self.current;
+            let _ = ctx.deltas.send(delta);
+        }
+    }
 }
 
 /// Where a worker's tickets come from.
@@ -61,7 +111,7 @@ impl Tickets {
 pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tickets, ctx: WorkerContext) {
     let mut state = workload.new_state(worker);
     let mut recorder = Recorder::default();
-    let mut next_flush = Instant::now() + ctx.flush_every;
+    let mut flush = IntervalFlush::new(&ctx);
     let closed_loop = matches!(tickets, Tickets::Closed { .. });
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -78,6 +128,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
                     _ = tokio::time::sleep(NOT_READY_WAIT) => {}
                 }
             } else if ticket.measured {
+                flush.before(&ctx, &mut recorder, Instant::now());
                 recorder.path_mut(workload.path_of(&ticket)).counters.not_ready += 1;
             }
             continue;
@@ -87,6 +138,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
             biased;
             _ = ctx.cancel.cancelled() => {
                 if ticket.measured {
+                    flush.before(&ctx, &mut recorder, Instant::now());
                     recorder.path_mut(workload.path_of(&ticket)).counters.abandoned += 1;
                 }
                 break;
@@ -94,6 +146,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
             o = workload.call(&mut state, ticket) => o,
         };
         let done = Instant::now();
+        flush.before(&ctx, &mut recorder, done);
         let unreachable = outcome.class == OutcomeClass::ConnectionFailure;
         if ticket.measured && unreachable {
             recorder.path_mut(outcome.path).counters.connection_failed_at(done.saturating_duration_since(ctx.plan_start).as_secs_f64());
@@ -112,10 +165,7 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
                     rejected: outcome.rejected,
                 },
             );
-        }
-        if done >= next_flush {
-            let _ = ctx.deltas.send(std::mem::take(&mut recorder));
-            next_flush = done + ctx.flush_every;
+            flush.after(&ctx, &mut recorder, done);
         }
         if closed_loop && unreachable {
             tokio::select! {
@@ -132,20 +182,19 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
         // Tickets still queued when the worker stops were planned but never sent.
         while let Ok(t) = rx.try_recv() {
             if t.measured {
+                flush.before(&ctx, &mut recorder, Instant::now());
                 recorder.path_mut(workload.path_of(&t)).counters.abandoned += 1;
             }
         }
     }
-    if !recorder.is_empty() {
-        let _ = ctx.deltas.send(recorder);
-    }
+    flush.flush(&ctx, &mut recorder);
 }
 
 /// Sends tickets at their planned times. A ticket that finds the queue full (every worker busy and
 /// the backlog at its bound) is skipped and counted, never silently dropped.
 pub async fn plan<W: Workload>(workload: Arc<W>, schedule: Schedule, start: Instant, tx: async_channel::Sender<Ticket>, ctx: WorkerContext) {
     let mut recorder = Recorder::default();
-    let mut next_flush = Instant::now() + ctx.flush_every;
+    let mut flush = IntervalFlush::new(&ctx);
     for (seq, call) in schedule.calls().enumerate() {
         let intended = start + call.offset;
         tokio::select! {
@@ -158,19 +207,15 @@ pub async fn plan<W: Workload>(workload: Arc<W>, schedule: Schedule, start: Inst
             Ok(()) => {}
             Err(async_channel::TrySendError::Full(ticket)) => {
                 if call.measured {
+                    flush.before(&ctx, &mut recorder, intended);
                     recorder.path_mut(workload.path_of(&ticket)).counters.skipped += 1;
+                    flush.after(&ctx, &mut recorder, intended);
                 }
             }
             Err(async_channel::TrySendError::Closed(_)) => break,
         }
-        if intended >= next_flush && !recorder.is_empty() {
-            let _ = ctx.deltas.send(std::mem::take(&mut recorder));
-            next_flush = intended + ctx.flush_every;
-        }
     }
-    if !recorder.is_empty() {
-        let _ = ctx.deltas.send(recorder);
-    }
+    flush.flush(&ctx, &mut recorder);
 }
 
 /// Starts a planner and `max_in_flight` workers for an open-loop workload.

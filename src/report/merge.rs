@@ -127,6 +127,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
     merged.memory = memory;
     merged.baseline = None;
     merged.generator = None;
+    merged.intervals = merge_intervals(&reports);
     Ok(merged)
 }
 
@@ -134,4 +135,30 @@ pub fn merge_files(files: &[PathBuf]) -> Result<Report, MergeError> {
     let named = files.iter().map(|f| Ok((f.display().to_string(), super::json::read(f)?))).collect::<Result<Vec<_>, MergeError>>()?;
     check_shards(&named)?;
     merge(named.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The shards' interval counts added up interval by interval (the shards' intervals align on the
+/// plan's clock); the merged run has no interval log of its own: each shard's stays beside it.
+fn merge_intervals(reports: &[Report]) -> Option<super::intervals::IntervalsReport> {
+    use super::intervals::{IntervalCounts, IntervalsReport};
+    let all: Vec<&IntervalsReport> = reports.iter().filter_map(|r| r.intervals.as_ref()).collect();
+    let first = all.first()?;
+    let mut by_index: BTreeMap<u64, IntervalCounts> = BTreeMap::new();
+    for counts in all.iter().flat_map(|i| &i.counts) {
+        let merged = by_index.entry(counts.index).or_insert_with(|| IntervalCounts { index: counts.index, start_s: counts.start_s, paths: BTreeMap::new() });
+        for (name, p) in &counts.paths {
+            let into = merged.paths.entry(name.clone()).or_default();
+            into.calls += p.calls;
+            for (class, n) in &p.outcomes {
+                *into.outcomes.entry(class.clone()).or_default() += n;
+            }
+            into.counters.add(&p.counters);
+        }
+    }
+    Some(IntervalsReport {
+        seconds: first.seconds,
+        log: None,
+        log_error: Some("merged from shards: each shard's interval log stays beside its own results".into()),
+        counts: by_index.into_values().collect(),
+    })
 }

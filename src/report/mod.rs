@@ -2,6 +2,7 @@
 //! table and the progress line printed while a run is going.
 
 pub mod compare;
+pub mod intervals;
 pub mod json;
 pub mod merge;
 pub mod model;

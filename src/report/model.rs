@@ -24,6 +24,9 @@ pub struct Report {
     #[serde(default)]
     pub memory: BTreeMap<String, MemoryReport>,
     pub verdict: Verdict,
+    /// The run over time: per-interval counts, and the interval log of per-interval histograms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<super::intervals::IntervalsReport>,
     /// What the generator itself used, and whether it held the plan back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<GeneratorReport>,

@@ -20,6 +20,9 @@ pub fn run(r: &RunSection, out: &mut Vec<Problem>) {
     if r.progress_interval.get() < Duration::from_millis(100) {
         out.push(Problem::new("run.progress_interval", format!("{} is too short; use at least \"100ms\"", r.progress_interval)));
     }
+    if let Some(i) = r.results_interval.filter(|i| i.get() < Duration::from_millis(100)) {
+        out.push(Problem::new("run.results_interval", format!("{i} is too short; use at least \"100ms\"")));
+    }
 }
 
 pub fn rate_ok(out: &mut Vec<Problem>, key: &str, rate: f64) {

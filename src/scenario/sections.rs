@@ -25,6 +25,10 @@ pub struct RunSection {
     /// How often the progress line is printed.
     #[serde(default = "defaults::progress_interval")]
     pub progress_interval: Dur,
+    /// The interval of the per-interval histograms and counts in the results (default: the
+    /// progress interval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_interval: Option<Dur>,
     /// How long requests still in flight at the end of the plan may take before they are abandoned.
     #[serde(default = "defaults::drain_timeout")]
     pub drain_timeout: Dur,

@@ -139,6 +139,8 @@ pub struct Measurement {
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     paths: Vec<Option<PathStats>>,
+    /// The results interval these measurements were taken in (a worker's delta holds one).
+    pub interval: u64,
 }
 
 impl Recorder {
@@ -177,6 +179,11 @@ impl Recorder {
                 self.path_mut(PathId(i)).add(stats);
             }
         }
+    }
+
+    /// The paths recorded, with their stats.
+    pub fn paths(&self) -> impl Iterator<Item = (PathId, &PathStats)> {
+        self.paths.iter().enumerate().filter_map(|(i, p)| p.as_ref().map(|p| (PathId(i), p)))
     }
 
     pub fn is_empty(&self) -> bool {
