@@ -81,6 +81,23 @@ pub enum Command {
         /// With --baseline: how much a latency percentile may grow (e.g. 20%).
         #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
         max_regression: f64,
+        /// Also write the HTML, Markdown and JUnit reports into this folder (also for an
+        /// interrupted run).
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+    },
+    /// Render results files as a self-contained HTML report, a Markdown summary and JUnit XML
+    /// (several files are overlaid, e.g. a baseline and a run).
+    Report {
+        /// Results files (their interval logs beside them are read too).
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Compare a results file with a baseline results file; exit 1 on a regression.
     Compare {

@@ -14,9 +14,10 @@ fn main() -> ExitCode {
         Command::Selftest { scenario, duration, overrides } => commands::selftest::selftest(&scenario, &overrides, duration),
         Command::Merge { files, out } => commands::merge::merge(&files, &out),
         Command::Compare { baseline, current, max_regression, all_paths } => commands::compare::compare(&baseline, &current, max_regression, all_paths),
-        Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression } => {
-            commands::run::run(commands::run::RunArgs { file: scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression })
+        Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression, report } => {
+            commands::run::run(commands::run::RunArgs { file: scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression, report })
         }
+        Command::Report { files, html, markdown, junit } => commands::report::report(&files, html.as_deref(), markdown.as_deref(), junit.as_deref()),
     };
     ExitCode::from(code)
 }

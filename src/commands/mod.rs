@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod merge;
+pub mod report;
 pub mod run;
 pub mod selftest;
 pub mod validate;

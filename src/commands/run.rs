@@ -22,6 +22,7 @@ pub struct RunArgs {
     pub shard_group: Option<String>,
     pub baseline: Option<PathBuf>,
     pub max_regression: f64,
+    pub report: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -41,7 +42,7 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let opts = RunOptions { scenario_file: args.file.display().to_string(), out_dir: args.out, progress: !args.quiet, baseline };
     match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt.block_on(drive(plan, opts)),
+        Ok(rt) => rt.block_on(drive(plan, opts, args.report)),
         Err(e) => {
             eprintln!("error: the async runtime could not start: {e}");
             exit::BAD_INPUT
@@ -49,13 +50,19 @@ pub fn run(args: RunArgs) -> u8 {
     }
 }
 
-async fn drive(plan: Plan, opts: RunOptions) -> u8 {
+async fn drive(plan: Plan, opts: RunOptions, report_dir: Option<PathBuf>) -> u8 {
     let cancel = CancellationToken::new();
     tokio::spawn(stop_on_signal(cancel.clone()));
     eprintln!("{}", plan.describe().trim_end());
     match runner::run(&plan, opts, cancel.clone()).await {
         Ok(outcome) => {
             print!("{}", summary::render(&outcome.report, Some(&outcome.results_file.display().to_string())));
+            if let Some(dir) = &report_dir {
+                if let Err(e) = super::report::write_all(&outcome.report, &outcome.results_file, dir) {
+                    eprintln!("error: {e}");
+                    return exit::RESULTS_NOT_WRITTEN;
+                }
+            }
             if outcome.report.run.interrupted {
                 eprintln!("interrupted: partial results written to {}", outcome.results_file.display());
                 exit::INTERRUPTED

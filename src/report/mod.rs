@@ -2,8 +2,11 @@
 //! table and the progress line printed while a run is going.
 
 pub mod compare;
+pub mod html;
 pub mod intervals;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod merge;
 pub mod model;
 pub(crate) mod progress;

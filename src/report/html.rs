@@ -1,0 +1,478 @@
+//! The HTML report: one self-contained file (inline CSS and SVG, no script, nothing fetched at view
+//! time) that a person reads and a CI job attaches. The verdict and every objective with its margin;
+//! per path latency over time (p50, p99, max per interval, warm-up shaded); the percentile spectrum
+//! with the objectives' thresholds; error classes over time; memory over time against the budget,
+//! restarts marked; write throughput planned and achieved; the resolved scenario. Several results
+//! files are overlaid, one colour each.
+
+use super::Report;
+use crate::stats::histogram::Latency;
+use crate::units::{fmt_micros, ByteSize};
+use crate::verdict::{Objective, Stat};
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use hdrhistogram::serialization::Deserializer;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+const COLOURS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
+const W: f64 = 720.0;
+const H: f64 = 260.0;
+const PAD: f64 = 48.0;
+
+/// One line of a chart.
+pub struct Series {
+    pub name: String,
+    pub colour: &'static str,
+    pub points: Vec<(f64, f64)>,
+    pub dash: Dash,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Dash {
+    Solid,
+    Dashed,
+    Dotted,
+}
+
+/// A chart: lines over x, optional log y, horizontal thresholds, shaded x ranges and marks.
+#[derive(Default)]
+pub struct Chart {
+    pub id: String,
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_y: bool,
+    pub series: Vec<Series>,
+    pub thresholds: Vec<(f64, String)>,
+    pub shaded: Vec<(f64, f64, String)>,
+    pub marks: Vec<(f64, String)>,
+    pub y_fmt: Option<fn(f64) -> String>,
+    pub x_ticks: Option<Vec<(f64, String)>>,
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+impl Chart {
+    pub fn svg(&self) -> String {
+        let pts = self.series.iter().flat_map(|s| s.points.iter().copied());
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for (x, y) in pts.chain(self.thresholds.iter().map(|(y, _)| (f64::NAN, *y))) {
+            if x.is_finite() {
+                x0 = x0.min(x);
+                x1 = x1.max(x);
+            }
+            if y.is_finite() && (!self.log_y || y > 0.0) {
+                y0 = y0.min(y);
+                y1 = y1.max(y);
+            }
+        }
+        for (a, b, _) in &self.shaded {
+            x0 = x0.min(*a);
+            x1 = x1.max(*b);
+        }
+        if x0 > x1 || self.series.iter().all(|s| s.points.is_empty()) {
+            return format!("<figure id=\"{}\"><figcaption>{}</figcaption><p class=\"empty\">nothing measured</p></figure>", self.id, esc(&self.title));
+        }
+        if !self.log_y {
+            y0 = y0.min(0.0);
+        }
+        if x1 - x0 < 1e-9 {
+            x1 = x0 + 1.0;
+        }
+        if y1 - y0 < 1e-9 {
+            y1 = y0 + 1.0;
+        }
+        let ty = |y: f64| if self.log_y { y.max(1e-9).log10() } else { y };
+        let (ly0, ly1) = (ty(y0.max(1e-9)), ty(y1));
+        let sx = |x: f64| PAD + (x - x0) / (x1 - x0) * (W - 2.0 * PAD);
+        let sy = |y: f64| H - PAD + 10.0 - (ty(y) - ly0) / (ly1 - ly0).max(1e-9) * (H - 2.0 * PAD);
+        let fmt = self.y_fmt.unwrap_or(|v| format!("{v:.3}"));
+        let mut s = format!(
+            "<figure id=\"{}\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\">",
+            self.id,
+            esc(&self.title)
+        );
+        for (a, b, label) in &self.shaded {
+            let _ = write!(
+                s,
+                "<rect class=\"shade\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}</title></rect>",
+                sx(*a),
+                PAD - 10.0,
+                (sx(*b) - sx(*a)).max(0.0),
+                H - 2.0 * PAD + 20.0,
+                esc(label)
+            );
+        }
+        let _ = write!(s, "<line class=\"axis\" x1=\"{PAD}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", H - PAD + 10.0, W - PAD, H - PAD + 10.0);
+        let _ = write!(s, "<line class=\"axis\" x1=\"{PAD}\" y1=\"{}\" x2=\"{PAD}\" y2=\"{}\"/>", PAD - 10.0, H - PAD + 10.0);
+        for i in 0..=4 {
+            let v = if self.log_y { 10f64.powf(ly0 + (ly1 - ly0) * i as f64 / 4.0) } else { y0 + (y1 - y0) * i as f64 / 4.0 };
+            let _ = write!(s, "<text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", PAD - 4.0, sy(v) + 4.0, esc(&fmt(v)));
+        }
+        let ticks = self.x_ticks.clone().unwrap_or_else(|| (0..=4).map(|i| x0 + (x1 - x0) * i as f64 / 4.0).map(|x| (x, format!("{x:.0}"))).collect());
+        for (x, label) in ticks.iter().filter(|(x, _)| *x >= x0 && *x <= x1) {
+            let _ = write!(s, "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>", sx(*x), H - PAD + 26.0, esc(label));
+        }
+        let _ = write!(s, "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", W / 2.0, H - 6.0, esc(&self.x_label));
+        let _ = write!(
+            s,
+            "<text class=\"label\" x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>",
+            H / 2.0,
+            H / 2.0,
+            esc(&self.y_label)
+        );
+        for (y, label) in &self.thresholds {
+            let _ = write!(
+                s,
+                "<line class=\"threshold\" x1=\"{PAD}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\"><title>{}</title></line>",
+                sy(*y),
+                W - PAD,
+                sy(*y),
+                esc(label)
+            );
+            let _ = write!(s, "<text class=\"tick threshold-label\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", W - PAD, sy(*y) - 3.0, esc(label));
+        }
+        for (x, label) in &self.marks {
+            let _ = write!(
+                s,
+                "<line class=\"mark\" x1=\"{:.1}\" y1=\"{}\" x2=\"{:.1}\" y2=\"{}\"><title>{}</title></line>",
+                sx(*x),
+                PAD - 10.0,
+                sx(*x),
+                H - PAD + 10.0,
+                esc(label)
+            );
+        }
+        for series in &self.series {
+            let points: Vec<String> = series
+                .points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0))
+                .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
+                .collect();
+            let dash = match series.dash {
+                Dash::Solid => "",
+                Dash::Dashed => " stroke-dasharray=\"6 3\"",
+                Dash::Dotted => " stroke-dasharray=\"1 3\"",
+            };
+            let _ = write!(
+                s,
+                "<polyline class=\"series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\"{dash} points=\"{}\"><title>{}</title></polyline>",
+                esc(&series.name),
+                series.colour,
+                points.join(" "),
+                esc(&series.name)
+            );
+        }
+        s.push_str("</svg><div class=\"legend\">");
+        for series in &self.series {
+            let style = match series.dash {
+                Dash::Solid => "solid",
+                Dash::Dashed => "dashed",
+                Dash::Dotted => "dotted",
+            };
+            let _ = write!(s, "<span><i style=\"border-top:3px {style} {}\"></i>{}</span>", series.colour, esc(&series.name));
+        }
+        s.push_str("</div></figure>");
+        s
+    }
+}
+
+/// The per-interval histograms of a report, by tag, from its interval log (`dir` holds it).
+fn interval_histograms(r: &Report, dir: &Path) -> BTreeMap<String, Vec<(f64, Latency)>> {
+    let mut out: BTreeMap<String, Vec<(f64, Latency)>> = BTreeMap::new();
+    let Some(log) = r.intervals.as_ref().and_then(|i| i.log.as_ref()) else { return out };
+    let Ok(bytes) = std::fs::read(dir.join(log)) else { return out };
+    let mut de = Deserializer::new();
+    for entry in IntervalLogIterator::new(&bytes).flatten() {
+        let LogEntry::Interval(h) = entry else { continue };
+        let Ok(raw) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, h.encoded_histogram()) else { continue };
+        let Ok(histogram) = de.deserialize::<u64, _>(&mut raw.as_slice()) else { continue };
+        let tag = h.tag().map(|t| t.as_str().to_string()).unwrap_or_default();
+        let at = h.start_timestamp().as_secs_f64();
+        let list = out.entry(tag).or_default();
+        match list.iter_mut().find(|(t, _)| (*t - at).abs() < 1e-6) {
+            Some((_, existing)) => crate::stats::histogram::add(existing, &histogram),
+            None => list.push((at, histogram)),
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    out
+}
+
+/// Per interval, the merge of the histograms of `group`'s members (`<group>.<name>`).
+fn merge_members(log: &BTreeMap<String, Vec<(f64, Latency)>>, group: &str) -> Vec<(f64, Latency)> {
+    let prefix = format!("{group}.");
+    let mut by_start: BTreeMap<i64, (f64, Latency)> = BTreeMap::new();
+    for (tag, list) in log.iter().filter(|(t, _)| t.starts_with(&prefix) && !t.contains('/')) {
+        let _ = tag;
+        for (at, h) in list {
+            let entry = by_start.entry((at * 1e6) as i64).or_insert_with(|| (*at, crate::stats::histogram::new_latency()));
+            crate::stats::histogram::add(&mut entry.1, h);
+        }
+    }
+    by_start.into_values().collect()
+}
+
+fn ms(us: f64) -> String {
+    fmt_micros(us.max(0.0) as u64)
+}
+
+fn bytes(b: f64) -> String {
+    ByteSize(b.max(0.0) as u64).to_string()
+}
+
+/// The report of one or more runs (`dirs[i]` holds the interval log of `reports[i]`).
+pub fn render(reports: &[Report], dirs: &[&Path]) -> String {
+    let title = reports.iter().map(|r| r.run.scenario_name.as_str()).collect::<Vec<_>>().join(" vs ");
+    let mut body = String::new();
+    let overlay = reports.len() > 1;
+    let label = |i: usize, r: &Report| if overlay { format!(" ({}: {})", i + 1, r.run.id) } else { String::new() };
+    for (i, r) in reports.iter().enumerate() {
+        verdict_section(&mut body, r, &label(i, r));
+    }
+    let logs: Vec<BTreeMap<String, Vec<(f64, Latency)>>> = reports.iter().zip(dirs).map(|(r, d)| interval_histograms(r, d)).collect();
+    let paths: Vec<String> = {
+        let mut all: Vec<String> = reports.iter().flat_map(|r| r.paths.keys().cloned()).filter(|p| !p.ends_with(".memory.scrape")).collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    body.push_str("<h2>Latency over time</h2><p>p50, p99 and max per interval, from the intended send; warm-up shaded.</p>");
+    for path in &paths {
+        let mut chart = Chart {
+            id: format!("latency-{path}"),
+            title: format!("{path}: latency per interval"),
+            x_label: "seconds since the plan started".into(),
+            y_label: "latency".into(),
+            log_y: true,
+            y_fmt: Some(ms),
+            ..Default::default()
+        };
+        for (i, (r, log)) in reports.iter().zip(&logs).enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let intervals = r.intervals.as_ref().map_or(0.0, |x| x.seconds);
+            // A group (`mimir.query`) is the merge of its members' histograms per interval.
+            let merged;
+            let list = match log.get(path) {
+                Some(list) => list,
+                None => {
+                    merged = merge_members(log, path);
+                    &merged
+                }
+            };
+            for (stat, q, dash) in [("p50", 0.5, Dash::Dashed), ("p99", 0.99, Dash::Solid), ("max", 1.0, Dash::Dotted)] {
+                let points = list
+                    .iter()
+                    .filter(|(_, h)| !h.is_empty())
+                    .map(|(t, h)| (t + intervals / 2.0, if q >= 1.0 { h.max() as f64 } else { h.value_at_quantile(q) as f64 }))
+                    .collect();
+                chart.series.push(Series { name: format!("{stat}{}", label(i, r)), colour, points, dash });
+            }
+            if i == 0 && r.run.warmup_seconds > 0.0 {
+                chart.shaded.push((0.0, r.run.warmup_seconds, "warm-up (not measured)".into()));
+            }
+        }
+        thresholds(&mut chart, reports, path, |s| matches!(s, Stat::Latency { .. }));
+        body.push_str(&chart.svg());
+    }
+    body.push_str("<h2>Percentile spectrum</h2><p>Latency by percentile over the whole run (log scale), objectives drawn.</p>");
+    for path in &paths {
+        let ticks = vec![(0.0, "0%".into()), (1.0, "90%".into()), (2.0, "99%".into()), (3.0, "99.9%".into()), (4.0, "99.99%".into())];
+        let mut chart = Chart {
+            id: format!("spectrum-{path}"),
+            title: format!("{path}: latency by percentile"),
+            x_label: "percentile".into(),
+            y_label: "latency".into(),
+            log_y: true,
+            y_fmt: Some(ms),
+            x_ticks: Some(ticks),
+            ..Default::default()
+        };
+        for (i, r) in reports.iter().enumerate() {
+            let Some(h) = r.paths.get(path).and_then(|p| p.latency.decode().ok()).filter(|h| !h.is_empty()) else { continue };
+            let points = (0..=80)
+                .map(|k| 1.0 - 10f64.powf(-(k as f64) / 20.0))
+                .map(|q| (-(1.0 - q).max(1e-4).log10(), h.value_at_quantile(q.min(0.9999)) as f64))
+                .collect();
+            chart.series.push(Series { name: format!("latency{}", label(i, r)), colour: COLOURS[i % COLOURS.len()], points, dash: Dash::Solid });
+        }
+        thresholds(&mut chart, reports, path, |s| matches!(s, Stat::Latency { .. }));
+        body.push_str(&chart.svg());
+    }
+    body.push_str("<h2>Errors over time</h2>");
+    let mut errors = Chart {
+        id: "errors".into(),
+        title: "failed calls per interval, by class".into(),
+        x_label: "seconds since the plan started".into(),
+        y_label: "calls".into(),
+        y_fmt: Some(|v| format!("{v:.0}")),
+        ..Default::default()
+    };
+    let mut throughput = Chart {
+        id: "throughput".into(),
+        title: "write throughput: achieved per interval and planned".into(),
+        x_label: "seconds since the plan started".into(),
+        y_label: "calls/s".into(),
+        y_fmt: Some(|v| format!("{v:.1}")),
+        ..Default::default()
+    };
+    let mut colour = 0;
+    for (i, r) in reports.iter().enumerate() {
+        let Some(iv) = &r.intervals else { continue };
+        let classes: std::collections::BTreeSet<&String> =
+            iv.counts.iter().flat_map(|c| c.paths.values()).flat_map(|p| p.outcomes.keys()).filter(|c| *c != "success").collect();
+        for class in classes {
+            let points =
+                iv.counts.iter().map(|c| (c.start_s, c.paths.values().map(|p| p.outcomes.get(class).copied().unwrap_or(0)).sum::<u64>() as f64)).collect();
+            errors.series.push(Series { name: format!("{class}{}", label(i, r)), colour: COLOURS[colour % COLOURS.len()], points, dash: Dash::Solid });
+            colour += 1;
+        }
+        for (path, p) in r.paths.iter().filter(|(n, p)| n.ends_with(".write") && p.planned_calls.is_some()) {
+            let points = iv.counts.iter().map(|c| (c.start_s, c.paths.get(path).map_or(0, |p| p.calls) as f64 / iv.seconds)).collect();
+            let c = COLOURS[(i * 2) % COLOURS.len()];
+            throughput.series.push(Series { name: format!("{path} achieved{}", label(i, r)), colour: c, points, dash: Dash::Solid });
+            if let (Some(planned), true) = (p.planned_calls, r.run.planned_measured_seconds > 0.0) {
+                let rate = planned as f64 / r.run.planned_measured_seconds;
+                let (from, to) = (r.run.warmup_seconds, r.run.warmup_seconds + r.run.planned_measured_seconds);
+                throughput.series.push(Series {
+                    name: format!("{path} planned{}", label(i, r)),
+                    colour: c,
+                    points: vec![(from, rate), (to, rate)],
+                    dash: Dash::Dashed,
+                });
+            }
+        }
+    }
+    body.push_str(&errors.svg());
+    body.push_str("<h2>Write throughput</h2>");
+    body.push_str(&throughput.svg());
+    body.push_str("<h2>Memory</h2><p>The figure each budget is checked against, over the run; restarts marked.</p>");
+    let targets: std::collections::BTreeSet<&String> = reports.iter().flat_map(|r| r.memory.keys()).collect();
+    for target in targets {
+        let mut chart = Chart {
+            id: format!("memory-{target}"),
+            title: format!("{target}: memory"),
+            x_label: "seconds since the plan started".into(),
+            y_label: "bytes".into(),
+            y_fmt: Some(bytes),
+            ..Default::default()
+        };
+        for (i, r) in reports.iter().enumerate() {
+            let Some(m) = r.memory.get(target) else { continue };
+            let mut by_source: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+            for s in m.samples.iter().filter(|s| s.kind == m.checked) {
+                by_source.entry(&s.source).or_default().push((s.at_seconds, s.bytes));
+            }
+            for (k, (source, points)) in by_source.into_iter().enumerate() {
+                chart.series.push(Series { name: format!("{source}{}", label(i, r)), colour: COLOURS[(i + k) % COLOURS.len()], points, dash: Dash::Solid });
+            }
+            if let Some(b) = m.budget_bytes {
+                chart.thresholds.push((b as f64, format!("budget {}", ByteSize(b))));
+            }
+            for restart in &m.restarts {
+                chart.marks.push((restart.at_seconds, format!("restart: {} ({})", restart.source, restart.detail)));
+            }
+        }
+        body.push_str(&chart.svg());
+    }
+    body.push_str("<h2>Scenario as run</h2>");
+    for (i, r) in reports.iter().enumerate() {
+        let _ = write!(
+            body,
+            "<details{}><summary>{}{}</summary><pre>{}</pre></details>",
+            if i == 0 { " open" } else { "" },
+            esc(&r.run.scenario_file),
+            esc(&label(i, r)),
+            esc(&serde_json::to_string_pretty(&r.scenario).unwrap_or_default())
+        );
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lgtm-bench: {}</title><style>{}</style></head><body><h1>lgtm-bench: {}</h1>{body}<footer>lgtm-bench {}</footer></body></html>\n",
+        esc(&title),
+        STYLE,
+        esc(&title),
+        esc(reports.first().map_or("", |r| r.tool.version.as_str()))
+    )
+}
+
+/// Draws the thresholds of the objectives on `path` whose statistic `wanted` accepts.
+fn thresholds(chart: &mut Chart, reports: &[Report], path: &str, wanted: fn(Stat) -> bool) {
+    for r in reports.iter().take(1) {
+        for o in r.verdict.objectives.iter().filter_map(|o| Objective::parse(&o.objective).ok()) {
+            if o.subject == path && wanted(o.stat) {
+                chart.thresholds.push((o.threshold, o.text.clone()));
+            }
+        }
+    }
+}
+
+fn verdict_section(out: &mut String, r: &Report, label: &str) {
+    let passed = r.passed();
+    let _ = write!(
+        out,
+        "<section class=\"verdict {}\"><h2 id=\"verdict\">verdict: {}{}</h2><p>{} — run {}, measured {:.1}s of {:.1}s planned{}; started {}.</p>",
+        if passed { "pass" } else { "fail" },
+        if passed { "PASS" } else { "FAIL" },
+        esc(label),
+        esc(&r.run.scenario_name),
+        esc(&r.run.id),
+        r.run.measured_seconds,
+        r.run.planned_measured_seconds,
+        if r.run.interrupted { format!(" (INTERRUPTED: {})", esc(&r.run.stop_reason)) } else { String::new() },
+        esc(&r.run.started_at)
+    );
+    out.push_str("<table><tr><th></th><th>objective</th><th>observed</th><th>margin</th></tr>");
+    for o in &r.verdict.objectives {
+        let margin = match (Objective::parse(&o.objective), o.observed) {
+            (Ok(obj), Some(v)) if obj.threshold > 0.0 => format!("{:+.0}%", (obj.threshold - v) / obj.threshold * 100.0),
+            (Ok(_), Some(v)) => format!("{v}"),
+            _ => "-".into(),
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            if o.passed { "pass" } else { "fail" },
+            if o.passed { "PASS" } else { "FAIL" },
+            esc(&o.objective),
+            esc(&o.observed_display),
+            margin
+        );
+    }
+    out.push_str("</table>");
+    if let Some(g) = r.generator.as_ref().filter(|g| !g.limited_by.is_empty()) {
+        out.push_str("<p class=\"warn\">Generator-limited (the target is not blamed for these):</p><ul>");
+        for why in &g.limited_by {
+            let _ = write!(out, "<li>{}</li>", esc(why));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("<table><tr><th>path</th><th>calls</th><th>rate</th><th>errors</th><th>p50</th><th>p99</th><th>max</th></tr>");
+    let us = |v: Option<u64>| v.map_or("-".into(), fmt_micros);
+    for (name, p) in &r.paths {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name),
+            p.calls,
+            p.achieved_rate.map_or("-".into(), |v| format!("{v:.1}/s")),
+            p.error_ratio.map_or("-".into(), |e| format!("{:.2}%", e * 100.0)),
+            us(p.latency.p50_us),
+            us(p.latency.p99_us),
+            us(p.latency.max_us)
+        );
+    }
+    out.push_str("</table></section>");
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:960px;color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}\
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#1a7f37}\
+section.verdict.pass h2{color:#1a7f37}section.verdict.fail h2{color:#c62828}.warn{color:#a15c00;font-weight:600}\
+figure{margin:1em 0}figcaption{font-weight:600}svg{background:#fafafa;border:1px solid #eee}.axis{stroke:#888}.tick{font-size:10px;fill:#555}.label{font-size:11px;fill:#333}\
+.series{stroke-width:1.6}.threshold{stroke:#c62828;stroke-dasharray:4 3}.threshold-label{fill:#c62828}.mark{stroke:#a15c00;stroke-width:2}.shade{fill:#e8eef7}\
+.legend span{margin-right:1em;font-size:12px}.legend i{display:inline-block;width:16px;height:0;margin-right:4px;vertical-align:middle}.empty{color:#888}pre{background:#f6f8fa;padding:1em;overflow:auto;font-size:12px}footer{margin-top:2em;color:#888;font-size:12px}";

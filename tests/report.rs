@@ -1,0 +1,127 @@
+//! Reports as a person and a CI system meet them: one real run against Prometheus writes the HTML,
+//! Markdown and JUnit reports (`run --report DIR`); Debian's chromium opens the HTML headless with
+//! networking off and finds every plot drawn and the verdict the results file holds; the JUnit file
+//! has the shape CI systems read; the Markdown says what the results say.
+
+mod support;
+
+use lgtm_bench::report::Report;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
+
+fn with_ext(dir: &Path, ext: &str) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+        .unwrap_or_else(|| panic!("no .{ext} in {}", dir.display()))
+}
+
+/// Chromium, headless, nothing reachable but the file: `--dump-dom` of the page as rendered, and a
+/// screenshot kept as a test artefact.
+fn chromium(page: &Path, shot: &Path) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--proxy-server=127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let url = format!("file://{}", page.display());
+    let profile_arg = format!("--user-data-dir={}", profile.path().display());
+    let run = |extra: &[&str]| {
+        let out = Command::new("chromium").args(common).arg(&profile_arg).args(extra).arg(&url).output();
+        let out = out.expect("Debian's chromium is needed (tests/run-all.sh installs it: apt-get install chromium)");
+        (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (dom, log) = run(&["--dump-dom"]);
+    let _ = run(&["--hide-scrollbars", "--window-size=1000,2600", &format!("--screenshot={}", shot.display())]);
+    (dom, log)
+}
+
+#[test]
+fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
+    let prom = support::prometheus::Prometheus::start();
+    let dir = tempfile::tempdir().unwrap();
+    let memory = format!("[mimir.memory]\nbudget = \"1.5Gi\"\ninterval = \"500ms\"\nmetrics_urls = [\"{}/metrics\"]\n", prom.base());
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, support::small_scenario("report", &prom.base(), &memory)).unwrap();
+    let (out, reports) = (dir.path().join("results"), dir.path().join("reports"));
+    let run = Command::new(BIN)
+        .args(["run", scenario.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap(), "--report", reports.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: Report = lgtm_bench::report::json::read(&with_ext(&out, "json")).unwrap();
+    let verdict = if report.passed() { "PASS" } else { "FAIL" };
+
+    // HTML: self-contained, and as the browser renders it.
+    let page = with_ext(&reports, "html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script") && !html.contains("@import"), "nothing is fetched at view time");
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
+    let (dom, log) = chromium(&page, &shot);
+    assert!(dom.contains(&format!("verdict: {verdict}")), "the verdict shown is the results file's ({verdict})");
+    assert!(!log.contains("Uncaught") && !log.contains(":CONSOLE("), "console errors: {log}");
+    // The plots, as the browser rendered them.
+    let figure = |id: &str| -> &str {
+        let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no plot {id}"));
+        let rest = &dom[at..];
+        &rest[..rest.find("</figure>").unwrap_or(rest.len())]
+    };
+    let points = regex::Regex::new(r#"points="([^"]*)""#).unwrap();
+    let drawn = |id: &str| points.captures_iter(figure(id)).map(|c| c[1].split_whitespace().count()).max().unwrap_or(0);
+    for path in ["mimir.write", "mimir.query", "mimir.query.sum", "mimir.visibility"] {
+        assert!(drawn(&format!("latency-{path}")) >= 2, "{path}: latency over time has data points");
+        assert!(drawn(&format!("spectrum-{path}")) >= 10, "{path}: percentile spectrum has data points");
+    }
+    assert!(figure("latency-mimir.write").contains("class=\"threshold\""), "objective thresholds drawn");
+    assert!(drawn("memory-mimir") >= 2, "memory over time");
+    assert!(figure("memory-mimir").contains("class=\"threshold\""), "the budget drawn");
+    assert!(drawn("throughput") >= 2, "throughput planned and achieved");
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a screenshot was taken: {}", shot.display());
+
+    // JUnit: the shape CI systems read — testsuites > testsuite > testcase, counts that add up.
+    let junit = std::fs::read_to_string(with_ext(&reports, "xml")).unwrap();
+    let xml = roxmltree::Document::parse(&junit).unwrap();
+    let root = xml.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suites: Vec<_> = root.children().filter(|n| n.has_tag_name("testsuite")).collect();
+    assert_eq!(suites.len(), 1);
+    let cases: Vec<_> = suites[0].children().filter(|n| n.has_tag_name("testcase")).collect();
+    assert_eq!(cases.len(), report.verdict.objectives.len());
+    assert_eq!(suites[0].attribute("tests"), Some(cases.len().to_string().as_str()));
+    let failed = cases.iter().filter(|c| c.children().any(|n| n.has_tag_name("failure"))).count();
+    assert_eq!(failed, report.verdict.objectives.iter().filter(|o| !o.passed).count());
+    assert_eq!(suites[0].attribute("failures"), Some(failed.to_string().as_str()));
+    assert!(cases.iter().all(|c| c.attribute("name").is_some() && c.attribute("classname") == Some("objectives")));
+
+    // Markdown: the verdict, every objective and every path with the results file's counts.
+    let md = std::fs::read_to_string(with_ext(&reports, "md")).unwrap();
+    assert!(md.contains(&format!("lgtm-bench `report`: {}", if report.passed() { "✅ PASS" } else { "❌ FAIL" })), "{md}");
+    for o in &report.verdict.objectives {
+        assert!(md.contains(&format!("`{}` | {} |", o.objective, o.observed_display)), "{}", o.objective);
+    }
+    for (name, p) in &report.paths {
+        assert!(md.contains(&format!("| `{name}` | {} |", p.calls)), "{name}");
+    }
+}
+
+#[test]
+fn the_report_command_overlays_runs_and_refuses_nothing_to_write() {
+    let none = Command::new(BIN).args(["report", "nope.json"]).output().unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--html"));
+    let missing = Command::new(BIN).args(["report", "nope.json", "--markdown", "/dev/null"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
