@@ -18,7 +18,7 @@ use std::path::Path;
 const COLOURS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
 const W: f64 = 720.0;
 const H: f64 = 260.0;
-const PAD: f64 = 48.0;
+const PAD: f64 = 60.0;
 
 /// One line of a chart.
 pub struct Series {
@@ -112,18 +112,13 @@ impl Chart {
             let v = if self.log_y { 10f64.powf(ly0 + (ly1 - ly0) * i as f64 / 4.0) } else { y0 + (y1 - y0) * i as f64 / 4.0 };
             let _ = write!(s, "<text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", PAD - 4.0, sy(v) + 4.0, esc(&fmt(v)));
         }
-        let ticks = self.x_ticks.clone().unwrap_or_else(|| (0..=4).map(|i| x0 + (x1 - x0) * i as f64 / 4.0).map(|x| (x, format!("{x:.0}"))).collect());
+        let decimals = if x1 - x0 < 10.0 { 1 } else { 0 };
+        let ticks = self.x_ticks.clone().unwrap_or_else(|| (0..=4).map(|i| x0 + (x1 - x0) * i as f64 / 4.0).map(|x| (x, format!("{x:.decimals$}"))).collect());
         for (x, label) in ticks.iter().filter(|(x, _)| *x >= x0 && *x <= x1) {
             let _ = write!(s, "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>", sx(*x), H - PAD + 26.0, esc(label));
         }
         let _ = write!(s, "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", W / 2.0, H - 6.0, esc(&self.x_label));
-        let _ = write!(
-            s,
-            "<text class=\"label\" x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>",
-            H / 2.0,
-            H / 2.0,
-            esc(&self.y_label)
-        );
+        let _ = write!(s, "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"start\">{}</text>", PAD - 40.0, PAD - 22.0, esc(&self.y_label));
         for (y, label) in &self.thresholds {
             let _ = write!(
                 s,
@@ -276,6 +271,10 @@ pub fn render(reports: &[Report], dirs: &[&Path]) -> String {
             }
             if i == 0 && r.run.warmup_seconds > 0.0 {
                 chart.shaded.push((0.0, r.run.warmup_seconds, "warm-up (not measured)".into()));
+            }
+            let ramp = r.scenario["run"]["ramp"].as_str().and_then(|t| t.parse::<crate::units::Dur>().ok()).map_or(0.0, |d| d.get().as_secs_f64());
+            if i == 0 && ramp > 0.0 {
+                chart.shaded.push((r.run.warmup_seconds, r.run.warmup_seconds + ramp, "ramp (measured)".into()));
             }
         }
         thresholds(&mut chart, reports, path, |s| matches!(s, Stat::Latency { .. }));
