@@ -91,6 +91,16 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
     assert!(drawn("throughput") >= 2, "throughput planned and achieved");
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a screenshot was taken: {}", shot.display());
 
+    // Two results files (a baseline and a run) are overlaid, one colour each.
+    let results = with_ext(&out, "json");
+    let both = dir.path().join("both.html");
+    let overlay = Command::new(BIN).args(["report", results.to_str().unwrap(), results.to_str().unwrap(), "--html", both.to_str().unwrap()]).output().unwrap();
+    assert_eq!(overlay.status.code(), Some(0), "{}", String::from_utf8_lossy(&overlay.stderr));
+    let both = std::fs::read_to_string(&both).unwrap();
+    for n in [1, 2] {
+        assert!(both.contains(&format!("p99 ({n}: {})", report.run.id)), "run {n} is overlaid");
+    }
+
     // JUnit: the shape CI systems read — testsuites > testsuite > testcase, counts that add up.
     let junit = std::fs::read_to_string(with_ext(&reports, "xml")).unwrap();
     let xml = roxmltree::Document::parse(&junit).unwrap();
@@ -118,7 +128,7 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
 }
 
 #[test]
-fn the_report_command_overlays_runs_and_refuses_nothing_to_write() {
+fn the_report_command_refuses_nothing_to_write_and_unreadable_files() {
     let none = Command::new(BIN).args(["report", "nope.json"]).output().unwrap();
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("--html"));
