@@ -57,96 +57,80 @@ fn esc(text: &str) -> String {
 
 impl Chart {
     pub fn svg(&self) -> String {
-        let pts = self.series.iter().flat_map(|s| s.points.iter().copied());
-        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-        for (x, y) in pts.chain(self.thresholds.iter().map(|(y, _)| (f64::NAN, *y))) {
-            if x.is_finite() {
-                x0 = x0.min(x);
-                x1 = x1.max(x);
-            }
-            if y.is_finite() && (!self.log_y || y > 0.0) {
-                y0 = y0.min(y);
-                y1 = y1.max(y);
-            }
-        }
-        for (a, b, _) in &self.shaded {
-            x0 = x0.min(*a);
-            x1 = x1.max(*b);
-        }
-        if x0 > x1 || self.series.iter().all(|s| s.points.is_empty()) {
+        let Some(scale) = Scale::of(self) else {
             return format!("<figure id=\"{}\"><figcaption>{}</figcaption><p class=\"empty\">nothing measured</p></figure>", self.id, esc(&self.title));
-        }
-        if !self.log_y {
-            y0 = y0.min(0.0);
-        }
-        if x1 - x0 < 1e-9 {
-            x1 = x0 + 1.0;
-        }
-        if y1 - y0 < 1e-9 {
-            y1 = y0 + 1.0;
-        }
-        let ty = |y: f64| if self.log_y { y.max(1e-9).log10() } else { y };
-        let (ly0, ly1) = (ty(y0.max(1e-9)), ty(y1));
-        let sx = |x: f64| PAD + (x - x0) / (x1 - x0) * (W - 2.0 * PAD);
-        let sy = |y: f64| H - PAD + 10.0 - (ty(y) - ly0) / (ly1 - ly0).max(1e-9) * (H - 2.0 * PAD);
-        let fmt = self.y_fmt.unwrap_or(|v| format!("{v:.3}"));
+        };
         let mut s = format!(
             "<figure id=\"{}\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\">",
             self.id,
             esc(&self.title)
         );
+        self.frame(&mut s, &scale);
+        self.overlays(&mut s, &scale);
+        self.lines(&mut s, &scale);
+        s.push_str("</svg><div class=\"legend\">");
+        for series in &self.series {
+            let _ = write!(s, "<span><i style=\"border-top:3px {} {}\"></i>{}</span>", series.dash.css(), series.colour, esc(&series.name));
+        }
+        s.push_str("</div></figure>");
+        s
+    }
+
+    /// Shaded ranges, axes, ticks and labels.
+    fn frame(&self, s: &mut String, k: &Scale) {
         for (a, b, label) in &self.shaded {
+            let (x, width) = (k.x(*a), (k.x(*b) - k.x(*a)).max(0.0));
             let _ = write!(
                 s,
-                "<rect class=\"shade\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}</title></rect>",
-                sx(*a),
+                "<rect class=\"shade\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{width:.1}\" height=\"{:.1}\"><title>{}</title></rect>",
                 PAD - 10.0,
-                (sx(*b) - sx(*a)).max(0.0),
                 H - 2.0 * PAD + 20.0,
                 esc(label)
             );
         }
         let _ = write!(s, "<line class=\"axis\" x1=\"{PAD}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", H - PAD + 10.0, W - PAD, H - PAD + 10.0);
         let _ = write!(s, "<line class=\"axis\" x1=\"{PAD}\" y1=\"{}\" x2=\"{PAD}\" y2=\"{}\"/>", PAD - 10.0, H - PAD + 10.0);
+        let fmt = self.y_fmt.unwrap_or(|v| format!("{v:.3}"));
         for i in 0..=4 {
-            let v = if self.log_y { 10f64.powf(ly0 + (ly1 - ly0) * i as f64 / 4.0) } else { y0 + (y1 - y0) * i as f64 / 4.0 };
-            let _ = write!(s, "<text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", PAD - 4.0, sy(v) + 4.0, esc(&fmt(v)));
+            let v = k.y_tick(i as f64 / 4.0);
+            let _ = write!(s, "<text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", PAD - 4.0, k.y(v) + 4.0, esc(&fmt(v)));
         }
-        let decimals = if x1 - x0 < 10.0 { 1 } else { 0 };
-        let ticks = self.x_ticks.clone().unwrap_or_else(|| (0..=4).map(|i| x0 + (x1 - x0) * i as f64 / 4.0).map(|x| (x, format!("{x:.decimals$}"))).collect());
-        for (x, label) in ticks.iter().filter(|(x, _)| *x >= x0 && *x <= x1) {
-            let _ = write!(s, "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>", sx(*x), H - PAD + 26.0, esc(label));
+        let decimals = if k.x1 - k.x0 < 10.0 { 1 } else { 0 };
+        let ticks =
+            self.x_ticks.clone().unwrap_or_else(|| (0..=4).map(|i| k.x0 + (k.x1 - k.x0) * i as f64 / 4.0).map(|x| (x, format!("{x:.decimals$}"))).collect());
+        for (x, label) in ticks.iter().filter(|(x, _)| *x >= k.x0 && *x <= k.x1) {
+            let _ = write!(s, "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>", k.x(*x), H - PAD + 26.0, esc(label));
         }
         let _ = write!(s, "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", W / 2.0, H - 6.0, esc(&self.x_label));
         let _ = write!(s, "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"start\">{}</text>", PAD - 40.0, PAD - 22.0, esc(&self.y_label));
+    }
+
+    /// Thresholds (horizontal) and marks (vertical).
+    fn overlays(&self, s: &mut String, k: &Scale) {
         for (y, label) in &self.thresholds {
-            let _ = write!(
-                s,
-                "<line class=\"threshold\" x1=\"{PAD}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\"><title>{}</title></line>",
-                sy(*y),
-                W - PAD,
-                sy(*y),
-                esc(label)
-            );
-            let _ = write!(s, "<text class=\"tick threshold-label\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", W - PAD, sy(*y) - 3.0, esc(label));
+            let y = k.y(*y);
+            let _ = write!(s, "<line class=\"threshold\" x1=\"{PAD}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\"><title>{}</title></line>", W - PAD, esc(label));
+            let _ = write!(s, "<text class=\"tick threshold-label\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", W - PAD, y - 3.0, esc(label));
         }
         for (x, label) in &self.marks {
+            let x = k.x(*x);
             let _ = write!(
                 s,
-                "<line class=\"mark\" x1=\"{:.1}\" y1=\"{}\" x2=\"{:.1}\" y2=\"{}\"><title>{}</title></line>",
-                sx(*x),
+                "<line class=\"mark\" x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{}\"><title>{}</title></line>",
                 PAD - 10.0,
-                sx(*x),
                 H - PAD + 10.0,
                 esc(label)
             );
         }
+    }
+
+    fn lines(&self, s: &mut String, k: &Scale) {
         for series in &self.series {
             let points: Vec<String> = series
                 .points
                 .iter()
                 .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0))
-                .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
+                .map(|(x, y)| format!("{:.1},{:.1}", k.x(*x), k.y(*y)))
                 .collect();
             let dash = match series.dash {
                 Dash::Solid => "",
@@ -162,17 +146,84 @@ impl Chart {
                 esc(&series.name)
             );
         }
-        s.push_str("</svg><div class=\"legend\">");
-        for series in &self.series {
-            let style = match series.dash {
-                Dash::Solid => "solid",
-                Dash::Dashed => "dashed",
-                Dash::Dotted => "dotted",
-            };
-            let _ = write!(s, "<span><i style=\"border-top:3px {style} {}\"></i>{}</span>", series.colour, esc(&series.name));
+    }
+}
+
+/// From data to the drawing: the ranges of a chart, and where a value lands.
+struct Scale {
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    y1: f64,
+    log_y: bool,
+}
+
+impl Scale {
+    /// The ranges that hold every point, threshold and shaded range; `None` when nothing was measured.
+    fn of(c: &Chart) -> Option<Scale> {
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        let points = c.series.iter().flat_map(|s| s.points.iter().copied());
+        for (x, y) in points.chain(c.thresholds.iter().map(|(y, _)| (f64::NAN, *y))) {
+            if x.is_finite() {
+                (x0, x1) = (x0.min(x), x1.max(x));
+            }
+            if y.is_finite() && (!c.log_y || y > 0.0) {
+                (y0, y1) = (y0.min(y), y1.max(y));
+            }
         }
-        s.push_str("</div></figure>");
-        s
+        for (a, b, _) in &c.shaded {
+            (x0, x1) = (x0.min(*a), x1.max(*b));
+        }
+        if x0 > x1 || c.series.iter().all(|s| s.points.is_empty()) {
+            return None;
+        }
+        if !c.log_y {
+            y0 = y0.min(0.0);
+        }
+        if x1 - x0 < 1e-9 {
+            x1 = x0 + 1.0;
+        }
+        if y1 - y0 < 1e-9 {
+            y1 = y0 + 1.0;
+        }
+        Some(Scale { x0, x1, y0: y0.max(if c.log_y { 1e-9 } else { f64::MIN }), y1, log_y: c.log_y })
+    }
+
+    fn t(&self, y: f64) -> f64 {
+        if self.log_y {
+            y.max(1e-9).log10()
+        } else {
+            y
+        }
+    }
+
+    fn x(&self, x: f64) -> f64 {
+        PAD + (x - self.x0) / (self.x1 - self.x0) * (W - 2.0 * PAD)
+    }
+
+    fn y(&self, y: f64) -> f64 {
+        let (l0, l1) = (self.t(self.y0), self.t(self.y1));
+        H - PAD + 10.0 - (self.t(y) - l0) / (l1 - l0).max(1e-9) * (H - 2.0 * PAD)
+    }
+
+    /// The value a fraction `f` up the y axis.
+    fn y_tick(&self, f: f64) -> f64 {
+        let (l0, l1) = (self.t(self.y0), self.t(self.y1));
+        if self.log_y {
+            10f64.powf(l0 + (l1 - l0) * f)
+        } else {
+            self.y0 + (self.y1 - self.y0) * f
+        }
+    }
+}
+
+impl Dash {
+    fn css(self) -> &'static str {
+        match self {
+            Dash::Solid => "solid",
+            Dash::Dashed => "dashed",
+            Dash::Dotted => "dotted",
+        }
     }
 }
 
@@ -225,172 +276,16 @@ fn bytes(b: f64) -> String {
 /// The report of one or more runs (`dirs[i]` holds the interval log of `reports[i]`).
 pub fn render(reports: &[Report], dirs: &[&Path]) -> String {
     let title = reports.iter().map(|r| r.run.scenario_name.as_str()).collect::<Vec<_>>().join(" vs ");
+    let page = Page::new(reports, dirs);
     let mut body = String::new();
-    let overlay = reports.len() > 1;
-    let label = |i: usize, r: &Report| if overlay { format!(" ({}: {})", i + 1, r.run.id) } else { String::new() };
     for (i, r) in reports.iter().enumerate() {
-        verdict_section(&mut body, r, &label(i, r));
+        verdict_section(&mut body, r, &page.label(i, r));
     }
-    let logs: Vec<BTreeMap<String, Vec<(f64, Latency)>>> = reports.iter().zip(dirs).map(|(r, d)| interval_histograms(r, d)).collect();
-    let paths: Vec<String> = {
-        let mut all: Vec<String> = reports.iter().flat_map(|r| r.paths.keys().cloned()).filter(|p| !p.ends_with(".memory.scrape")).collect();
-        all.sort();
-        all.dedup();
-        all
-    };
-    body.push_str("<h2>Latency over time</h2><p>p50, p99 and max per interval, from the intended send; warm-up shaded.</p>");
-    for path in &paths {
-        let mut chart = Chart {
-            id: format!("latency-{path}"),
-            title: format!("{path}: latency per interval"),
-            x_label: "seconds since the plan started".into(),
-            y_label: "latency".into(),
-            log_y: true,
-            y_fmt: Some(ms),
-            ..Default::default()
-        };
-        for (i, (r, log)) in reports.iter().zip(&logs).enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
-            let intervals = r.intervals.as_ref().map_or(0.0, |x| x.seconds);
-            // A group (`mimir.query`) is the merge of its members' histograms per interval.
-            let merged;
-            let list = match log.get(path) {
-                Some(list) => list,
-                None => {
-                    merged = merge_members(log, path);
-                    &merged
-                }
-            };
-            for (stat, q, dash) in [("p50", 0.5, Dash::Dashed), ("p99", 0.99, Dash::Solid), ("max", 1.0, Dash::Dotted)] {
-                let points = list
-                    .iter()
-                    .filter(|(_, h)| !h.is_empty())
-                    .map(|(t, h)| (t + intervals / 2.0, if q >= 1.0 { h.max() as f64 } else { h.value_at_quantile(q) as f64 }))
-                    .collect();
-                chart.series.push(Series { name: format!("{stat}{}", label(i, r)), colour, points, dash });
-            }
-            if i == 0 && r.run.warmup_seconds > 0.0 {
-                chart.shaded.push((0.0, r.run.warmup_seconds, "warm-up (not measured)".into()));
-            }
-            let ramp = r.scenario["run"]["ramp"].as_str().and_then(|t| t.parse::<crate::units::Dur>().ok()).map_or(0.0, |d| d.get().as_secs_f64());
-            if i == 0 && ramp > 0.0 {
-                chart.shaded.push((r.run.warmup_seconds, r.run.warmup_seconds + ramp, "ramp (measured)".into()));
-            }
-        }
-        thresholds(&mut chart, reports, path, |s| matches!(s, Stat::Latency { .. }));
-        body.push_str(&chart.svg());
-    }
-    body.push_str("<h2>Percentile spectrum</h2><p>Latency by percentile over the whole run (log scale), objectives drawn.</p>");
-    for path in &paths {
-        let ticks = vec![(0.0, "0%".into()), (1.0, "90%".into()), (2.0, "99%".into()), (3.0, "99.9%".into()), (4.0, "99.99%".into())];
-        let mut chart = Chart {
-            id: format!("spectrum-{path}"),
-            title: format!("{path}: latency by percentile"),
-            x_label: "percentile".into(),
-            y_label: "latency".into(),
-            log_y: true,
-            y_fmt: Some(ms),
-            x_ticks: Some(ticks),
-            ..Default::default()
-        };
-        for (i, r) in reports.iter().enumerate() {
-            let Some(h) = r.paths.get(path).and_then(|p| p.latency.decode().ok()).filter(|h| !h.is_empty()) else { continue };
-            let points = (0..=80)
-                .map(|k| 1.0 - 10f64.powf(-(k as f64) / 20.0))
-                .map(|q| (-(1.0 - q).max(1e-4).log10(), h.value_at_quantile(q.min(0.9999)) as f64))
-                .collect();
-            chart.series.push(Series { name: format!("latency{}", label(i, r)), colour: COLOURS[i % COLOURS.len()], points, dash: Dash::Solid });
-        }
-        thresholds(&mut chart, reports, path, |s| matches!(s, Stat::Latency { .. }));
-        body.push_str(&chart.svg());
-    }
-    body.push_str("<h2>Errors over time</h2>");
-    let mut errors = Chart {
-        id: "errors".into(),
-        title: "failed calls per interval, by class".into(),
-        x_label: "seconds since the plan started".into(),
-        y_label: "calls".into(),
-        y_fmt: Some(|v| format!("{v:.0}")),
-        ..Default::default()
-    };
-    let mut throughput = Chart {
-        id: "throughput".into(),
-        title: "write throughput: achieved per interval and planned".into(),
-        x_label: "seconds since the plan started".into(),
-        y_label: "calls/s".into(),
-        y_fmt: Some(|v| format!("{v:.1}")),
-        ..Default::default()
-    };
-    let mut colour = 0;
-    for (i, r) in reports.iter().enumerate() {
-        let Some(iv) = &r.intervals else { continue };
-        let classes: std::collections::BTreeSet<&String> =
-            iv.counts.iter().flat_map(|c| c.paths.values()).flat_map(|p| p.outcomes.keys()).filter(|c| *c != "success").collect();
-        for class in classes {
-            let points =
-                iv.counts.iter().map(|c| (c.start_s, c.paths.values().map(|p| p.outcomes.get(class).copied().unwrap_or(0)).sum::<u64>() as f64)).collect();
-            errors.series.push(Series { name: format!("{class}{}", label(i, r)), colour: COLOURS[colour % COLOURS.len()], points, dash: Dash::Solid });
-            colour += 1;
-        }
-        for (path, p) in r.paths.iter().filter(|(n, p)| n.ends_with(".write") && p.planned_calls.is_some()) {
-            let points = iv.counts.iter().map(|c| (c.start_s, c.paths.get(path).map_or(0, |p| p.calls) as f64 / iv.seconds)).collect();
-            let c = COLOURS[(i * 2) % COLOURS.len()];
-            throughput.series.push(Series { name: format!("{path} achieved{}", label(i, r)), colour: c, points, dash: Dash::Solid });
-            if let (Some(planned), true) = (p.planned_calls, r.run.planned_measured_seconds > 0.0) {
-                let rate = planned as f64 / r.run.planned_measured_seconds;
-                let (from, to) = (r.run.warmup_seconds, r.run.warmup_seconds + r.run.planned_measured_seconds);
-                throughput.series.push(Series {
-                    name: format!("{path} planned{}", label(i, r)),
-                    colour: c,
-                    points: vec![(from, rate), (to, rate)],
-                    dash: Dash::Dashed,
-                });
-            }
-        }
-    }
-    body.push_str(&errors.svg());
-    body.push_str("<h2>Write throughput</h2>");
-    body.push_str(&throughput.svg());
-    body.push_str("<h2>Memory</h2><p>The figure each budget is checked against, over the run; restarts marked.</p>");
-    let targets: std::collections::BTreeSet<&String> = reports.iter().flat_map(|r| r.memory.keys()).collect();
-    for target in targets {
-        let mut chart = Chart {
-            id: format!("memory-{target}"),
-            title: format!("{target}: memory"),
-            x_label: "seconds since the plan started".into(),
-            y_label: "bytes".into(),
-            y_fmt: Some(bytes),
-            ..Default::default()
-        };
-        for (i, r) in reports.iter().enumerate() {
-            let Some(m) = r.memory.get(target) else { continue };
-            let mut by_source: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
-            for s in m.samples.iter().filter(|s| s.kind == m.checked) {
-                by_source.entry(&s.source).or_default().push((s.at_seconds, s.bytes));
-            }
-            for (k, (source, points)) in by_source.into_iter().enumerate() {
-                chart.series.push(Series { name: format!("{source}{}", label(i, r)), colour: COLOURS[(i + k) % COLOURS.len()], points, dash: Dash::Solid });
-            }
-            if let Some(b) = m.budget_bytes {
-                chart.thresholds.push((b as f64, format!("budget {}", ByteSize(b))));
-            }
-            for restart in &m.restarts {
-                chart.marks.push((restart.at_seconds, format!("restart: {} ({})", restart.source, restart.detail)));
-            }
-        }
-        body.push_str(&chart.svg());
-    }
-    body.push_str("<h2>Scenario as run</h2>");
-    for (i, r) in reports.iter().enumerate() {
-        let _ = write!(
-            body,
-            "<details{}><summary>{}{}</summary><pre>{}</pre></details>",
-            if i == 0 { " open" } else { "" },
-            esc(&r.run.scenario_file),
-            esc(&label(i, r)),
-            esc(&serde_json::to_string_pretty(&r.scenario).unwrap_or_default())
-        );
-    }
+    page.latency_over_time(&mut body);
+    page.spectrum(&mut body);
+    page.errors_and_throughput(&mut body);
+    page.memory(&mut body);
+    page.scenario(&mut body);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lgtm-bench: {}</title><style>{}</style></head><body><h1>lgtm-bench: {}</h1>{body}<footer>lgtm-bench {}</footer></body></html>\n",
         esc(&title),
@@ -398,6 +293,205 @@ pub fn render(reports: &[Report], dirs: &[&Path]) -> String {
         esc(&title),
         esc(reports.first().map_or("", |r| r.tool.version.as_str()))
     )
+}
+
+/// The runs being reported, their interval histograms and the paths they measured.
+struct Page<'a> {
+    reports: &'a [Report],
+    logs: Vec<BTreeMap<String, Vec<(f64, Latency)>>>,
+    paths: Vec<String>,
+}
+
+impl<'a> Page<'a> {
+    fn new(reports: &'a [Report], dirs: &[&Path]) -> Page<'a> {
+        let logs = reports.iter().zip(dirs).map(|(r, d)| interval_histograms(r, d)).collect();
+        let mut paths: Vec<String> = reports.iter().flat_map(|r| r.paths.keys().cloned()).filter(|p| !p.ends_with(".memory.scrape")).collect();
+        paths.sort();
+        paths.dedup();
+        Page { reports, logs, paths }
+    }
+
+    /// Which run a line belongs to, when several are overlaid.
+    fn label(&self, i: usize, r: &Report) -> String {
+        if self.reports.len() > 1 {
+            format!(" ({}: {})", i + 1, r.run.id)
+        } else {
+            String::new()
+        }
+    }
+
+    fn latency_over_time(&self, out: &mut String) {
+        out.push_str("<h2>Latency over time</h2><p>p50, p99 and max per interval, from the intended send; warm-up shaded.</p>");
+        for path in &self.paths {
+            let mut chart = Chart {
+                id: format!("latency-{path}"),
+                title: format!("{path}: latency per interval"),
+                x_label: "seconds since the plan started".into(),
+                y_label: "latency".into(),
+                log_y: true,
+                y_fmt: Some(ms),
+                ..Default::default()
+            };
+            for (i, (r, log)) in self.reports.iter().zip(&self.logs).enumerate() {
+                let colour = COLOURS[i % COLOURS.len()];
+                let intervals = r.intervals.as_ref().map_or(0.0, |x| x.seconds);
+                // A group (`mimir.query`) is the merge of its members' histograms per interval.
+                let merged;
+                let list = match log.get(path) {
+                    Some(list) => list,
+                    None => {
+                        merged = merge_members(log, path);
+                        &merged
+                    }
+                };
+                for (stat, q, dash) in [("p50", 0.5, Dash::Dashed), ("p99", 0.99, Dash::Solid), ("max", 1.0, Dash::Dotted)] {
+                    let points = list
+                        .iter()
+                        .filter(|(_, h)| !h.is_empty())
+                        .map(|(t, h)| (t + intervals / 2.0, if q >= 1.0 { h.max() as f64 } else { h.value_at_quantile(q) as f64 }))
+                        .collect();
+                    chart.series.push(Series { name: format!("{stat}{}", self.label(i, r)), colour, points, dash });
+                }
+                if i == 0 && r.run.warmup_seconds > 0.0 {
+                    chart.shaded.push((0.0, r.run.warmup_seconds, "warm-up (not measured)".into()));
+                }
+                let ramp = r.scenario["run"]["ramp"].as_str().and_then(|t| t.parse::<crate::units::Dur>().ok()).map_or(0.0, |d| d.get().as_secs_f64());
+                if i == 0 && ramp > 0.0 {
+                    chart.shaded.push((r.run.warmup_seconds, r.run.warmup_seconds + ramp, "ramp (measured)".into()));
+                }
+            }
+            thresholds(&mut chart, self.reports, path, |s| matches!(s, Stat::Latency { .. }));
+            out.push_str(&chart.svg());
+        }
+    }
+
+    fn spectrum(&self, out: &mut String) {
+        out.push_str("<h2>Percentile spectrum</h2><p>Latency by percentile over the whole run (log scale), objectives drawn.</p>");
+        for path in &self.paths {
+            let ticks = vec![(0.0, "0%".into()), (1.0, "90%".into()), (2.0, "99%".into()), (3.0, "99.9%".into()), (4.0, "99.99%".into())];
+            let mut chart = Chart {
+                id: format!("spectrum-{path}"),
+                title: format!("{path}: latency by percentile"),
+                x_label: "percentile".into(),
+                y_label: "latency".into(),
+                log_y: true,
+                y_fmt: Some(ms),
+                x_ticks: Some(ticks),
+                ..Default::default()
+            };
+            for (i, r) in self.reports.iter().enumerate() {
+                let Some(h) = r.paths.get(path).and_then(|p| p.latency.decode().ok()).filter(|h| !h.is_empty()) else { continue };
+                let points = (0..=80)
+                    .map(|k| 1.0 - 10f64.powf(-(k as f64) / 20.0))
+                    .map(|q| (-(1.0 - q).max(1e-4).log10(), h.value_at_quantile(q.min(0.9999)) as f64))
+                    .collect();
+                chart.series.push(Series { name: format!("latency{}", self.label(i, r)), colour: COLOURS[i % COLOURS.len()], points, dash: Dash::Solid });
+            }
+            thresholds(&mut chart, self.reports, path, |s| matches!(s, Stat::Latency { .. }));
+            out.push_str(&chart.svg());
+        }
+    }
+
+    fn errors_and_throughput(&self, out: &mut String) {
+        out.push_str("<h2>Errors over time</h2>");
+        let mut errors = Chart {
+            id: "errors".into(),
+            title: "failed calls per interval, by class".into(),
+            x_label: "seconds since the plan started".into(),
+            y_label: "calls".into(),
+            y_fmt: Some(|v| format!("{v:.0}")),
+            ..Default::default()
+        };
+        let mut throughput = Chart {
+            id: "throughput".into(),
+            title: "write throughput: achieved per interval and planned".into(),
+            x_label: "seconds since the plan started".into(),
+            y_label: "calls/s".into(),
+            y_fmt: Some(|v| format!("{v:.1}")),
+            ..Default::default()
+        };
+        let mut colour = 0;
+        for (i, r) in self.reports.iter().enumerate() {
+            let Some(iv) = &r.intervals else { continue };
+            let classes: std::collections::BTreeSet<&String> =
+                iv.counts.iter().flat_map(|c| c.paths.values()).flat_map(|p| p.outcomes.keys()).filter(|c| *c != "success").collect();
+            for class in classes {
+                let points =
+                    iv.counts.iter().map(|c| (c.start_s, c.paths.values().map(|p| p.outcomes.get(class).copied().unwrap_or(0)).sum::<u64>() as f64)).collect();
+                errors.series.push(Series { name: format!("{class}{}", self.label(i, r)), colour: COLOURS[colour % COLOURS.len()], points, dash: Dash::Solid });
+                colour += 1;
+            }
+            for (path, p) in r.paths.iter().filter(|(n, p)| n.ends_with(".write") && p.planned_calls.is_some()) {
+                let points = iv.counts.iter().map(|c| (c.start_s, c.paths.get(path).map_or(0, |p| p.calls) as f64 / iv.seconds)).collect();
+                let c = COLOURS[(i * 2) % COLOURS.len()];
+                throughput.series.push(Series { name: format!("{path} achieved{}", self.label(i, r)), colour: c, points, dash: Dash::Solid });
+                if let (Some(planned), true) = (p.planned_calls, r.run.planned_measured_seconds > 0.0) {
+                    let rate = planned as f64 / r.run.planned_measured_seconds;
+                    let (from, to) = (r.run.warmup_seconds, r.run.warmup_seconds + r.run.planned_measured_seconds);
+                    throughput.series.push(Series {
+                        name: format!("{path} planned{}", self.label(i, r)),
+                        colour: c,
+                        points: vec![(from, rate), (to, rate)],
+                        dash: Dash::Dashed,
+                    });
+                }
+            }
+        }
+        out.push_str(&errors.svg());
+        out.push_str("<h2>Write throughput</h2>");
+        out.push_str(&throughput.svg());
+    }
+
+    fn memory(&self, out: &mut String) {
+        out.push_str("<h2>Memory</h2><p>The figure each budget is checked against, over the run; restarts marked.</p>");
+        let targets: std::collections::BTreeSet<&String> = self.reports.iter().flat_map(|r| r.memory.keys()).collect();
+        for target in targets {
+            let mut chart = Chart {
+                id: format!("memory-{target}"),
+                title: format!("{target}: memory"),
+                x_label: "seconds since the plan started".into(),
+                y_label: "bytes".into(),
+                y_fmt: Some(bytes),
+                ..Default::default()
+            };
+            for (i, r) in self.reports.iter().enumerate() {
+                let Some(m) = r.memory.get(target) else { continue };
+                let mut by_source: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+                for s in m.samples.iter().filter(|s| s.kind == m.checked) {
+                    by_source.entry(&s.source).or_default().push((s.at_seconds, s.bytes));
+                }
+                for (k, (source, points)) in by_source.into_iter().enumerate() {
+                    chart.series.push(Series {
+                        name: format!("{source}{}", self.label(i, r)),
+                        colour: COLOURS[(i + k) % COLOURS.len()],
+                        points,
+                        dash: Dash::Solid,
+                    });
+                }
+                if let Some(b) = m.budget_bytes {
+                    chart.thresholds.push((b as f64, format!("budget {}", ByteSize(b))));
+                }
+                for restart in &m.restarts {
+                    chart.marks.push((restart.at_seconds, format!("restart: {} ({})", restart.source, restart.detail)));
+                }
+            }
+            out.push_str(&chart.svg());
+        }
+    }
+
+    fn scenario(&self, out: &mut String) {
+        out.push_str("<h2>Scenario as run</h2>");
+        for (i, r) in self.reports.iter().enumerate() {
+            let _ = write!(
+                out,
+                "<details{}><summary>{}{}</summary><pre>{}</pre></details>",
+                if i == 0 { " open" } else { "" },
+                esc(&r.run.scenario_file),
+                esc(&self.label(i, r)),
+                esc(&serde_json::to_string_pretty(&r.scenario).unwrap_or_default())
+            );
+        }
+    }
 }
 
 /// Draws the thresholds of the objectives on `path` whose statistic `wanted` accepts.
