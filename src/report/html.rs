@@ -227,42 +227,68 @@ impl Dash {
     }
 }
 
-/// The per-interval histograms of a report, by tag, from its interval log (`dir` holds it).
-fn interval_histograms(r: &Report, dir: &Path) -> BTreeMap<String, Vec<(f64, Latency)>> {
-    let mut out: BTreeMap<String, Vec<(f64, Latency)>> = BTreeMap::new();
+/// Which figure of a point a line draws.
+type PointValue = fn(&Point) -> f64;
+
+/// One interval of one path: its start and latency percentiles.
+struct Point {
+    at: f64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// The per-interval percentiles of a report by tag, from its interval log (`dir` holds it), and of
+/// each group (`mimir.query`) as the merge of its members. The log is read interval by interval,
+/// so only one interval's histograms are held at a time, however long the run.
+fn interval_points(r: &Report, dir: &Path) -> BTreeMap<String, Vec<Point>> {
+    let mut out: BTreeMap<String, Vec<Point>> = BTreeMap::new();
     let Some(log) = r.intervals.as_ref().and_then(|i| i.log.as_ref()) else { return out };
     let Ok(bytes) = std::fs::read(dir.join(log)) else { return out };
+    let groups: Vec<&String> = r.paths.keys().filter(|g| r.paths.keys().any(|k| k.starts_with(&format!("{g}.")))).collect();
     let mut de = Deserializer::new();
+    let mut block: Option<(f64, BTreeMap<String, Latency>)> = None;
     for entry in IntervalLogIterator::new(&bytes).flatten() {
         let LogEntry::Interval(h) = entry else { continue };
         let Ok(raw) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, h.encoded_histogram()) else { continue };
         let Ok(histogram) = de.deserialize::<u64, _>(&mut raw.as_slice()) else { continue };
-        let tag = h.tag().map(|t| t.as_str().to_string()).unwrap_or_default();
         let at = h.start_timestamp().as_secs_f64();
-        let list = out.entry(tag).or_default();
-        match list.iter_mut().find(|(t, _)| (*t - at).abs() < 1e-6) {
-            Some((_, existing)) => crate::stats::histogram::add(existing, &histogram),
-            None => list.push((at, histogram)),
+        if block.as_ref().is_some_and(|(start, _)| (*start - at).abs() > 1e-6) {
+            finish(block.take(), &groups, &mut out);
+        }
+        let (_, tags) = block.get_or_insert_with(|| (at, BTreeMap::new()));
+        let tag = h.tag().map(|t| t.as_str().to_string()).unwrap_or_default();
+        match tags.get_mut(&tag) {
+            Some(existing) => crate::stats::histogram::add(existing, &histogram),
+            None => {
+                tags.insert(tag, histogram);
+            }
         }
     }
+    finish(block, &groups, &mut out);
     for list in out.values_mut() {
-        list.sort_by(|a, b| a.0.total_cmp(&b.0));
+        list.sort_by(|a, b| a.at.total_cmp(&b.at));
     }
     out
 }
 
-/// Per interval, the merge of the histograms of `group`'s members (`<group>.<name>`).
-fn merge_members(log: &BTreeMap<String, Vec<(f64, Latency)>>, group: &str) -> Vec<(f64, Latency)> {
-    let prefix = format!("{group}.");
-    let mut by_start: BTreeMap<i64, (f64, Latency)> = BTreeMap::new();
-    for (tag, list) in log.iter().filter(|(t, _)| t.starts_with(&prefix) && !t.contains('/')) {
-        let _ = tag;
-        for (at, h) in list {
-            let entry = by_start.entry((at * 1e6) as i64).or_insert_with(|| (*at, crate::stats::histogram::new_latency()));
-            crate::stats::histogram::add(&mut entry.1, h);
+/// Turns one interval's histograms into points, its groups' too.
+fn finish(block: Option<(f64, BTreeMap<String, Latency>)>, groups: &[&String], out: &mut BTreeMap<String, Vec<Point>>) {
+    let Some((at, tags)) = block else { return };
+    let point = |h: &Latency| Point { at, p50: h.value_at_quantile(0.5) as f64, p99: h.value_at_quantile(0.99) as f64, max: h.max() as f64 };
+    for group in groups {
+        let prefix = format!("{group}.");
+        let mut merged = crate::stats::histogram::new_latency();
+        for (_, h) in tags.iter().filter(|(t, _)| t.starts_with(&prefix) && !t.contains('/')) {
+            crate::stats::histogram::add(&mut merged, h);
+        }
+        if !merged.is_empty() {
+            out.entry(group.to_string()).or_default().push(point(&merged));
         }
     }
-    by_start.into_values().collect()
+    for (tag, h) in tags.iter().filter(|(_, h)| !h.is_empty()) {
+        out.entry(tag.clone()).or_default().push(point(h));
+    }
 }
 
 fn ms(us: f64) -> String {
@@ -298,13 +324,13 @@ pub fn render(reports: &[Report], dirs: &[&Path]) -> String {
 /// The runs being reported, their interval histograms and the paths they measured.
 struct Page<'a> {
     reports: &'a [Report],
-    logs: Vec<BTreeMap<String, Vec<(f64, Latency)>>>,
+    logs: Vec<BTreeMap<String, Vec<Point>>>,
     paths: Vec<String>,
 }
 
 impl<'a> Page<'a> {
     fn new(reports: &'a [Report], dirs: &[&Path]) -> Page<'a> {
-        let logs = reports.iter().zip(dirs).map(|(r, d)| interval_histograms(r, d)).collect();
+        let logs = reports.iter().zip(dirs).map(|(r, d)| interval_points(r, d)).collect();
         let mut paths: Vec<String> = reports.iter().flat_map(|r| r.paths.keys().cloned()).filter(|p| !p.ends_with(".memory.scrape")).collect();
         paths.sort();
         paths.dedup();
@@ -335,21 +361,11 @@ impl<'a> Page<'a> {
             for (i, (r, log)) in self.reports.iter().zip(&self.logs).enumerate() {
                 let colour = COLOURS[i % COLOURS.len()];
                 let intervals = r.intervals.as_ref().map_or(0.0, |x| x.seconds);
-                // A group (`mimir.query`) is the merge of its members' histograms per interval.
-                let merged;
-                let list = match log.get(path) {
-                    Some(list) => list,
-                    None => {
-                        merged = merge_members(log, path);
-                        &merged
-                    }
-                };
-                for (stat, q, dash) in [("p50", 0.5, Dash::Dashed), ("p99", 0.99, Dash::Solid), ("max", 1.0, Dash::Dotted)] {
-                    let points = list
-                        .iter()
-                        .filter(|(_, h)| !h.is_empty())
-                        .map(|(t, h)| (t + intervals / 2.0, if q >= 1.0 { h.max() as f64 } else { h.value_at_quantile(q) as f64 }))
-                        .collect();
+                let list = log.get(path).map_or(&[][..], Vec::as_slice);
+                let stats: [(&str, PointValue, Dash); 3] =
+                    [("p50", |p| p.p50, Dash::Dashed), ("p99", |p| p.p99, Dash::Solid), ("max", |p| p.max, Dash::Dotted)];
+                for (stat, value, dash) in stats {
+                    let points = list.iter().map(|p| (p.at + intervals / 2.0, value(p))).collect();
                     chart.series.push(Series { name: format!("{stat}{}", self.label(i, r)), colour, points, dash });
                 }
                 if i == 0 && r.run.warmup_seconds > 0.0 {
