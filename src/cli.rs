@@ -75,7 +75,8 @@ pub enum Command {
         /// `merge`; by default the scenario's fingerprint.
         #[arg(long, value_name = "ID", env = "LGTM_BENCH_SHARD_GROUP", requires = "shard")]
         shard_group: Option<String>,
-        /// A previous results file to compare with; a regression fails the run (exit 1) like an objective.
+        /// A previous results file to compare with, or a folder of kept results (the newest of this
+        /// scenario is taken); a regression fails the run (exit 1) like an objective.
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
         /// With --baseline: how much a latency percentile may grow (e.g. 20%).

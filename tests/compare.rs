@@ -115,4 +115,30 @@ async fn run_with_a_baseline_fails_on_a_regression_and_keeps_the_comparison() {
     assert_eq!(compare_cli.status.code(), Some(0), "a run compared with itself: no regression");
     let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(["compare", "nope.json", result.to_str().unwrap()]).output().await.unwrap();
     assert_eq!(bad.status.code(), Some(2));
+
+    // A folder of kept baselines: the newest of this scenario is taken.
+    let kept = dir.path().join("kept");
+    std::fs::create_dir_all(&kept).unwrap();
+    json::write_to(&kept.join("cmp-20991231T000000Z.json"), &fast).unwrap();
+    json::write_to(&kept.join("cmp-20000101T000000Z.json"), &json::read(&result).unwrap()).unwrap();
+    json::write_to(&kept.join("cmp-other-21001231T000000Z.json"), &json::read(&result).unwrap()).unwrap();
+    let (code, _, stdout) = one_run(&server.base(), dir.path(), &["--baseline", kept.to_str().unwrap()]).await;
+    assert_eq!(code, 1, "the newest kept baseline of `cmp` (the impossibly fast one) was taken: {stdout}");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let none = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args([
+            "run",
+            dir.path().join("s.toml").to_str().unwrap(),
+            "--quiet",
+            "--out",
+            dir.path().join("x").to_str().unwrap(),
+            "--baseline",
+            empty.to_str().unwrap(),
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no kept results of scenario `cmp`"));
 }

@@ -285,6 +285,9 @@ query = "sum(up)"
 name = "warm"
 query = "count(up)"
 cache = "allow"
+[[mimir.queries]]
+name = "mine"
+query = 'sum({{lgtm_bench_run="$run_id"}})'
 "#
     );
     let dir = tempfile::tempdir().unwrap();
@@ -292,6 +295,9 @@ cache = "allow"
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let queries: Vec<_> = server.received().into_iter().filter(|q| q.uri.contains("query=") && !q.uri.contains("vector")).collect();
     assert_eq!(queries.len(), 10);
+    let run_id = r.report.as_ref().unwrap().run.id.clone();
+    assert!(queries.iter().any(|q| q.uri.contains(&format!("lgtm_bench_run%3D%22{run_id}%22"))), "$run_id is this run's id");
+    assert!(!queries.iter().any(|q| q.uri.contains("%24run_id")));
     for q in queries {
         let no_store = q.headers.get("cache-control").is_some_and(|v| v == "no-store");
         assert_eq!(no_store, q.uri.contains("sum"), "{} {:?}", q.uri, q.headers);

@@ -26,17 +26,17 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    let baseline = match args.baseline.map(|b| json::read(&b)).transpose() {
-        Ok(b) => b.map(|b| (b, Tolerance { latency: args.max_regression, ..Tolerance::default() })),
-        Err(e) => {
-            eprintln!("error: --baseline: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
     let plan = match targets::load(&args.file, &args.overrides, args.shard, args.shard_group.as_deref()) {
         Ok(p) => p,
         Err(e) => {
             eprint!("{e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let baseline = match args.baseline.as_deref().map(|b| baseline_of(b, &plan.run.name)).transpose() {
+        Ok(b) => b.map(|b| (b, Tolerance { latency: args.max_regression, ..Tolerance::default() })),
+        Err(e) => {
+            eprintln!("error: --baseline: {e}");
             return exit::BAD_INPUT;
         }
     };
@@ -90,6 +90,25 @@ async fn drive(plan: Plan, opts: RunOptions, report_dir: Option<PathBuf>) -> u8 
             exit::RESULTS_NOT_WRITTEN
         }
     }
+}
+
+/// The baseline: the results file given, or in a folder the newest kept results of the same
+/// scenario (by the start time in their names).
+fn baseline_of(path: &std::path::Path, scenario: &str) -> Result<lgtm_bench::report::Report, String> {
+    if !path.is_dir() {
+        return json::read(path).map_err(|e| e.to_string());
+    }
+    let prefix = format!("{scenario}-");
+    let mut kept: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().strip_prefix(&prefix).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))))
+        .collect();
+    kept.sort();
+    let newest = kept.pop().ok_or_else(|| format!("no kept results of scenario `{scenario}` in {} (files named {prefix}<UTC start>.json)", path.display()))?;
+    eprintln!("baseline: {}", newest.display());
+    json::read(&newest).map_err(|e| e.to_string())
 }
 
 /// First Ctrl-C or SIGTERM: stop the load and write what was measured. Second: leave at once.

@@ -83,7 +83,8 @@ pub struct LabelSpec {
 pub struct QuerySpec {
     /// Short name; results are kept under `mimir.query.<name>`.
     pub name: String,
-    /// PromQL expression.
+    /// PromQL expression; `$run_id` is replaced by this run's id, e.g. `{lgtm_bench_run="$run_id"}`
+    /// to measure the run's own data (repeatable) rather than the whole tenant (grows with every run).
     pub query: String,
     /// `instant` (default) or `range`.
     #[serde(default)]

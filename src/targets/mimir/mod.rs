@@ -201,7 +201,9 @@ impl PreparedTarget for Ready<'_> {
         }
         if !m.queries.is_empty() {
             let names: Vec<String> = m.queries.iter().map(|q| format!("mimir.query.{}", q.name)).collect();
-            let queries = m.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
+            // `$run_id` scopes a query to this run's own series (`{lgtm_bench_run="$run_id"}`): repeatable in CI.
+            let this_run = |q: &config::QuerySpec| config::QuerySpec { query: q.query.replace("$run_id", &l.run_id), ..q.clone() };
+            let queries = m.queries.iter().zip(&names).map(|(q, n)| Query { spec: this_run(q), path: l.table.register(n.clone()) }).collect();
             let load = RotatingQueries { runner: PromQueries { api }, queries, connections: 4 };
             l.query_load(load, QueryMode::of(m.query_load.as_ref()), "mimir.query", names);
         }
