@@ -50,13 +50,58 @@ async fn regressions_are_found_and_noise_is_not() {
     let noise = tweak(&base, |v| v["paths"]["mimir.write"]["latency"]["p50_us"] = serde_json::json!(p50 + 500));
     assert!(!compare(&base, &noise, tol).regressed, "500µs more is under the 1ms floor");
 
-    let errors = tweak(&base, |v| v["paths"]["mimir.write"]["error_ratio"] = serde_json::json!(0.05));
-    assert!(compare(&base, &errors, tol).changes.iter().any(|c| c.stat == "error_ratio" && c.regressed));
+    // Error ratios are compared as proportions: 1 failure in 20 is not evidence, 10 in 20 is.
+    let one = tweak(&base, |v| v["paths"]["mimir.write"]["error_ratio"] = serde_json::json!(0.05));
+    assert!(compare(&base, &one, tol).changes.iter().any(|c| c.stat == "error_ratio" && !c.regressed && c.p_value.unwrap() > 0.05));
+    let errors = tweak(&base, |v| v["paths"]["mimir.write"]["error_ratio"] = serde_json::json!(0.5));
+    assert!(compare(&base, &errors, tol).changes.iter().any(|c| c.stat == "error_ratio" && c.regressed && c.p_value.unwrap() < 0.05));
 
     let gone = tweak(&base, |v| {
         v["paths"].as_object_mut().unwrap().remove("mimir.write");
     });
     assert_eq!(compare(&base, &gone, tol).missing, ["mimir.write"]);
+}
+
+/// A report whose `path` has per-interval p50 and p99 latencies `p99s` (p50 half of them).
+fn with_intervals(report: &Report, path: &str, p99s: &[u64]) -> Report {
+    tweak(report, |v| {
+        let counts: Vec<serde_json::Value> = p99s
+            .iter()
+            .enumerate()
+            .map(|(i, p99)| serde_json::json!({"index": i, "start_s": i as f64, "paths": {path: {"calls": 10, "p50_us": p99 / 2, "p99_us": p99, "late_starts": 0, "skipped": 0, "retries": 0, "abandoned": 0, "items_ok": 10, "items_failed": 0}}}))
+            .collect();
+        v["intervals"] = serde_json::json!({"seconds": 1.0, "log": null, "counts": counts});
+        v["run"]["warmup_seconds"] = serde_json::json!(0.0);
+        v["paths"][path]["latency"]["p99_us"] = serde_json::json!(p99s.iter().max());
+    })
+}
+
+#[tokio::test]
+async fn latency_is_judged_on_the_runs_intervals_with_an_interval_and_a_p_value() {
+    let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file, _) = one_run(&server.base(), dir.path(), &[]).await;
+    let run = json::read(&file).unwrap();
+    let tol = Tolerance { latency: 0.1, ..Tolerance::default() };
+    let noisy = |seed: u64, scale: f64| -> Vec<u64> { (0..20).map(|i| ((100_000 + (seed * 7919 + i * 104_729) % 40_000) as f64 * scale) as u64).collect() };
+    // Two runs drawn from the same spread: no significant change.
+    let (a, a2) = (with_intervals(&run, "mimir.write", &noisy(1, 1.0)), with_intervals(&run, "mimir.write", &noisy(2, 1.0)));
+    let same = compare(&a, &a2, tol);
+    let p99 = same.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap();
+    assert!(!p99.regressed && p99.assessment == "no significant change", "{p99:?}");
+    assert!(p99.shown.contains("p = ") && p99.shown.contains('['), "{}", p99.shown);
+    // A real 30% slowdown in every interval: regressed, with its interval.
+    let slow = with_intervals(&run, "mimir.write", &noisy(3, 1.3));
+    let worse = compare(&a, &slow, tol);
+    let p99 = worse.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap();
+    assert!(p99.regressed && p99.assessment == "regressed", "{p99:?}");
+    let [est, lo, hi] = p99.change.unwrap();
+    assert!(lo > 0.1 && lo < est && est < hi && p99.p_value.unwrap() < 0.05, "{p99:?}");
+    assert!(worse.regressed);
+    // And faster is an improvement, never a regression.
+    let better = compare(&slow, &a, tol);
+    assert_eq!(better.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap().assessment, "improved");
+    assert!(!better.regressed);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! once it has closed (two intervals after its end; a later delta for it is written as an entry
 //! of its own, so nothing is lost). Ends when every worker, planner and checker has hung up.
 
-use crate::report::intervals::{counts_of, IntervalCounts, IntervalLog, IntervalPath, IntervalsReport};
+use crate::report::intervals::{counts_of, set_percentiles, IntervalCounts, IntervalLog, IntervalPath, IntervalsReport};
 use crate::report::progress::{self, Row};
 use crate::stats::Recorder;
 use crate::watch::MemoryBoard;
@@ -64,6 +64,7 @@ impl Intervals {
     fn close_before(&mut self, before: u64) {
         let still_open = self.open.split_off(&before);
         for (index, recorder) in std::mem::replace(&mut self.open, still_open) {
+            set_percentiles(&recorder, &self.names, self.counts.entry(index).or_default());
             self.write(index, &recorder);
         }
     }

@@ -1,9 +1,12 @@
-//! Comparing a run with a baseline, for perf-regression jobs: for every path both runs measured,
-//! latency percentiles may not grow by more than the tolerance (and by more than a small absolute
-//! floor, so microsecond noise is not a regression), the error ratio may not rise by more than
-//! `error_ratio_slack`, and an open-loop path may not fall behind its baseline's achieved rate.
-//! A pure function of the two reports.
+//! Comparing a run with a baseline, for perf-regression jobs. For every load and query path both
+//! runs measured: a latency percentile regressed when the runs' per-interval figures differ
+//! significantly (Mann-Whitney, 5%) AND the median change is larger than the tolerance (and a small
+//! absolute floor), reported with its confidence interval and p-value; with too few intervals the
+//! fixed tolerance decides and says so. The error ratio regressed when a test on the counts says it
+//! rose; an open-loop path may not fall behind its baseline's achieved rate. A pure function of
+//! the two reports.
 
+use super::significance::{mann_whitney, median_change, proportions};
 use super::{LatencyReport, Report};
 use crate::units::fmt_micros;
 use schemars::JsonSchema;
@@ -15,8 +18,6 @@ pub struct Tolerance {
     pub latency: f64,
     /// Growth below this many microseconds is never a regression.
     pub latency_floor_us: u64,
-    /// Allowed absolute rise of the error ratio (0.001 = 0.1 percentage points).
-    pub error_ratio_slack: f64,
     /// Compare every path; by default only the load and query paths (`<target>.write`,
     /// `<target>.query…`), not read-back or the memory watcher's own scrapes.
     #[serde(default)]
@@ -25,7 +26,7 @@ pub struct Tolerance {
 
 impl Default for Tolerance {
     fn default() -> Self {
-        Tolerance { latency: 0.2, latency_floor_us: 1_000, error_ratio_slack: 0.001, all_paths: false }
+        Tolerance { latency: 0.2, latency_floor_us: 1_000, all_paths: false }
     }
 }
 
@@ -42,6 +43,72 @@ pub struct Change {
     pub current: f64,
     pub regressed: bool,
     pub shown: String,
+    /// `regressed`, `improved` or `no significant change`.
+    #[serde(default)]
+    pub assessment: String,
+    /// The test's p-value, when the runs had enough intervals (latency) or calls (errors) to test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// The relative change of the per-interval median and its 95% confidence interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<[f64; 3]>,
+}
+
+/// Significance level of the tests, and intervals a side needed before latency is tested.
+const ALPHA: f64 = 0.05;
+const MIN_INTERVALS: usize = 8;
+
+/// The per-interval `stat` (p50 or p99) of `path` over the measured part of a run.
+fn interval_samples(r: &Report, path: &str, stat: &str) -> Vec<f64> {
+    let Some(iv) = &r.intervals else { return vec![] };
+    iv.counts
+        .iter()
+        .filter(|c| c.start_s >= r.run.warmup_seconds)
+        .filter_map(|c| c.paths.get(path))
+        .filter_map(|p| if stat == "p50" { p.p50_us } else { p.p99_us })
+        .map(|v| v as f64)
+        .collect()
+}
+
+/// A latency statistic judged on the runs' per-interval samples: significant (Mann-Whitney, 5%)
+/// AND larger than the tolerance is a regression; without enough intervals, the fixed tolerance.
+fn latency_change(path: &str, stat: &str, (b, c): (u64, u64), samples: (Vec<f64>, Vec<f64>), tol: &Tolerance) -> Change {
+    let grew = c.saturating_sub(b);
+    let pct = if b > 0 { (c as f64 / b as f64 - 1.0) * 100.0 } else { 0.0 };
+    let whole = format!("{} → {}", fmt_micros(b), fmt_micros(c));
+    let (sb, sc) = samples;
+    let mut change = Change {
+        path: path.into(),
+        stat: stat.into(),
+        baseline: b as f64,
+        current: c as f64,
+        regressed: false,
+        shown: String::new(),
+        assessment: String::new(),
+        p_value: None,
+        change: None,
+    };
+    if sb.len() >= MIN_INTERVALS && sc.len() >= MIN_INTERVALS {
+        let p = mann_whitney(&sb, &sc);
+        let (est, lo, hi) = median_change(&sb, &sc, 0.95, 1000);
+        change.regressed = p < ALPHA && est > tol.latency && grew > tol.latency_floor_us;
+        change.assessment = if change.regressed {
+            "regressed"
+        } else if p < ALPHA && est < -tol.latency {
+            "improved"
+        } else {
+            "no significant change"
+        }
+        .into();
+        change.p_value = Some(p);
+        change.change = Some([est, lo, hi]);
+        change.shown = format!("{whole}: interval {stat}s {:+.0}% [{:+.0}%, {:+.0}%], p = {p:.3}", est * 100.0, lo * 100.0, hi * 100.0);
+    } else {
+        change.regressed = grew > tol.latency_floor_us && c as f64 > b as f64 * (1.0 + tol.latency);
+        change.assessment = if change.regressed { "regressed" } else { "no significant change" }.into();
+        change.shown = format!("{whole} ({pct:+.1}%; too few intervals to test, judged on the tolerance)");
+    }
+    change
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -109,37 +176,46 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
             if stat == "max" {
                 continue; // a single sample: reported in the table, too noisy to gate on
             }
-            let grew = c.saturating_sub(b);
-            let regressed = grew > tol.latency_floor_us && c as f64 > b as f64 * (1.0 + tol.latency);
-            let pct = if b > 0 { (c as f64 / b as f64 - 1.0) * 100.0 } else { 0.0 };
-            changes.push(Change {
-                path: path.clone(),
-                stat: stat.into(),
-                baseline: b as f64,
-                current: c as f64,
-                regressed,
-                shown: format!("{} → {} ({pct:+.1}%)", fmt_micros(b), fmt_micros(c)),
-            });
+            let samples = (interval_samples(baseline, path, stat), interval_samples(current, path, stat));
+            changes.push(latency_change(path, stat, (b, c), samples, &tol));
         }
         if let (Some(b), Some(c)) = (base.error_ratio, cur.error_ratio) {
+            // Compared as proportions: a test on the failed and made calls of each run.
+            let failed = |ratio: f64, calls: u64| (ratio * calls as f64).round() as u64;
+            let p = proportions(failed(b, base.calls), base.calls, failed(c, cur.calls), cur.calls);
+            let regressed = p < ALPHA && c > b;
             changes.push(Change {
                 path: path.clone(),
                 stat: "error_ratio".into(),
                 baseline: b,
                 current: c,
-                regressed: c > b + tol.error_ratio_slack,
-                shown: format!("{:.3}% → {:.3}%", b * 100.0, c * 100.0),
+                regressed,
+                shown: format!("{:.3}% → {:.3}% (p = {p:.3})", b * 100.0, c * 100.0),
+                assessment: if regressed {
+                    "regressed"
+                } else if p < ALPHA {
+                    "improved"
+                } else {
+                    "no significant change"
+                }
+                .into(),
+                p_value: Some(p),
+                change: None,
             });
         }
         if let (Some(planned), Some(b), Some(c)) = (cur.planned_calls, base.achieved_rate, cur.achieved_rate) {
             if planned > 0 {
+                let regressed = c < b * (1.0 - tol.latency);
                 changes.push(Change {
                     path: path.clone(),
                     stat: "achieved_rate".into(),
                     baseline: b,
                     current: c,
-                    regressed: c < b * (1.0 - tol.latency),
+                    regressed,
                     shown: format!("{b:.1}/s → {c:.1}/s"),
+                    assessment: if regressed { "regressed" } else { "no significant change" }.into(),
+                    p_value: None,
+                    change: None,
                 });
             }
         }
@@ -154,7 +230,12 @@ pub fn render(c: &Comparison) -> String {
         out += &format!("  WARNING: {w}\n");
     }
     for ch in &c.changes {
-        out += &format!("  {} {:<36} {:<13} {}\n", if ch.regressed { "REGRESSED" } else { "ok       " }, ch.path, ch.stat, ch.shown);
+        let mark = match ch.assessment.as_str() {
+            _ if ch.regressed => "REGRESSED",
+            "improved" => "improved ",
+            _ => "ok       ",
+        };
+        out += &format!("  {mark} {:<36} {:<13} {}\n", ch.path, ch.stat, ch.shown);
     }
     for m in &c.missing {
         out += &format!("  REGRESSED {m:<36} not measured in this run\n");

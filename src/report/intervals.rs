@@ -18,6 +18,12 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct IntervalPath {
     pub calls: u64,
+    /// Latency p50 and p99 of the interval (from the intended send, successful calls), the samples
+    /// `compare` tests a baseline against; absent when nothing succeeded in the interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_us: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_us: Option<u64>,
     #[serde(default)]
     pub outcomes: BTreeMap<String, u64>,
     #[serde(flatten)]
@@ -88,6 +94,19 @@ impl IntervalLog {
             }
         }
         self.file.flush()
+    }
+}
+
+/// The interval's latency percentiles of every path in `recorder` (its histograms, as closed).
+pub fn set_percentiles(recorder: &Recorder, names: &[String], into: &mut BTreeMap<String, IntervalPath>) {
+    for (id, stats) in recorder.paths() {
+        let Some(name) = names.get(id.0) else { continue };
+        if stats.latency.is_empty() {
+            continue;
+        }
+        let entry = into.entry(name.clone()).or_default();
+        entry.p50_us = Some(stats.latency.value_at_quantile(0.5));
+        entry.p99_us = Some(stats.latency.value_at_quantile(0.99));
     }
 }
 

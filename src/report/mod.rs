@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod merge;
 pub mod model;
 pub(crate) mod progress;
+pub mod significance;
 pub mod summary;
 
 pub use model::*;
