@@ -18,6 +18,9 @@ pub mod exit {
     pub const TARGET_REJECTED: u8 = 4;
     /// The results file could not be written (the summary is still printed).
     pub const RESULTS_NOT_WRITTEN: u8 = 5;
+    /// Compared with a baseline that does not measure the same thing (another plan, a path
+    /// missing): neither pass nor regression.
+    pub const NOT_COMPARABLE: u8 = 6;
     /// Interrupted by Ctrl-C or SIGTERM; partial results were written.
     pub const INTERRUPTED: u8 = 130;
 }

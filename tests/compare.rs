@@ -118,8 +118,25 @@ async fn interrupted_or_other_plans_are_called_out_and_the_watcher_is_not_compar
     });
     let c = compare(&base, &cut, tol);
     assert!(c.warnings.iter().any(|w| w.contains("this run") && w.contains("interrupted after 0.4s of 1.0s")), "{c:?}");
+    assert!(c.comparable, "an interrupted side is a warning, not another plan");
     let doubled = tweak(&base, |v| v["paths"]["mimir.write"]["planned_calls"] = serde_json::json!(40));
-    assert!(compare(&base, &doubled, tol).warnings.iter().any(|w| w.contains("planned 20 calls in the baseline and 40")));
+    let other_plan = compare(&base, &doubled, tol);
+    assert!(other_plan.warnings.iter().any(|w| w.contains("planned 20 calls in the baseline and 40")));
+    assert!(!other_plan.comparable && !other_plan.failed(), "another plan is not comparable, and no regression");
+    let faster_rate = tweak(&base, |v| v["scenario"]["mimir"]["write"]["rate"] = serde_json::json!(40));
+    assert!(!compare(&base, &faster_rate, tol).comparable, "another rate in the scenario");
+    let gone = tweak(&base, |v| {
+        v["paths"].as_object_mut().unwrap().remove("mimir.write");
+    });
+    assert!(!compare(&base, &gone, tol).comparable, "a path missing is not comparable");
+    // The gate's exit code says so: 6, neither pass nor regression.
+    let (b, c) = (dir.path().join("b.json"), dir.path().join("c.json"));
+    json::write_to(&b, &base).unwrap();
+    json::write_to(&c, &doubled).unwrap();
+    let cli =
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(["compare", b.to_str().unwrap(), c.to_str().unwrap()]).output().await.unwrap();
+    assert_eq!(cli.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&cli.stdout).contains("NOT COMPARABLE"));
     // A slower memory scrape is the watcher's own business, not a regression of the target.
     let scrape = |v: &mut serde_json::Value, p99: u64| {
         let mut path = v["paths"]["mimir.write"].clone();

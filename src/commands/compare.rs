@@ -1,4 +1,5 @@
-//! `compare`: a results file against a baseline results file; exit 1 on a regression.
+//! `compare`: a results file against a baseline results file; exit 1 on a regression, 6 when the
+//! runs do not measure the same thing.
 
 use lgtm_bench::cli::exit;
 use lgtm_bench::report::compare::{self, Tolerance};
@@ -10,10 +11,10 @@ pub fn compare(baseline: &Path, current: &Path, max_regression: f64, all_paths: 
         (Ok(b), Ok(c)) => {
             let cmp = compare::compare(&b, &c, Tolerance { latency: max_regression, all_paths, ..Tolerance::default() });
             print!("{}", compare::render(&cmp));
-            if cmp.regressed {
-                exit::OBJECTIVES_FAILED
-            } else {
-                exit::PASSED
+            match (cmp.comparable, cmp.regressed) {
+                (false, _) => exit::NOT_COMPARABLE,
+                (true, true) => exit::OBJECTIVES_FAILED,
+                (true, false) => exit::PASSED,
             }
         }
         (Err(e), _) | (_, Err(e)) => {

@@ -66,10 +66,12 @@ async fn drive(plan: Plan, opts: RunOptions, report_dir: Option<PathBuf>) -> u8 
             if outcome.report.run.interrupted {
                 eprintln!("interrupted: partial results written to {}", outcome.results_file.display());
                 exit::INTERRUPTED
-            } else if outcome.report.passed() {
-                exit::PASSED
-            } else {
+            } else if !outcome.report.passed() {
                 exit::OBJECTIVES_FAILED
+            } else if outcome.report.baseline.as_ref().is_some_and(|c| !c.comparable) {
+                exit::NOT_COMPARABLE
+            } else {
+                exit::PASSED
             }
         }
         Err(RunError::Target(TargetError::Preflight(e))) => {

@@ -117,24 +117,31 @@ pub struct Comparison {
     pub tolerance: Tolerance,
     pub regressed: bool,
     pub changes: Vec<Change>,
-    /// Paths the baseline measured and this run did not (a regression: nothing to compare).
+    /// Paths the baseline measured and this run did not: nothing to compare them with.
     pub missing: Vec<String>,
-    /// Why the two runs may not be comparable: an interrupted side, another plan or scenario.
+    /// What the reader should know: an interrupted side, another plan or scenario.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// False when the runs do not measure the same thing (another plan: rate, duration, series,
+    /// queries; a path missing): then nothing is called a regression, the gate says "not comparable".
+    #[serde(default = "comparable_default")]
+    pub comparable: bool,
 }
 
-/// What makes two runs not comparable as they stand.
-fn warnings(baseline: &Report, current: &Report) -> Vec<String> {
-    let mut out = Vec::new();
-    for (side, r) in [("the baseline", baseline), ("this run", current)] {
-        if r.run.interrupted {
-            out.push(format!(
-                "{side} ({}) was interrupted after {:.1}s of {:.1}s planned: its figures cover part of the plan",
-                r.run.id, r.run.measured_seconds, r.run.planned_measured_seconds
-            ));
-        }
+fn comparable_default() -> bool {
+    true
+}
+
+impl Comparison {
+    /// Regressed, and comparable at all.
+    pub fn failed(&self) -> bool {
+        self.comparable && self.regressed
     }
+}
+
+/// Why the two runs are not comparable as they stand (another plan or scenario).
+fn plan_differences(baseline: &Report, current: &Report) -> Vec<String> {
+    let mut out = Vec::new();
     if baseline.run.planned_measured_seconds != current.run.planned_measured_seconds {
         out.push(format!(
             "the runs planned different measured times ({:.1}s and {:.1}s)",
@@ -149,10 +156,30 @@ fn warnings(baseline: &Report, current: &Report) -> Vec<String> {
             }
         }
     }
-    if baseline.scenario != current.scenario && baseline.run.scenario_name == current.run.scenario_name {
+    let plan = |r: &Report| {
+        let mut s = r.scenario.clone();
+        s["objectives"] = serde_json::Value::Null; // the bar, not the load
+        s["run"]["name"] = serde_json::Value::Null;
+        s
+    };
+    if plan(baseline) != plan(current) {
         out.push("the scenario as resolved differs between the runs (overrides or edits): compare like with like".into());
     }
     out
+}
+
+/// What a reader should know without it making the runs incomparable.
+fn interruptions(baseline: &Report, current: &Report) -> Vec<String> {
+    [("the baseline", baseline), ("this run", current)]
+        .iter()
+        .filter(|(_, r)| r.run.interrupted)
+        .map(|(side, r)| {
+            format!(
+                "{side} ({}) was interrupted after {:.1}s of {:.1}s planned: its figures cover part of the plan",
+                r.run.id, r.run.measured_seconds, r.run.planned_measured_seconds
+            )
+        })
+        .collect()
 }
 
 fn quantiles(l: &LatencyReport) -> [(&'static str, Option<u64>); 3] {
@@ -220,8 +247,13 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
             }
         }
     }
-    let regressed = !missing.is_empty() || changes.iter().any(|c| c.regressed);
-    Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing, warnings: warnings(baseline, current) }
+    let regressed = changes.iter().any(|c| c.regressed);
+    let differences = plan_differences(baseline, current);
+    let comparable = differences.is_empty() && missing.is_empty();
+    let mut warnings = interruptions(baseline, current);
+    warnings.extend(differences);
+    warnings.extend(missing.iter().map(|m| format!("{m} was measured in the baseline and not in this run")));
+    Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing, warnings, comparable }
 }
 
 pub fn render(c: &Comparison) -> String {
@@ -238,8 +270,15 @@ pub fn render(c: &Comparison) -> String {
         out += &format!("  {mark} {:<36} {:<13} {}\n", ch.path, ch.stat, ch.shown);
     }
     for m in &c.missing {
-        out += &format!("  REGRESSED {m:<36} not measured in this run\n");
+        out += &format!("  MISSING   {m:<36} not measured in this run\n");
     }
-    out += &format!("baseline: {}\n", if c.regressed { "REGRESSION" } else { "no regression" });
+    out += &format!(
+        "baseline: {}\n",
+        match (c.comparable, c.regressed) {
+            (false, _) => "NOT COMPARABLE (see the warnings): nothing is called a regression",
+            (true, true) => "REGRESSION",
+            (true, false) => "no regression",
+        }
+    );
     out
 }

@@ -276,7 +276,7 @@ pub fn path_reports(stats: &BTreeMap<String, PathStats>, measured_seconds: f64, 
 impl Report {
     /// Every objective met and, when compared with a baseline, no regression.
     pub fn passed(&self) -> bool {
-        self.verdict.passed && !self.baseline.as_ref().is_some_and(|c| c.regressed)
+        self.verdict.passed && !self.baseline.as_ref().is_some_and(|c| c.failed())
     }
 }
 
