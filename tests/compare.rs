@@ -129,6 +129,17 @@ async fn interrupted_or_other_plans_are_called_out_and_the_watcher_is_not_compar
         v["paths"].as_object_mut().unwrap().remove("mimir.write");
     });
     assert!(!compare(&base, &gone, tol).comparable, "a path missing is not comparable");
+    // A target that holds more before this run than before the baseline is called out: its state
+    // changed (a whole-tenant query measures more data), not the code under test.
+    let held = |series: f64| {
+        tweak(&base, move |v| {
+            v["memory"]["mimir"] = serde_json::json!({"checked": "rss", "restarts": [], "counter_increase": {}, "samples": [],
+                "gauges_at_start": {"prometheus_tsdb_head_series": series}});
+        })
+    };
+    let grown = compare(&held(0.0), &held(4000.0), tol);
+    assert!(grown.warnings.iter().any(|w| w.contains("held 0 prometheus_tsdb_head_series before the baseline's load and 4000")), "{:?}", grown.warnings);
+    assert!(compare(&held(4000.0), &held(4100.0), tol).warnings.is_empty(), "a little more is the same state");
     // The gate's exit code says so: 6, neither pass nor regression.
     let (b, c) = (dir.path().join("b.json"), dir.path().join("c.json"));
     json::write_to(&b, &base).unwrap();

@@ -168,6 +168,32 @@ fn plan_differences(baseline: &Report, current: &Report) -> Vec<String> {
     out
 }
 
+/// Whether the target itself changed between the runs: what it held before each run's load
+/// (head series, live traces) and its memory then. A whole-tenant query measures more data on a
+/// fuller target; that is the target's state, not a regression of the code under test.
+fn target_changes(baseline: &Report, current: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for (target, b) in baseline.memory.iter().filter(|(t, _)| *t != "generator") {
+        let Some(c) = current.memory.get(target) else { continue };
+        for (gauge, before) in &b.gauges_at_start {
+            let Some(now) = c.gauges_at_start.get(gauge) else { continue };
+            if (now - before).abs() > 0.2 * before.max(1.0) && (now - before).abs() >= 100.0 {
+                out.push(format!("{target} held {before:.0} {gauge} before the baseline's load and {now:.0} before this run's: the target's state changed (queries over the whole tenant measure more data)"));
+            }
+        }
+        if let (Some(before), Some(now)) = (b.before_load_bytes, c.before_load_bytes) {
+            if now > before * 1.5 || now < before / 1.5 {
+                out.push(format!(
+                    "{target} used {} before the baseline's load and {} before this run's",
+                    crate::units::ByteSize(before as u64),
+                    crate::units::ByteSize(now as u64)
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// What a reader should know without it making the runs incomparable.
 fn interruptions(baseline: &Report, current: &Report) -> Vec<String> {
     [("the baseline", baseline), ("this run", current)]
@@ -202,6 +228,11 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
             let (Some(b), Some(c)) = (b, c) else { continue };
             if stat == "max" {
                 continue; // a single sample: reported in the table, too noisy to gate on
+            }
+            // A group (`mimir.query`) is the merge of its queries, each judged on its own intervals.
+            let group = baseline.paths.keys().any(|k| k.starts_with(&format!("{path}.")));
+            if group {
+                continue;
             }
             let samples = (interval_samples(baseline, path, stat), interval_samples(current, path, stat));
             changes.push(latency_change(path, stat, (b, c), samples, &tol));
@@ -251,6 +282,7 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
     let differences = plan_differences(baseline, current);
     let comparable = differences.is_empty() && missing.is_empty();
     let mut warnings = interruptions(baseline, current);
+    warnings.extend(target_changes(baseline, current));
     warnings.extend(differences);
     warnings.extend(missing.iter().map(|m| format!("{m} was measured in the baseline and not in this run")));
     Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing, warnings, comparable }

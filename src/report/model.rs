@@ -54,6 +54,10 @@ pub struct MemoryReport {
     /// Last reading of the target's gauges of what it holds (head series, live traces).
     #[serde(default)]
     pub gauges_last: BTreeMap<String, f64>,
+    /// The same gauges at the plan's start, before any load: the state the target was in
+    /// (`compare` warns when it changed between the runs).
+    #[serde(default)]
+    pub gauges_at_start: BTreeMap<String, f64>,
     /// The checked figure at the plan's start, before any load (of the source that grew most).
     #[serde(default)]
     pub before_load_bytes: Option<f64>,
@@ -86,6 +90,7 @@ impl MemoryReport {
             restarts: record.restarts.clone(),
             counter_increase: record.counter_deltas(),
             gauges_last: record.gauges_last(),
+            gauges_at_start: record.gauges_first(),
             before_load_bytes: growth.map(|(before, _)| before),
             growth_bytes: growth.map(|(_, grew)| grew),
             growth_per_load_unit: growth.zip(load.filter(|(n, _)| *n > 0.0)).map(|((_, grew), (n, _))| grew / n),

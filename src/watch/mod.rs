@@ -87,9 +87,19 @@ impl MemoryRecord {
 
     /// The last reading of each gauge, summed over sources.
     pub fn gauges_last(&self) -> BTreeMap<String, f64> {
+        self.gauges(|(_, last)| last)
+    }
+
+    /// The first reading of each gauge (at the plan's start, before any load), summed over sources:
+    /// the state the target was in.
+    pub fn gauges_first(&self) -> BTreeMap<String, f64> {
+        self.gauges(|(first, _)| first)
+    }
+
+    fn gauges(&self, pick: fn((f64, f64)) -> f64) -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();
-        for ((_, name), (_, last)) in self.counters.iter().filter(|((_, n), _)| exposition::LOAD_GAUGES.contains(&n.as_str())) {
-            *out.entry(name.clone()).or_insert(0.0) += last;
+        for ((_, name), readings) in self.counters.iter().filter(|((_, n), _)| exposition::LOAD_GAUGES.contains(&n.as_str())) {
+            *out.entry(name.clone()).or_insert(0.0) += pick(*readings);
         }
         out
     }
