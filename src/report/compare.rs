@@ -230,8 +230,7 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
                 continue; // a single sample: reported in the table, too noisy to gate on
             }
             // A group (`mimir.query`) is the merge of its queries, each judged on its own intervals.
-            let group = baseline.paths.keys().any(|k| k.starts_with(&format!("{path}.")));
-            if group {
+            if baseline.is_group(path) {
                 continue;
             }
             let samples = (interval_samples(baseline, path, stat), interval_samples(current, path, stat));

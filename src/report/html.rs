@@ -35,7 +35,7 @@ fn interval_points(r: &Report, dir: &Path) -> BTreeMap<String, Vec<Point>> {
     let mut out: BTreeMap<String, Vec<Point>> = BTreeMap::new();
     let Some(log) = r.intervals.as_ref().and_then(|i| i.log.as_ref()) else { return out };
     let Ok(bytes) = std::fs::read(dir.join(log)) else { return out };
-    let groups: Vec<&String> = r.paths.keys().filter(|g| r.paths.keys().any(|k| k.starts_with(&format!("{g}.")))).collect();
+    let groups: Vec<&String> = r.paths.keys().filter(|g| r.is_group(g)).collect();
     let mut de = Deserializer::new();
     let mut block: Option<(f64, BTreeMap<String, Latency>)> = None;
     for entry in IntervalLogIterator::new(&bytes).flatten() {

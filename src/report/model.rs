@@ -283,6 +283,11 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.verdict.passed && !self.baseline.as_ref().is_some_and(|c| c.failed())
     }
+
+    /// Whether `path` is a group (`mimir.query`): the merge of the paths named under it.
+    pub fn is_group(&self, path: &str) -> bool {
+        self.paths.keys().any(|k| k.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
+    }
 }
 
 /// What a run measured, as objectives see it: the merged stats of every path (histograms not yet
