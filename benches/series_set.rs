@@ -6,6 +6,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use lgtm_bench::targets::mimir::config::{LabelSpec, SeriesModel};
 use lgtm_bench::targets::mimir::write::series::SeriesSet;
 use lgtm_bench::units::Dur;
+use lgtm_bench::watch::exposition::own_resident_bytes;
 use std::hint::black_box;
 
 fn model(active: u64) -> SeriesModel {
@@ -20,10 +21,9 @@ fn model(active: u64) -> SeriesModel {
     }
 }
 
+/// The process's resident memory, as the memory watch reads it for the generator.
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok());
-    kib.unwrap_or(0) * 1024
+    own_resident_bytes().unwrap_or(0.0) as u64
 }
 
 fn bench(c: &mut Criterion) {
