@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs scenarios/local-prometheus.toml against a real Prometheus on loopback that this script
 # installs (Debian package `prometheus`), starts on a temporary data folder and stops afterwards.
-# Usage: scenarios/local-prometheus.sh [extra lgtm-bench run flags, e.g. --set run.duration=2m]
+# Usage: scenarios/local-prometheus.sh [run|capacity] [extra flags, e.g. --set run.duration=2m]
+#   (the command defaults to `run`; `capacity` searches the most active series it holds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +32,10 @@ done
 
 echo "building lgtm-bench (release; the first build takes a few minutes)…" >&2
 cargo build --release
+command=run
+case "${1:-}" in run|capacity) command=$1; shift ;; esac
 set +e
-./target/release/lgtm-bench run scenarios/local-prometheus.toml "$@"
+./target/release/lgtm-bench "$command" scenarios/local-prometheus.toml "$@"
 code=$?
 set -e
 exit $code

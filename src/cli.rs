@@ -146,6 +146,53 @@ pub enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<Override>,
     },
+    /// Find the most load the scenario's target takes within all its objectives (memory budget
+    /// and no restarts included): grow one load dimension step by step, bisect, confirm.
+    Capacity {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The scenario key to grow, e.g. mimir.write.series.active, mimir.write.rate,
+        /// tempo.write.rate, mimir.query_load.concurrency (default: the scenario's first write load).
+        #[arg(long, value_name = "KEY")]
+        dimension: Option<String>,
+        /// The first level tried (default: a quarter of the scenario's level).
+        #[arg(long, value_name = "LEVEL")]
+        from: Option<f64>,
+        /// The highest level tried (default: 64 times the scenario's level).
+        #[arg(long, value_name = "LEVEL")]
+        to: Option<f64>,
+        /// Growth factor per step (default 1.25; 2 with --fresh-target-command, as bisection follows).
+        #[arg(long)]
+        factor: Option<f64>,
+        /// With --fresh-target-command: bisect until the bracket between the last pass and the
+        /// first fail is this narrow.
+        #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_percent)]
+        precision: f64,
+        /// The steady time of each step (after the scenario's warm-up and ramp).
+        #[arg(long, value_name = "DURATION", default_value = "1m")]
+        step_duration: crate::units::Dur,
+        /// The steady time of the final step that confirms the answer (default: 3 × step).
+        #[arg(long, value_name = "DURATION")]
+        confirm_duration: Option<crate::units::Dur>,
+        /// At most this many steps.
+        #[arg(long, default_value_t = 30)]
+        max_steps: usize,
+        /// A shell command run before every step that resets the target (e.g. a rollout restart
+        /// that waits for readiness), so no step carries over an earlier one's data. Without it
+        /// levels only go up (no bisection, no confirmation below a fail).
+        #[arg(long, value_name = "COMMAND")]
+        fresh_target_command: Option<String>,
+        /// Override any scenario key, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<Override>,
+        /// Folder for the capacity report (<scenario>-capacity-<time>.json, .html, .md) and the
+        /// steps' results (in the folder of the same name).
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Do not print the steps' progress lines.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Print the JSON Schema of the results file (also in results/schema.json).
     Schema,
 }

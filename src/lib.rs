@@ -3,10 +3,12 @@
 //! benches use directly.
 //!
 //! Two kinds of modules: a core that knows how to plan, run, measure, judge and report any load
-//! (`engine`, `client`, `stats`, `watch`, `verdict`, `report`, `scenario`, `workload`, `units`),
+//! (`engine`, `client`, `stats`, `watch`, `verdict`, `report`, `capacity`, `scenario`, `workload`,
+//! `units`),
 //! and one folder per target under `targets/` that knows everything about Mimir, or about Tempo.
 //! Targets import the core; the core never imports a target.
 
+pub mod capacity;
 pub mod cli;
 pub mod client;
 pub mod engine;

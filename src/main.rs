@@ -17,6 +17,37 @@ fn main() -> ExitCode {
         Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression, report } => {
             commands::run::run(commands::run::RunArgs { file: scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression, report })
         }
+        Command::Capacity {
+            scenario,
+            dimension,
+            from,
+            to,
+            factor,
+            precision,
+            step_duration,
+            confirm_duration,
+            max_steps,
+            fresh_target_command,
+            overrides,
+            out,
+            quiet,
+        } => {
+            let opts = lgtm_bench::capacity::CapacityOptions {
+                dimension,
+                from,
+                to,
+                factor,
+                precision,
+                max_steps,
+                step_duration,
+                confirm_duration,
+                fresh_target_command,
+                scenario_file: scenario.display().to_string(),
+                out_dir: out,
+                progress: !quiet,
+            };
+            commands::capacity::capacity(&scenario, &overrides, opts)
+        }
         Command::Report { files, html, markdown, junit } => commands::report::report(&files, html.as_deref(), markdown.as_deref(), junit.as_deref()),
     };
     ExitCode::from(code)

@@ -63,6 +63,16 @@ impl Stat {
         }
     }
 
+    /// A figure of this statistic as people read it (`120ms`, `0.100%`, `1.5GiB`).
+    pub fn show(self, v: f64) -> String {
+        self.unit().show(v)
+    }
+
+    /// Whether the figure is a duration in microseconds, a ratio, a count or bytes.
+    pub fn is_bytes(self) -> bool {
+        self.unit() == Unit::Bytes
+    }
+
     fn unit(self) -> Unit {
         match self {
             Stat::Latency { .. } | Stat::Service { .. } | Stat::Lateness { .. } => Unit::Micros,

@@ -241,6 +241,7 @@ fn kubernetes_objects_deserialize_into_api_types() {
     let typed = |rel: &str| doc(rel);
     let job: Job = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/jobs/job.yaml")).unwrap();
     let indexed: Job = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/jobs/indexed-job.yaml")).unwrap();
+    let capacity: Job = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/jobs/capacity-job.yaml")).unwrap();
     let cron: CronJob = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/app/cronjob.yaml")).unwrap();
     let _: PersistentVolumeClaim = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/app/pvc.yaml")).unwrap();
     for rel in ["apps/monitoring/tempo/app/secret.sops.yaml", "apps/monitoring/mimir/app/secret.sops.yaml"] {
@@ -253,7 +254,10 @@ fn kubernetes_objects_deserialize_into_api_types() {
         job.spec.unwrap().template.spec.unwrap(),
         indexed.spec.unwrap().template.spec.unwrap(),
         cron.spec.unwrap().job_template.spec.unwrap().template.spec.unwrap(),
+        capacity.spec.unwrap().template.spec.unwrap(),
     ];
+    let capacity_args = pod_specs[3].containers[0].args.clone().unwrap();
+    assert_eq!((capacity_args[0].as_str(), capacity_args[2].as_str(), capacity_args[3].as_str()), ("capacity", "--dimension", "mimir.write.series.active"));
     for pod in &pod_specs {
         let c = &pod.containers[0];
         let res = c.resources.as_ref().unwrap();

@@ -19,36 +19,6 @@ fn with_ext(dir: &Path, ext: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no .{ext} in {}", dir.display()))
 }
 
-/// Chromium, headless, nothing reachable but the file: `--dump-dom` of the page as rendered, and a
-/// screenshot kept as a test artefact.
-fn chromium(page: &Path, shot: &Path) -> (String, String) {
-    let profile = tempfile::tempdir().unwrap();
-    let common = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--proxy-server=127.0.0.1:9",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--enable-logging=stderr",
-        "--v=0",
-    ];
-    let url = format!("file://{}", page.display());
-    let profile_arg = format!("--user-data-dir={}", profile.path().display());
-    let run = |extra: &[&str]| {
-        let out = Command::new("chromium").args(common).arg(&profile_arg).args(extra).arg(&url).output();
-        let out = out.expect("Debian's chromium is needed (tests/run-all.sh installs it: apt-get install chromium)");
-        (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
-    };
-    let (dom, log) = run(&["--dump-dom"]);
-    let _ = run(&["--hide-scrollbars", "--window-size=1000,2600", &format!("--screenshot={}", shot.display())]);
-    (dom, log)
-}
-
 #[test]
 fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
     let prom = support::prometheus::Prometheus::start();
@@ -70,7 +40,7 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script") && !html.contains("@import"), "nothing is fetched at view time");
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
-    let (dom, log) = chromium(&page, &shot);
+    let (dom, log) = support::browser::chromium(&page, &shot);
     assert!(dom.contains(&format!("verdict: {verdict}")), "the verdict shown is the results file's ({verdict})");
     assert!(!log.contains("Uncaught") && !log.contains(":CONSOLE("), "console errors: {log}");
     // The plots, as the browser rendered them.

@@ -114,7 +114,7 @@ fn baseline_of(path: &std::path::Path, scenario: &str) -> Result<lgtm_bench::rep
 }
 
 /// First Ctrl-C or SIGTERM: stop the load and write what was measured. Second: leave at once.
-async fn stop_on_signal(cancel: CancellationToken) {
+pub async fn stop_on_signal(cancel: CancellationToken) {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(t) => Some(t),
         Err(e) => {

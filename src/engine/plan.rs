@@ -24,6 +24,10 @@ pub struct Plan {
     /// Drive every open-loop workload as fast as its in-flight bound allows instead of at its
     /// planned rate (`selftest`: the generator's own ceiling).
     pub full_speed: bool,
+    /// The run id to use instead of a new one: the steps of a capacity search over a dimension
+    /// whose higher levels contain the lower ones (series 0..n) share one, so the target holds
+    /// only the current level's series, not every step's.
+    pub run_id: Option<String>,
 }
 
 impl Plan {
@@ -61,7 +65,7 @@ impl Plan {
             }
         }
         if problems.is_empty() {
-            Ok(Plan { run, targets, objectives, scenario, scenario_toml, shard: None, full_speed: false })
+            Ok(Plan { run, targets, objectives, scenario, scenario_toml, shard: None, full_speed: false, run_id: None })
         } else {
             Err(problems)
         }

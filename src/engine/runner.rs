@@ -42,7 +42,8 @@ pub enum RunError {
     WriteResults { dir: String, source: std::io::Error, report: Box<Report> },
 }
 
-fn run_id() -> String {
+/// A new run id: 8 hex digits from the clock and the process id.
+pub fn new_run_id() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{:08x}", (nanos as u64 ^ (std::process::id() as u64) << 32) as u32)
 }
@@ -150,7 +151,7 @@ async fn load(
     let mut l = Launch {
         run: r,
         full_speed: plan.full_speed,
-        run_id: run_id(),
+        run_id: plan.run_id.clone().unwrap_or_else(new_run_id),
         table: PathTable::default(),
         clock: RunClock::starting_at(stages.start),
         start: stages.start,

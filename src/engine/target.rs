@@ -30,6 +30,45 @@ pub struct WriteLoad {
     pub unit: &'static str,
 }
 
+/// A load dimension a capacity search may grow, as the target defines it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadDimension {
+    /// The scenario key that sets the level, e.g. `mimir.write.series.active`.
+    pub key: String,
+    /// What one unit of the level is (`active series`, `spans/s`).
+    pub unit: String,
+    /// The level the scenario is written with.
+    pub configured: f64,
+    /// Levels are whole numbers.
+    pub whole: bool,
+    /// The lowest level the scenario allows (a request's samples need as many series).
+    pub minimum: f64,
+    /// A higher level's data contains a lower one's (series 0..n of one run id): the steps of a
+    /// search share one run id, and a step up adds to what the target holds instead of piling a
+    /// new set on top of the earlier steps'.
+    pub nested: bool,
+    /// Other keys that move with the level, each set to `factor × level` (the write rate with
+    /// the active series, so that each series keeps its scrape interval).
+    pub scaled_with: Vec<(String, f64)>,
+    /// What stays fixed while it moves, for the plan printout and the report.
+    pub note: String,
+}
+
+/// A query load's concurrency as a capacity dimension, when it is closed-loop.
+pub fn concurrency_dimension(target: &str, load: Option<&QueryLoad>) -> Option<LoadDimension> {
+    let c = load?.concurrency?;
+    Some(LoadDimension {
+        key: format!("{target}.query_load.concurrency"),
+        unit: "concurrent queries".into(),
+        configured: c as f64,
+        whole: true,
+        scaled_with: vec![],
+        minimum: 1.0,
+        nested: false,
+        note: "each worker sends its next query when the last one is answered".into(),
+    })
+}
+
 /// The paths a target measures, described the same way for every target.
 pub struct TargetPaths<'a> {
     pub target: &'static str,
@@ -94,6 +133,8 @@ pub trait TargetPlan: Send + Sync {
     fn memory(&self) -> Option<&MemorySection>;
     /// The load its memory is divided by in the report: `(amount, unit)`.
     fn memory_load(&self) -> Option<(f64, &'static str)>;
+    /// The load dimensions a capacity search may grow, the default first.
+    fn load_dimensions(&self) -> Vec<LoadDimension>;
     /// Lines of the plan printout.
     fn describe(&self, run: &RunSection) -> String;
     /// Builds the clients and checks every endpoint the scenario uses, before any load.

@@ -6,7 +6,7 @@
 //! rose; an open-loop path may not fall behind its baseline's achieved rate. A pure function of
 //! the two reports.
 
-use super::significance::{mann_whitney, median_change, proportions};
+use super::significance::{judge_shift, proportions, Shift};
 use super::{LatencyReport, Report};
 use crate::units::fmt_micros;
 use schemars::JsonSchema;
@@ -70,8 +70,9 @@ fn interval_samples(r: &Report, path: &str, stat: &str) -> Vec<f64> {
         .collect()
 }
 
-/// A latency statistic judged on the runs' per-interval samples: significant (Mann-Whitney, 5%)
-/// AND larger than the tolerance is a regression; without enough intervals, the fixed tolerance.
+/// A latency statistic judged on the runs' per-interval samples: significant (Mann-Whitney, 5%,
+/// and the 95% interval of the median change above zero) AND larger than the tolerance is a
+/// regression; without enough intervals, the fixed tolerance.
 fn latency_change(path: &str, stat: &str, (b, c): (u64, u64), samples: (Vec<f64>, Vec<f64>), tol: &Tolerance) -> Change {
     let grew = c.saturating_sub(b);
     let pct = if b > 0 { (c as f64 / b as f64 - 1.0) * 100.0 } else { 0.0 };
@@ -89,15 +90,12 @@ fn latency_change(path: &str, stat: &str, (b, c): (u64, u64), samples: (Vec<f64>
         change: None,
     };
     if sb.len() >= MIN_INTERVALS && sc.len() >= MIN_INTERVALS {
-        let p = mann_whitney(&sb, &sc);
-        let (est, lo, hi) = median_change(&sb, &sc, 0.95, 1000);
-        change.regressed = p < ALPHA && est > tol.latency && grew > tol.latency_floor_us;
-        change.assessment = if change.regressed {
-            "regressed"
-        } else if p < ALPHA && est < -tol.latency {
-            "improved"
-        } else {
-            "no significant change"
+        let (shift, p, (est, lo, hi)) = judge_shift(&sb, &sc, ALPHA, tol.latency, 1000);
+        change.regressed = shift == Shift::Regressed && grew > tol.latency_floor_us;
+        change.assessment = match shift {
+            _ if change.regressed => "regressed",
+            Shift::Improved => "improved",
+            _ => "no significant change",
         }
         .into();
         change.p_value = Some(p);

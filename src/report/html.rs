@@ -369,7 +369,7 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
     out.push_str("</table></section>");
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:960px;color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}\
+pub(crate) const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:960px;color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}\
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#1a7f37}\
 section.verdict.pass h2{color:#1a7f37}section.verdict.fail h2{color:#c62828}.warn{color:#a15c00;font-weight:600}\
 figure{margin:1em 0}figcaption{font-weight:600}svg{background:#fafafa;border:1px solid #eee}.axis{stroke:#888}.tick{font-size:10px;fill:#555}.label{font-size:11px;fill:#333}\

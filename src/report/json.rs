@@ -16,8 +16,9 @@ pub fn write_atomically(dir: &Path, name: &str, report: &Report) -> std::io::Res
     Ok(target)
 }
 
-/// Writes `report` to exactly `target` (through a temporary file beside it and a rename).
-pub fn write_to(target: &Path, report: &Report) -> std::io::Result<()> {
+/// Writes `report` (a run's, or a capacity search's) to exactly `target`, through a temporary
+/// file beside it and a rename.
+pub fn write_to(target: &Path, report: &impl serde::Serialize) -> std::io::Result<()> {
     let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = target.file_name().ok_or_else(|| std::io::Error::other("no file name"))?.to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp"));

@@ -71,6 +71,32 @@ pub fn median_change(a: &[f64], b: &[f64], confidence: f64, rounds: usize) -> (f
 }
 
 /// The two-sided p-value that two error ratios (`failed` of `calls`) differ: a two-proportion z-test.
+/// How a statistic moved between two runs' samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shift {
+    Regressed,
+    Improved,
+    NoSignificantChange,
+}
+
+/// The gate's rule on two samples (baseline `a`, current `b`): regressed when the ranks differ
+/// (Mann-Whitney, p < `alpha`), the 95% bootstrap interval of the median change lies above zero,
+/// and the change is larger than `tolerance` (a fraction); improved the same way downwards.
+/// Per-interval samples of one run are not independent, so neither test alone decides.
+/// Returns the shift, p, and the change with its interval.
+pub fn judge_shift(a: &[f64], b: &[f64], alpha: f64, tolerance: f64, rounds: usize) -> (Shift, f64, (f64, f64, f64)) {
+    let p = mann_whitney(a, b);
+    let (est, lo, hi) = median_change(a, b, 0.95, rounds);
+    let shift = if p < alpha && lo > 0.0 && est > tolerance {
+        Shift::Regressed
+    } else if p < alpha && hi < 0.0 && est < -tolerance {
+        Shift::Improved
+    } else {
+        Shift::NoSignificantChange
+    };
+    (shift, p, (est, lo, hi))
+}
+
 pub fn proportions(failed_a: u64, calls_a: u64, failed_b: u64, calls_b: u64) -> f64 {
     if calls_a == 0 || calls_b == 0 {
         return 1.0;
@@ -137,7 +163,7 @@ mod tests {
 
     /// The gate's rule: significant at 5% and more than 10% slower.
     fn regressed(a: &[f64], b: &[f64]) -> bool {
-        mann_whitney(a, b) < 0.05 && median_change(a, b, 0.95, 400).0 > 0.10
+        judge_shift(a, b, 0.05, 0.10, 400).0 == Shift::Regressed
     }
 
     #[test]

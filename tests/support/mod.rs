@@ -2,6 +2,7 @@
 //! Cortex servers, a replay HTTP server and scenario helpers. Everything listens on loopback only.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod fault_proxy;
 pub mod fixtures;
 pub mod otlp_receiver;

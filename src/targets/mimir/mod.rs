@@ -18,7 +18,7 @@ use crate::engine::plan::{describe_memory, spelled};
 use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
-use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan, WriteLoad};
+use crate::engine::target::{concurrency_dimension, LoadDimension, PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan, WriteLoad};
 use crate::scenario::shard::{shard_in_flight, shard_queries, share, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
 use config::{MimirSection, WriteSection};
@@ -121,6 +121,36 @@ impl TargetPlan for MimirPlan {
 
     fn memory_load(&self) -> Option<(f64, &'static str)> {
         self.section.write.as_ref().map(|w| (w.series.active as f64, "active series"))
+    }
+
+    fn load_dimensions(&self) -> Vec<LoadDimension> {
+        let mut out = Vec::new();
+        if let (Some(w), Some(p)) = (&self.section.write, self.write_plan) {
+            let active = w.series.active as f64;
+            out.push(LoadDimension {
+                key: "mimir.write.series.active".into(),
+                unit: "active series".into(),
+                configured: active,
+                whole: true,
+                // A stated rate moves with the series; a scrape interval already derives it.
+                scaled_with: w.rate.map(|_| ("mimir.write.rate".to_string(), p.rate / active)).into_iter().collect(),
+                minimum: w.series.samples_per_request as f64,
+                nested: true,
+                note: format!("each series written every {:.2}s; the write rate grows with the series", p.scrape_interval),
+            });
+            out.push(LoadDimension {
+                key: "mimir.write.rate".into(),
+                unit: "requests/s".into(),
+                configured: p.rate,
+                whole: false,
+                scaled_with: vec![],
+                minimum: 0.001,
+                nested: true,
+                note: format!("{} active series × {} samples per request: each series is written more often", w.series.active, w.series.samples_per_request),
+            });
+        }
+        out.extend(concurrency_dimension("mimir", self.section.query_load.as_ref()));
+        out
     }
 
     fn describe(&self, r: &RunSection) -> String {

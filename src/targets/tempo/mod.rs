@@ -17,7 +17,7 @@ use crate::engine::plan::{describe_memory, spelled};
 use crate::engine::queries::{Prepared as Query, QueryMode, RotatingQueries};
 use crate::engine::readback::channel as read_back;
 use crate::engine::schedule::Schedule;
-use crate::engine::target::{PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan, WriteLoad};
+use crate::engine::target::{concurrency_dimension, LoadDimension, PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan, WriteLoad};
 use crate::scenario::shard::{shard_in_flight, shard_queries, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
 use config::{OtlpProtocol, RateUnit, TempoSection, TraceWrite};
@@ -154,6 +154,29 @@ impl TargetPlan for TempoPlan {
             RateUnit::Traces => w.rate * self.shape.spans_per_trace as f64,
         };
         Some((spans, "span/s"))
+    }
+
+    fn load_dimensions(&self) -> Vec<LoadDimension> {
+        let mut out = Vec::new();
+        if let Some(w) = &self.section.write {
+            let unit = match w.unit {
+                RateUnit::Spans => "spans/s",
+                RateUnit::Traces => "traces/s",
+            };
+            out.push(LoadDimension {
+                key: "tempo.write.rate".into(),
+                unit: unit.into(),
+                configured: w.rate,
+                whole: false,
+                scaled_with: vec![],
+                minimum: 0.001,
+                // Trace ids come from the run id: each step writes new traces.
+                nested: false,
+                note: format!("traces of {} spans, {} spans per request", self.shape.spans_per_trace, self.spans_per_request),
+            });
+        }
+        out.extend(concurrency_dimension("tempo", self.section.query_load.as_ref()));
+        out
     }
 
     fn describe(&self, run: &RunSection) -> String {

@@ -1,0 +1,35 @@
+//! Debian's chromium, headless, with nothing reachable but the file: reports are tested as a person
+//! sees them.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Chromium, headless, nothing reachable but the file: `--dump-dom` of the page as rendered, and a
+/// screenshot kept as a test artefact.
+pub fn chromium(page: &Path, shot: &Path) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--proxy-server=127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let url = format!("file://{}", page.display());
+    let profile_arg = format!("--user-data-dir={}", profile.path().display());
+    let run = |extra: &[&str]| {
+        let out = Command::new("chromium").args(common).arg(&profile_arg).args(extra).arg(&url).output();
+        let out = out.expect("Debian's chromium is needed (tests/run-all.sh installs it: apt-get install chromium)");
+        (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (dom, log) = run(&["--dump-dom"]);
+    let _ = run(&["--hide-scrollbars", "--window-size=1000,2600", &format!("--screenshot={}", shot.display())]);
+    (dom, log)
+}
