@@ -193,6 +193,32 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Check the deployment's acceptance criteria (Tempo AC-lgtm-002, Mimir AC-lgtm-003, secrets
+    /// AC-lgtm-004, Grafana AC-lgtm-005, memory, the remote-write queue) and print each PASS, FAIL or
+    /// SKIPPED with its evidence.
+    Check {
+        /// The scenario file (TOML): its targets and its [check] section.
+        scenario: PathBuf,
+        /// Also keep what the checks wrote in FILE, for `--verify FILE` after a restart.
+        #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+        record: Option<PathBuf>,
+        /// Read back everything a `--record FILE` wrote (after restarting the pods or rotating
+        /// credentials): nothing lost, or the exact list of what was.
+        #[arg(long, value_name = "FILE")]
+        verify: Option<PathBuf>,
+        /// Wait up to this long for this check's data to reach the S3 buckets (Tempo: 10m).
+        #[arg(long, value_name = "DURATION")]
+        wait_s3: Option<crate::units::Dur>,
+        /// Check the secrets and HelmReleases under this folder (e.g. kubernetes/).
+        #[arg(long, value_name = "DIR")]
+        manifests: Option<PathBuf>,
+        /// Override any scenario key, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<Override>,
+        /// Folder for the check results (<scenario>-check-<time>.json and .md).
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+    },
     /// Print the JSON Schema of the results file (also in results/schema.json).
     Schema,
 }

@@ -3,12 +3,13 @@
 //! benches use directly.
 //!
 //! Two kinds of modules: a core that knows how to plan, run, measure, judge and report any load
-//! (`engine`, `client`, `stats`, `watch`, `verdict`, `report`, `capacity`, `scenario`, `workload`,
+//! (`engine`, `client`, `stats`, `watch`, `verdict`, `report`, `capacity`, `check`, `scenario`, `workload`,
 //! `units`),
 //! and one folder per target under `targets/` that knows everything about Mimir, or about Tempo.
 //! Targets import the core; the core never imports a target.
 
 pub mod capacity;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod engine;

@@ -48,6 +48,15 @@ fn main() -> ExitCode {
             };
             commands::capacity::capacity(&scenario, &overrides, opts)
         }
+        Command::Check { scenario, record, verify, wait_s3, manifests, overrides, out } => {
+            let mode = match (record, verify) {
+                (Some(f), _) => lgtm_bench::check::Mode::Record(f),
+                (_, Some(f)) => lgtm_bench::check::Mode::Verify(f),
+                _ => lgtm_bench::check::Mode::Check,
+            };
+            let opts = lgtm_bench::check::CheckOptions { mode, wait_s3: wait_s3.map(|d| d.get()), manifests, scenario_file: scenario.display().to_string() };
+            commands::check::check(&scenario, &overrides, opts, &out)
+        }
         Command::Report { files, html, markdown, junit } => commands::report::report(&files, html.as_deref(), markdown.as_deref(), junit.as_deref()),
     };
     ExitCode::from(code)

@@ -140,6 +140,11 @@ async fn interrupted_or_other_plans_are_called_out_and_the_watcher_is_not_compar
     let grown = compare(&held(0.0), &held(4000.0), tol);
     assert!(grown.warnings.iter().any(|w| w.contains("held 0 prometheus_tsdb_head_series before the baseline's load and 4000")), "{:?}", grown.warnings);
     assert!(compare(&held(4000.0), &held(4100.0), tol).warnings.is_empty(), "a little more is the same state");
+    // Another build of the target (its build info, read before the load) is called out too.
+    let build = |version: &str| tweak(&base, move |v| v["targets"] = serde_json::json!({"mimir": {"url": "u", "version": version, "revision": "abc"}}));
+    let upgraded = compare(&build("2.42.0"), &build("2.43.0"), tol);
+    assert!(upgraded.warnings.iter().any(|w| w.contains("mimir was 2.42.0 (rev abc) for the baseline and 2.43.0 (rev abc)")), "{:?}", upgraded.warnings);
+    assert!(compare(&build("2.42.0"), &build("2.42.0"), tol).warnings.is_empty());
     // The gate's exit code says so: 6, neither pass nor regression.
     let (b, c) = (dir.path().join("b.json"), dir.path().join("c.json"));
     json::write_to(&b, &base).unwrap();

@@ -69,6 +69,18 @@ async fn every_recorded_tempo_query_answer_is_understood() {
     assert_eq!(checked, fixtures.len() - 6, "all but the 5 OTLP exchanges and /metrics");
 }
 
+/// Tempo 3.x's build info, replayed: a source build leaves the version empty, and lgtm-bench says
+/// "unknown" rather than inventing one.
+#[tokio::test]
+async fn tempo_build_info_is_read_and_an_empty_version_stays_unknown() {
+    let f = support::fixtures::all("tempo").into_iter().find(|(n, _)| n == "buildinfo").unwrap().1;
+    let server = ReplayServer::start(vec![Canned::from_fixture(&f)]).await;
+    let target = HttpTarget::new(&Connection::default(), 1).unwrap();
+    let info = lgtm_bench::client::buildinfo::read(&target, &server.base(), "/api/status/buildinfo").await;
+    assert_eq!((info.version.as_deref(), info.shown().as_str()), (None, "unknown"));
+    assert!(info.missing.as_deref().is_some_and(|m| m.contains("empty")), "{info:?}");
+}
+
 #[test]
 fn a_found_trace_is_judged_against_what_was_written() {
     let expected = ExpectedTrace { spans: 3, services: BTreeSet::from(["checkout".into()]), run_id: "r1".into() };

@@ -242,6 +242,7 @@ fn kubernetes_objects_deserialize_into_api_types() {
     let job: Job = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/jobs/job.yaml")).unwrap();
     let indexed: Job = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/jobs/indexed-job.yaml")).unwrap();
     let capacity: Job = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/jobs/capacity-job.yaml")).unwrap();
+    let check: Job = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/jobs/check-job.yaml")).unwrap();
     let cron: CronJob = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/app/cronjob.yaml")).unwrap();
     let _: PersistentVolumeClaim = serde_yaml_ng::from_value(typed("apps/monitoring/lgtm-bench/app/pvc.yaml")).unwrap();
     for rel in ["apps/monitoring/tempo/app/secret.sops.yaml", "apps/monitoring/mimir/app/secret.sops.yaml"] {
@@ -255,7 +256,11 @@ fn kubernetes_objects_deserialize_into_api_types() {
         indexed.spec.unwrap().template.spec.unwrap(),
         cron.spec.unwrap().job_template.spec.unwrap().template.spec.unwrap(),
         capacity.spec.unwrap().template.spec.unwrap(),
+        check.spec.unwrap().template.spec.unwrap(),
     ];
+    let check_env: Vec<String> = pod_specs[4].containers[0].env.clone().unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(pod_specs[4].containers[0].args.as_ref().unwrap()[0], "check");
+    assert_eq!(check_env, ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "GRAFANA_TOKEN"], "the variables homelab.toml's [check] names");
     let capacity_args = pod_specs[3].containers[0].args.clone().unwrap();
     assert_eq!((capacity_args[0].as_str(), capacity_args[2].as_str(), capacity_args[3].as_str()), ("capacity", "--dimension", "mimir.write.series.active"));
     for pod in &pod_specs {

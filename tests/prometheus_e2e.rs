@@ -23,6 +23,10 @@ async fn a_run_writes_exactly_the_planned_series_and_values_and_reports_them() {
     let opts = RunOptions { scenario_file: "e2e".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
     let outcome = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap();
     let report = &outcome.report;
+    // What the target is, from its build info: Debian's Prometheus names its version.
+    let build = &report.targets["mimir"];
+    assert!(build.version.as_deref().is_some_and(|v| v.starts_with("2.")), "{build:?}");
+    assert!(build.url.ends_with("/api/v1/status/buildinfo"));
 
     // Every planned write was sent and accepted: 10/s over 1s warm-up + 2s measured.
     let write = &report.paths["mimir.write"];

@@ -114,12 +114,38 @@ pub fn step_overrides(dim: &LoadDimension, level: f64, duration: Dur) -> Vec<Ove
     out
 }
 
+/// Send lateness (p99) above which a step's generator counts as behind its plan. Higher than the
+/// run report's flag (10 ms): a busy machine delays a few sends by milliseconds without the
+/// generator falling behind; a generator that cannot keep up falls further behind every second.
+pub const BEHIND_P99_US: u64 = 100_000;
+
+/// Why the generator, not the target, limited a step: CPU saturated, sends far behind the plan,
+/// planned calls skipped at the in-flight bound.
+fn generator_limits(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(g) = &report.generator {
+        let share = g.cpu_seconds / (g.wall_seconds.max(1e-9) * g.cores.max(1) as f64);
+        if share >= crate::report::GeneratorReport::CPU_SATURATED {
+            out.push(format!("the generator used {:.0}% of its {} core(s)", share * 100.0, g.cores));
+        }
+    }
+    for (name, p) in report.paths.iter().filter(|(n, _)| !n.ends_with(".memory.scrape")) {
+        if let Some(us) = p.lateness.as_ref().and_then(|l| l.p99_us).filter(|us| *us > BEHIND_P99_US) {
+            out.push(format!("{name}: sends {} behind the plan (p99)", crate::units::fmt_micros(us)));
+        }
+        if p.counters.skipped > 0 {
+            out.push(format!("{name}: {} planned calls skipped at the in-flight bound; raise max_in_flight", p.counters.skipped));
+        }
+    }
+    out
+}
+
 /// How a finished step is judged: an objective of the target broken → fail; only the plan's own
 /// bounds (skipped, abandoned) broken, or the generator behind → generator-limited; else pass.
 pub fn judge(report: &Report) -> (Judgement, Vec<String>, Vec<String>) {
     let broken: Vec<String> = report.verdict.failed().map(|o| o.objective.clone()).collect();
     let generator_bound = |text: &str| Objective::parse(text).is_ok_and(|o| matches!(o.stat, Stat::Skipped | Stat::Abandoned));
-    let limited = report.generator.as_ref().map(|g| g.limited_by.clone()).unwrap_or_default();
+    let limited = generator_limits(report);
     let judgement = if broken.iter().any(|t| !generator_bound(t)) {
         Judgement::Fail
     } else if !limited.is_empty() || !broken.is_empty() {
@@ -198,10 +224,10 @@ pub async fn search(
         }
     };
     if stop_reason.is_empty() {
-        stop_reason = format!("{:?}", answer.outcome).to_lowercase();
+        stop_reason = answer.outcome.describe().to_string();
     }
     let target = dim.key.split('.').next().unwrap_or_default().to_string();
-    let memory = MemorySlope::fit(&target, &steps);
+    let memory = MemorySlope::fit(&target, &steps, dim.nested);
     let headroom = answer.level.filter(|_| dim.configured > 0.0).map(|l| l / dim.configured);
     let mut report = CapacityReport {
         schema: model::SCHEMA.into(),
@@ -216,6 +242,7 @@ pub async fn search(
             configured: dim.configured,
             scaled_with: dim.scaled_with.clone(),
             note: dim.note.clone(),
+            nested: dim.nested,
         },
         settings,
         step_seconds: opts.step_duration.get().as_secs_f64(),

@@ -52,6 +52,9 @@ pub struct DimensionReport {
     /// Other keys moved with it, as `key = factor × level`.
     pub scaled_with: Vec<(String, f64)>,
     pub note: String,
+    /// A higher level's data contains a lower one's (one run id for every step).
+    #[serde(default)]
+    pub nested: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -79,8 +82,9 @@ pub struct MemorySlope {
     pub target: String,
     /// The checked figure before the first step's load.
     pub before_load_bytes: f64,
-    /// Growth over each step's own pre-load reading per unit of the dimension (least squares
-    /// through the origin over the steps).
+    /// Memory per unit of the dimension (least squares through the origin over the steps): for a
+    /// nested dimension the peak over the first step's pre-load reading (the target holds the
+    /// current level), otherwise the growth over each step's own pre-load reading.
     pub bytes_per_unit: f64,
     pub budget_bytes: Option<u64>,
     /// The level at which `before_load + bytes_per_unit × level` reaches the budget.
@@ -91,10 +95,11 @@ pub struct MemorySlope {
 
 impl MemorySlope {
     /// Fits the slope over the steps that watched `target`'s memory.
-    pub fn fit(target: &str, steps: &[StepReport]) -> Option<MemorySlope> {
-        let points: Vec<(f64, f64, &crate::report::MemoryReport)> =
-            steps.iter().filter_map(|s| s.report.memory.get(target).and_then(|m| m.growth_bytes.map(|g| (s.level, g, m)))).collect();
+    pub fn fit(target: &str, steps: &[StepReport], nested: bool) -> Option<MemorySlope> {
         let before = steps.iter().find_map(|s| s.report.memory.get(target).and_then(|m| m.before_load_bytes))?;
+        let cost = |m: &crate::report::MemoryReport| if nested { m.peak_bytes.map(|p| p - before) } else { m.growth_bytes };
+        let points: Vec<(f64, f64, &crate::report::MemoryReport)> =
+            steps.iter().filter_map(|s| s.report.memory.get(target).and_then(|m| cost(m).map(|g| (s.level, g, m)))).collect();
         let (sxy, sxx) = points.iter().fold((0.0, 0.0), |(xy, xx), (l, g, _)| (xy + l * g, xx + l * l));
         if points.is_empty() || sxx <= 0.0 {
             return None;

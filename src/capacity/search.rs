@@ -79,6 +79,21 @@ pub enum Outcome {
     Stopped,
 }
 
+impl Outcome {
+    /// How the search ended, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Outcome::Found => "found and confirmed",
+            Outcome::Unconfirmed => "found, not confirmed",
+            Outcome::AtLeastGeneratorLimited => "the generator fell behind: a lower bound",
+            Outcome::AtLeastReachedTo => "the highest level searched passed: a lower bound",
+            Outcome::NoneFits => "no level tried fits",
+            Outcome::Bracketed => "bracketed between the last pass and the first fail",
+            Outcome::Stopped => "stopped",
+        }
+    }
+}
+
 /// The answer: the most load that passed, and the least that failed.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Answer {

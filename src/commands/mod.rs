@@ -2,6 +2,7 @@
 //! renderers, and says which exit code the outcome is.
 
 pub mod capacity;
+pub mod check;
 pub mod compare;
 pub mod merge;
 pub mod report;

@@ -116,11 +116,13 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
     for t in &plan.targets {
         prepared.push(t.prepare().await?);
     }
+    let builds = plan.targets.iter().zip(&prepared).filter_map(|(t, p)| p.build_info().map(|b| (t.name().to_string(), b))).collect();
     let (cpu_before, wall_before) = (own_cpu_seconds(), Instant::now());
     let results_name = report::json::file_name(&plan.run.name, started_at);
     let log_name = format!("{}.hlog", results_name.trim_end_matches(".json"));
     let measurement = load(plan, prepared, opts.progress, &cancel, (&opts.out_dir, &log_name)).await?;
     let mut report = report_of(plan, &opts, started_at, measurement, cancel.is_cancelled());
+    report.targets = builds;
     if let (Some(before), Some(after)) = (cpu_before, own_cpu_seconds()) {
         report.generator = Some(GeneratorReport::judge(after - before, wall_before.elapsed().as_secs_f64(), report.host.cpus, &report.paths));
     }
@@ -239,6 +241,7 @@ fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono
         verdict,
         generator: None,
         intervals: Some(m.intervals),
+        targets: BTreeMap::new(),
         baseline: None,
     }
 }

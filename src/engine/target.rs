@@ -144,4 +144,8 @@ pub trait TargetPlan: Send + Sync {
 pub trait PreparedTarget: Send {
     /// Starts the target's writers, query loads, read-back checkers and memory watch.
     fn launch(self: Box<Self>, l: &mut Launch) -> Result<(), TargetError>;
+    /// What the target said it is (version, revision) when it was prepared.
+    fn build_info(&self) -> Option<crate::client::buildinfo::BuildInfo> {
+        None
+    }
 }

@@ -166,11 +166,17 @@ fn plan_differences(baseline: &Report, current: &Report) -> Vec<String> {
     out
 }
 
-/// Whether the target itself changed between the runs: what it held before each run's load
+/// Whether the target itself changed between the runs: its build (version, revision), what it held before each run's load
 /// (head series, live traces) and its memory then. A whole-tenant query measures more data on a
 /// fuller target; that is the target's state, not a regression of the code under test.
 fn target_changes(baseline: &Report, current: &Report) -> Vec<String> {
     let mut out = Vec::new();
+    for (target, b) in &baseline.targets {
+        let Some(c) = current.targets.get(target) else { continue };
+        if (&b.version, &b.revision) != (&c.version, &c.revision) {
+            out.push(format!("{target} was {} for the baseline and {} for this run: another build of the target", b.shown(), c.shown()));
+        }
+    }
     for (target, b) in baseline.memory.iter().filter(|(t, _)| *t != "generator") {
         let Some(c) = current.memory.get(target) else { continue };
         for (gauge, before) in &b.gauges_at_start {

@@ -30,6 +30,9 @@ pub struct Report {
     /// What the generator itself used, and whether it held the plan back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<GeneratorReport>,
+    /// What each target said it is (version, revision) before the load.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub targets: BTreeMap<String, crate::client::buildinfo::BuildInfo>,
     /// The comparison with a baseline run, when one was given (`run --baseline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<super::compare::Comparison>,
@@ -127,7 +130,8 @@ impl GeneratorReport {
         if share >= Self::CPU_SATURATED {
             limited_by.push(format!("the generator used {:.0}% of its {cores} core(s): it was CPU-bound; add shards (--shard) or cores", share * 100.0));
         }
-        for (name, p) in paths {
+        // The memory watch's own scrapes are not load: their timing says nothing about the plan.
+        for (name, p) in paths.iter().filter(|(n, _)| !n.ends_with(".memory.scrape")) {
             let late = p.lateness.as_ref().and_then(|l| l.p99_us).filter(|us| *us > Self::LATE_P99_US);
             if let Some(us) = late {
                 limited_by.push(format!(

@@ -53,6 +53,9 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         r.planned_measured_seconds,
         if r.interrupted { format!(" (INTERRUPTED: {})", r.stop_reason) } else { String::new() }
     );
+    for (target, b) in &report.targets {
+        let _ = writeln!(out, "{target}: {}{} at {}", b.application.as_deref().map(|a| format!("{a} ")).unwrap_or_default(), b.shown(), b.url);
+    }
     let _ =
         writeln!(out, "{:<30} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}", "path", "calls", "rate", "errors", "p50", "p90", "p99", "p99.9", "max");
     for (name, p) in &report.paths {

@@ -25,6 +25,9 @@ pub struct Scenario {
     /// Objectives such as `"mimir.write p99 < 1s"`; see `verdict.rs` for the grammar.
     #[serde(default)]
     pub objectives: Vec<String>,
+    /// What `check` needs beyond the targets: S3, Grafana, the cluster Prometheus's queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::check::config::CheckSection>,
 }
 
 impl Scenario {
@@ -79,6 +82,9 @@ pub fn write_load_into(mut s: Scenario, http: &str, grpc: &str, duration: crate:
 pub fn resolve(s: Scenario) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();
     checks::run(&s.run, &mut problems);
+    if let Some(c) = &s.check {
+        crate::check::config::validate(c, &s.run, &mut problems);
+    }
     let mut targets: Vec<Box<dyn TargetPlan>> = Vec::new();
     if let Some(m) = &s.mimir {
         targets.extend(mimir::resolve(m, &mut problems).map(|p| Box::new(p) as Box<dyn TargetPlan>));
@@ -103,6 +109,23 @@ pub fn resolve(s: Scenario) -> Result<Plan, Vec<Problem>> {
     let json = serde_json::to_value(&shown).map_err(|e| vec![Problem::new("", format!("the scenario cannot be written as JSON: {e}"))])?;
     let toml = toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# the resolved scenario could not be printed: {e}\n"));
     Plan::new(s.run, targets, &s.objectives, json, toml)
+}
+
+/// Reads, overrides and validates the scenario at `path` for `check`: its name, each target's
+/// acceptance checks and the `[check]` section.
+pub fn load_checks(path: &Path, overrides: &[Override]) -> Result<crate::check::Checks, ScenarioError> {
+    scenario::load(path, overrides, |s: Scenario| {
+        resolve(s.clone())?;
+        let mut problems = Vec::new();
+        let mut checks: Vec<Box<dyn crate::check::TargetChecks>> = Vec::new();
+        if let Some(m) = &s.mimir {
+            checks.extend(mimir::resolve(m, &mut problems).map(|p| Box::new(p) as Box<dyn crate::check::TargetChecks>));
+        }
+        if let Some(t) = &s.tempo {
+            checks.extend(tempo::resolve(t, &mut problems).map(|p| Box::new(p) as Box<dyn crate::check::TargetChecks>));
+        }
+        Ok((s.run.name.clone(), checks, s.check.clone()))
+    })
 }
 
 /// Reads, overrides, shards and validates the scenario at `path`, and resolves it. `group` names

@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod otlp_receiver;
 pub mod prometheus;
 pub mod replay;
+pub mod s3;
 
 use lgtm_bench::engine::plan::Plan;
 use lgtm_bench::targets::{self, Scenario};

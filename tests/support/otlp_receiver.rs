@@ -197,6 +197,14 @@ pub async fn serve_query_api(shared: Shared) -> (u16, tokio::task::JoinHandle<()
                         let q: String = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "q").map(|(_, v)| v.to_string()).unwrap_or_default();
                         let (status, body) = if path == "/api/echo" {
                             (200, "echo\n".to_string())
+                        } else if path == "/ready" {
+                            (200, "ready\n".to_string())
+                        } else if path == "/api/status/buildinfo" {
+                            // What Tempo 3.x answers (recorded in the fixtures).
+                            let f =
+                                std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/tempo/buildinfo.json")).unwrap_or_default();
+                            let f: serde_json::Value = serde_json::from_str(&f).unwrap_or_default();
+                            (200, f["response"]["body"].as_str().unwrap_or_default().to_string())
                         } else if let Some(id) = path.strip_prefix("/api/v2/traces/") {
                             (200, trace_json(&shared, id))
                         } else if let Some(id) = path.strip_prefix("/api/traces/") {

@@ -20,10 +20,17 @@ impl Prometheus {
 
     /// Starts on a given data folder and port (used to restart the same server).
     pub fn start_in(data: tempfile::TempDir, port: u16) -> Prometheus {
+        Self::start_with(data, port, "")
+    }
+
+    /// Starts with `extra` appended to its configuration (e.g. a `remote_write` section and a
+    /// scrape of itself).
+    pub fn start_with(data: tempfile::TempDir, port: u16, extra: &str) -> Prometheus {
         let config = data.path().join("prometheus.yml");
         // Concurrent writes may reach the TSDB out of order, as with any open-loop writer: accept
         // them like Mimir does with its out-of-order window.
-        std::fs::write(&config, "global:\n  scrape_interval: 15s\nstorage:\n  tsdb:\n    out_of_order_time_window: 10m\n").unwrap();
+        let base = "global:\n  scrape_interval: 15s\nstorage:\n  tsdb:\n    out_of_order_time_window: 10m\n";
+        std::fs::write(&config, format!("{base}{}", extra.replace("$PORT", &port.to_string()))).unwrap();
         let mut child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", data.path().join("tsdb").display()))
@@ -62,6 +69,15 @@ impl Prometheus {
 
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the process as a pod is stopped (SIGTERM, then waits), keeping the data folder.
+    pub fn stop_gracefully(mut self) -> (tempfile::TempDir, u16) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let _ = self.child.wait();
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
+        (data, self.port)
     }
 
     /// Stops the process, keeping the data folder for a restart.

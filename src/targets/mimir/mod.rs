@@ -4,6 +4,7 @@
 //! This file resolves the section into the target's plan (describe, subjects, memory) and starts
 //! its workloads on the run's clock.
 
+pub mod check;
 pub mod config;
 pub(crate) mod preflight;
 pub(crate) mod query;
@@ -11,6 +12,7 @@ pub(crate) mod readback;
 pub(crate) mod validate;
 pub mod write;
 
+use crate::client::buildinfo::{self, BuildInfo};
 use crate::client::http::{check_url, HttpTarget};
 use crate::client::promql::PromApi;
 use crate::engine::launch::Launch;
@@ -196,6 +198,7 @@ struct Ready<'a> {
     plan: &'a MimirPlan,
     write_target: HttpTarget,
     api: PromApi,
+    build: BuildInfo,
 }
 
 /// Builds the clients and checks every endpoint the scenario uses before any load.
@@ -209,12 +212,18 @@ async fn prepare(plan: &MimirPlan) -> Result<Ready<'_>, TargetError> {
     if !m.queries.is_empty() || m.visibility.is_some() {
         preflight::check_query(&api).await?;
     }
-    Ok(Ready { plan, write_target, api })
+    // Mimir serves it under its Prometheus prefix (its gateway at the root too), Prometheus at the root.
+    let build = buildinfo::read(&api.target, &api.base, "/api/v1/status/buildinfo").await;
+    Ok(Ready { plan, write_target, api, build })
 }
 
 impl PreparedTarget for Ready<'_> {
+    fn build_info(&self) -> Option<BuildInfo> {
+        Some(self.build.clone())
+    }
+
     fn launch(self: Box<Self>, l: &mut Launch) -> Result<(), TargetError> {
-        let Ready { plan, write_target, api } = *self;
+        let Ready { plan, write_target, api, .. } = *self;
         let m = &plan.section;
         if let (Some(w), Some(write_plan)) = (&m.write, plan.write_plan) {
             let path = l.table.register("mimir.write");
@@ -241,5 +250,29 @@ impl PreparedTarget for Ready<'_> {
             l.memory("mimir", mem, &m.connection)?;
         }
         Ok(())
+    }
+}
+
+impl crate::check::TargetChecks for MimirPlan {
+    fn name(&self) -> &'static str {
+        "mimir"
+    }
+
+    fn memory(&self) -> Option<&MemorySection> {
+        self.section.memory.as_ref()
+    }
+
+    fn acceptance<'a>(
+        &'a self,
+        ctx: &'a crate::check::CheckContext<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::check::Acceptance> + Send + 'a>> {
+        Box::pin(check::acceptance(self, ctx))
+    }
+
+    fn verify<'a>(
+        &'a self,
+        recorded: &'a serde_json::Value,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<crate::check::model::Criterion>> + Send + 'a>> {
+        Box::pin(check::verify(self, recorded))
     }
 }

@@ -4,6 +4,7 @@
 //! resolves the section into the target's plan (trace shape and template built once) and starts
 //! its workloads on the run's clock.
 
+pub mod check;
 pub mod config;
 pub mod otlp;
 pub(crate) mod preflight;
@@ -11,6 +12,7 @@ pub mod query;
 pub(crate) mod readback;
 pub(crate) mod validate;
 
+use crate::client::buildinfo::{self, BuildInfo};
 use crate::client::http::{check_url, join_uri, HttpTarget};
 use crate::engine::launch::Launch;
 use crate::engine::plan::{describe_memory, spelled};
@@ -232,6 +234,7 @@ struct Ready<'a> {
     plan: &'a TempoPlan,
     exporter: Exporter,
     api: TempoApi,
+    build: BuildInfo,
 }
 
 async fn prepare(plan: &TempoPlan) -> Result<Ready<'_>, TargetError> {
@@ -244,12 +247,17 @@ async fn prepare(plan: &TempoPlan) -> Result<Ready<'_>, TargetError> {
     if !t.queries.is_empty() || t.visibility.is_some() {
         preflight::check_tempo_query(&api, true).await?;
     }
-    Ok(Ready { plan, exporter, api })
+    let build = buildinfo::read(&api.target, &api.base, "/api/status/buildinfo").await;
+    Ok(Ready { plan, exporter, api, build })
 }
 
 impl PreparedTarget for Ready<'_> {
+    fn build_info(&self) -> Option<BuildInfo> {
+        Some(self.build.clone())
+    }
+
     fn launch(self: Box<Self>, l: &mut Launch) -> Result<(), TargetError> {
-        let Ready { plan, exporter, api } = *self;
+        let Ready { plan, exporter, api, .. } = *self;
         let t = &plan.section;
         let shape = &plan.shape;
         let template = Arc::new(plan.template(&l.run_id));
@@ -301,5 +309,29 @@ impl PreparedTarget for Ready<'_> {
             l.memory("tempo", mem, &t.connection)?;
         }
         Ok(())
+    }
+}
+
+impl crate::check::TargetChecks for TempoPlan {
+    fn name(&self) -> &'static str {
+        "tempo"
+    }
+
+    fn memory(&self) -> Option<&MemorySection> {
+        self.section.memory.as_ref()
+    }
+
+    fn acceptance<'a>(
+        &'a self,
+        ctx: &'a crate::check::CheckContext<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::check::Acceptance> + Send + 'a>> {
+        Box::pin(check::acceptance(self, ctx))
+    }
+
+    fn verify<'a>(
+        &'a self,
+        recorded: &'a serde_json::Value,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<crate::check::model::Criterion>> + Send + 'a>> {
+        Box::pin(check::verify(self, recorded))
     }
 }

@@ -27,7 +27,7 @@ fn enc(s: &str) -> String {
 }
 
 impl TempoApi {
-    async fn get(&self, pool: usize, path_and_query: &str) -> Result<Answer, TransportError> {
+    pub(crate) async fn get(&self, pool: usize, path_and_query: &str) -> Result<Answer, TransportError> {
         let uri = join_uri(&self.base, path_and_query)?;
         self.target.send(pool, Method::GET, &uri, &HeaderMap::new(), Bytes::new()).await
     }

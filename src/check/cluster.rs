@@ -1,0 +1,118 @@
+//! Memory and restarts of the targets' pods, read through the cluster's Prometheus as the memory
+//! watch reads it (kube-state-metrics for limits, restarts and OOM kills; cAdvisor for the working
+//! set): each pod's memory limit at or under its budget, its working set now, restarts, OOM kills.
+//! Also the small PromQL helper the core's checks share.
+
+use super::model::Criterion;
+use crate::client::http::HttpTarget;
+use crate::client::promql::{unix_secs, PromApi};
+use crate::units::ByteSize;
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+/// One sample of an instant vector: its labels and value.
+pub type Sample = (BTreeMap<String, String>, f64);
+
+/// Runs an instant query and returns its vector (a scalar as one unlabelled sample).
+pub async fn vector(api: &PromApi, query: &str) -> Result<Vec<Sample>, String> {
+    let answer = api.instant(0, query, unix_secs(SystemTime::now())).await.map_err(|e| format!("{} did not answer: {e}", api.base))?;
+    if !answer.status.is_success() {
+        return Err(format!("`{query}`: HTTP {} {}", answer.status.as_u16(), crate::engine::preflight::excerpt(&answer.body)));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|e| format!("`{query}`: not the Prometheus API's JSON: {e}"))?;
+    let data = &json["data"];
+    let value = |v: &serde_json::Value| v[1].as_str().and_then(|s| s.parse::<f64>().ok());
+    match data["resultType"].as_str() {
+        Some("vector") => Ok(data["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                let labels = s["metric"].as_object()?.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect();
+                Some((labels, value(&s["value"])?))
+            })
+            .collect()),
+        Some("scalar") => Ok(value(&data["result"]).map(|v| vec![(BTreeMap::new(), v)]).unwrap_or_default()),
+        other => Err(format!("`{query}`: unexpected result type {other:?}")),
+    }
+}
+
+/// The value of a query that sums to one number (`None` when the vector is empty).
+pub async fn scalar(api: &PromApi, query: &str) -> Result<Option<f64>, String> {
+    Ok(vector(api, query).await?.first().map(|s| s.1))
+}
+
+/// Memory limit, working set, restarts and OOM kills of every target whose memory section reads
+/// the cluster (`<target>.memory.cluster`).
+pub async fn memory_and_restarts(targets: &[Box<dyn super::TargetChecks>]) -> Vec<Criterion> {
+    let mut out = Vec::new();
+    for t in targets {
+        let title =
+            format!("{} pods: memory limit within the {} budget, no restarts or OOM kills", t.name(), t.memory().map_or("?".into(), |m| m.budget.to_string()));
+        let Some(mem) = t.memory() else {
+            out.push(Criterion::skipped(
+                "NFR-MEMORY",
+                &title,
+                format!("set [{}.memory] with a budget and [{}.memory.cluster] to check it", t.name(), t.name()),
+            ));
+            continue;
+        };
+        let Some(c) = &mem.cluster else {
+            out.push(Criterion::skipped(
+                "NFR-MEMORY",
+                &title,
+                format!("set [{}.memory.cluster] (the cluster's Prometheus, namespace, pod_regex) to check it", t.name()),
+            ));
+            continue;
+        };
+        let api = match HttpTarget::new(&c.connection, 1) {
+            Ok(h) => PromApi::new(h, &c.query_url, &c.query_prefix),
+            Err(e) => {
+                out.push(Criterion::new("NFR-MEMORY", &title).fail(e.to_string()));
+                continue;
+            }
+        };
+        let sel = format!(
+            "namespace=\"{}\",pod=~\"{}\"{}",
+            c.namespace,
+            c.pod_regex,
+            c.container.as_ref().map(|k| format!(",container=\"{k}\"")).unwrap_or_default()
+        );
+        out.push(pods(&api, &sel, mem.budget.0 as f64, Criterion::new("NFR-MEMORY", &title)).await);
+    }
+    out
+}
+
+async fn pods(api: &PromApi, sel: &str, budget: f64, mut c: Criterion) -> Criterion {
+    let limits = match vector(api, &format!("kube_pod_container_resource_limits{{{sel},resource=\"memory\"}}")).await {
+        Ok(v) => v,
+        Err(e) => return c.fail(format!("the cluster's Prometheus could not be read: {e}")),
+    };
+    if limits.is_empty() {
+        return c.fail(format!("no pod matches {{{sel}}} with a memory limit (kube-state-metrics): check pod_regex, namespace, or set limits"));
+    }
+    for (labels, limit) in &limits {
+        let who = format!("{}/{}", labels.get("pod").map_or("?", String::as_str), labels.get("container").map_or("?", String::as_str));
+        c = c.expect(
+            *limit <= budget,
+            format!("{who}: limit {}", ByteSize(*limit as u64)),
+            format!("{who}: limit {} is over the {} budget", ByteSize(*limit as u64), ByteSize(budget as u64)),
+        );
+    }
+    if let Ok(ws) = vector(api, &format!("max by (pod) (container_memory_working_set_bytes{{{sel},container!=\"\"}})")).await {
+        for (labels, v) in ws {
+            c = c.saw(format!("{}: working set now {}", labels.get("pod").map_or("?", String::as_str), ByteSize(v as u64)));
+        }
+    }
+    match scalar(api, &format!("sum(kube_pod_container_status_restarts_total{{{sel}}})")).await {
+        Ok(Some(n)) => c = c.expect(n == 0.0, format!("restarts: {n:.0}"), format!("{n:.0} restart(s)")),
+        Ok(None) => c = c.saw("restarts: not reported by kube-state-metrics"),
+        Err(e) => c = c.fail(e),
+    }
+    if let Ok(oom) = vector(api, &format!("kube_pod_container_status_last_terminated_reason{{{sel},reason=\"OOMKilled\"}} == 1")).await {
+        for (labels, _) in oom {
+            c = c.fail(format!("{} was OOM-killed (last terminated reason OOMKilled)", labels.get("pod").map_or("?", String::as_str)));
+        }
+    }
+    c
+}

@@ -1,0 +1,166 @@
+//! Secrets and manifests (AC-lgtm-004), with `--manifests DIR` (e.g. `kubernetes/`): every
+//! `*.sops.yaml` is encrypted (SOPS metadata, age recipients, every value `ENC[...]`, no
+//! plaintext), an S3 secret carries its keys, the S3 endpoint is HTTPS; the HelmReleases of the
+//! targets keep each memory limit within the target's budget and one replica per component.
+
+use super::config::CheckSection;
+use super::model::Criterion;
+use crate::units::ByteSize;
+use serde_yaml_ng::Value;
+use std::path::{Path, PathBuf};
+
+const ID: &str = "AC-lgtm-004";
+/// The keys an S3 credentials secret (`*-s3-secret`) must carry.
+pub const S3_SECRET_KEYS: [&str; 4] = ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_ENDPOINT", "S3_BUCKET"];
+
+pub fn check(dir: Option<&Path>, targets: &[Box<dyn super::TargetChecks>], section: Option<&CheckSection>) -> Vec<Criterion> {
+    let Some(dir) = dir else {
+        return vec![Criterion::skipped(
+            ID,
+            "secrets are SOPS-encrypted and the manifests follow the plan",
+            "pass --manifests DIR (e.g. kubernetes/) to check them",
+        )];
+    };
+    let files = yaml_files(dir);
+    if files.is_empty() {
+        return vec![Criterion::new(ID, "secrets and manifests").fail(format!("no YAML files under {}", dir.display()))];
+    }
+    // `.sops.yaml` itself is SOPS's configuration, not a secret.
+    let secrets = files.iter().filter(|f| f.file_name().is_some_and(|n| n != ".sops.yaml" && n.to_string_lossy().ends_with(".sops.yaml")));
+    let mut out: Vec<Criterion> = secrets.map(|f| secret(f, section)).collect();
+    if out.is_empty() {
+        out.push(Criterion::new(ID, "secrets are SOPS-encrypted").fail(format!("no *.sops.yaml under {}: where are the S3 credentials kept?", dir.display())));
+    }
+    out.extend(helm_releases(&files, targets));
+    out
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(yaml_files(&p));
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn docs(path: &Path) -> Result<Vec<Value>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d).map_err(|e| format!("not YAML: {e}")))
+        .filter(|d| !matches!(d, Ok(Value::Null)))
+        .collect()
+}
+
+fn is_encrypted(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| s.starts_with("ENC[AES256_GCM,data:") && s.ends_with(']'))
+}
+
+/// One SOPS file: encrypted with age, nothing in plaintext, the S3 keys present.
+fn secret(path: &Path, section: Option<&CheckSection>) -> Criterion {
+    let shown = path.display().to_string();
+    let mut c = Criterion::new(ID, &format!("{shown} is SOPS-encrypted with its keys"));
+    let docs = match docs(path) {
+        Ok(d) => d,
+        Err(e) => return c.fail(e),
+    };
+    for doc in &docs {
+        let name = doc["metadata"]["name"].as_str().unwrap_or("?").to_string();
+        let sops = &doc["sops"];
+        if !sops.is_mapping() {
+            c = c.fail(format!("`{name}` has no sops metadata: it is plaintext; encrypt it: sops --encrypt --in-place {shown}"));
+            continue;
+        }
+        let recipients: Vec<&str> = sops["age"].as_sequence().into_iter().flatten().filter_map(|r| r["recipient"].as_str()).collect();
+        c = c.expect(
+            !recipients.is_empty() && recipients.iter().all(|r| r.starts_with("age1")),
+            format!("`{name}`: age recipients {}", recipients.len()),
+            format!("`{name}`: no age recipient in its sops metadata (see kubernetes/.sops.yaml)"),
+        );
+        c = c.expect(
+            sops["mac"].as_str().is_some_and(|m| m.starts_with("ENC[")),
+            format!("`{name}`: sops MAC present"),
+            format!("`{name}`: no sops MAC: the file was edited after encryption"),
+        );
+        let mut keys = Vec::new();
+        for field in ["data", "stringData"] {
+            for (k, v) in doc[field].as_mapping().into_iter().flatten() {
+                let key = k.as_str().unwrap_or("?").to_string();
+                if !is_encrypted(v) {
+                    c = c.fail(format!("`{name}`: {field}.{key} is plaintext"));
+                }
+                keys.push(key);
+            }
+        }
+        c = c.saw(format!("`{name}`: {} value(s), all ENC[AES256_GCM,…]", keys.len()));
+        if name.ends_with("s3-secret") {
+            let missing: Vec<&str> = S3_SECRET_KEYS.iter().copied().filter(|k| !keys.iter().any(|have| have == k)).collect();
+            c = c.expect(missing.is_empty(), format!("`{name}`: carries {}", S3_SECRET_KEYS.join(", ")), format!("`{name}` lacks {}", missing.join(", ")));
+        }
+    }
+    match section.and_then(|s| s.s3.as_ref()) {
+        Some(s3) => c.expect(
+            s3.endpoint.starts_with("https://"),
+            format!("S3 endpoint {} (check.s3.endpoint; the secret's copy is encrypted)", s3.endpoint),
+            format!("the S3 endpoint {} is not HTTPS", s3.endpoint),
+        ),
+        None => c.saw("S3 endpoint: encrypted in the secret; set check.s3.endpoint to check it is HTTPS"),
+    }
+}
+
+/// The targets' HelmReleases: memory limits within the budgets, one replica per component.
+fn helm_releases(files: &[PathBuf], targets: &[Box<dyn super::TargetChecks>]) -> Vec<Criterion> {
+    let mut out = Vec::new();
+    for t in targets {
+        let title = format!("the {} HelmRelease keeps memory within {} and one replica", t.name(), t.memory().map_or("?".into(), |m| m.budget.to_string()));
+        let found =
+            files.iter().filter_map(|f| docs(f).ok()).flatten().find(|d| d["kind"] == "HelmRelease" && d["metadata"]["name"].as_str() == Some(t.name()));
+        let Some(hr) = found else {
+            out.push(Criterion::skipped(ID, &title, format!("no HelmRelease named `{}` under --manifests", t.name())));
+            continue;
+        };
+        let Some(budget) = t.memory().map(|m| m.budget.0) else {
+            out.push(Criterion::skipped(ID, &title, format!("set [{}.memory] budget to check the limits against it", t.name())));
+            continue;
+        };
+        // (holds, fact, why not) for every memory limit and replica count in its values.
+        let mut findings: Vec<(bool, String, String)> = Vec::new();
+        let mut limits = 0;
+        walk(&hr["spec"]["values"], String::new(), &mut |path, v| {
+            if path.ends_with(".resources.limits.memory") {
+                limits += 1;
+                let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.as_u64().map(|n| n.to_string()).unwrap_or_default());
+                match text.parse::<ByteSize>() {
+                    Ok(b) => findings.push((b.0 <= budget, format!("{path}: {text}"), format!("{path}: {text} is over the {} budget", ByteSize(budget)))),
+                    Err(_) => findings.push((false, format!("{path}: {text}"), format!("{path}: `{text}` is not a memory quantity"))),
+                }
+            } else if path.ends_with(".replicas") {
+                let n = v.as_u64().unwrap_or(0);
+                findings.push((n <= 1, format!("{path}: {n}"), format!("{path}: {n} replicas, the plan is one")));
+            }
+        });
+        let mut c = findings.into_iter().fold(Criterion::new(ID, &title), |c, (ok, fact, why)| c.expect(ok, fact, why));
+        if limits == 0 {
+            c = c.fail("no resources.limits.memory in its values: the pods run without a memory limit");
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn walk(v: &Value, path: String, f: &mut impl FnMut(&str, &Value)) {
+    if let Some(m) = v.as_mapping() {
+        for (k, child) in m {
+            let key = format!("{path}.{}", k.as_str().unwrap_or("?"));
+            walk(child, key, f);
+        }
+    } else {
+        f(&path, v);
+    }
+}

@@ -1,0 +1,167 @@
+//! `check`: the deployment's acceptance criteria as one command with evidence. Each target checks
+//! its own criteria (`targets/<t>/check.rs`: write acknowledged, readable, queries within their
+//! objectives, blocks in the bucket); the core adds what no single target owns (the cluster
+//! Prometheus's remote-write queue, Grafana's datasources, the manifests' secrets, memory and
+//! restarts) and turns it all into one list. `--record` keeps what was written, `--verify` reads it
+//! back after a restart. Nothing unconfigured passes silently: it is SKIPPED with the key to set.
+
+pub mod cluster;
+pub mod config;
+pub mod grafana;
+pub mod manifests;
+pub mod model;
+pub mod queue;
+pub mod s3;
+
+use crate::scenario::MemorySection;
+use config::CheckSection;
+use model::{CheckReport, Criterion};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// What `check` was asked to do.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// Check every criterion it can reach.
+    Check,
+    /// Check, and keep what was written in this file for `Verify`.
+    Record(PathBuf),
+    /// Read back everything a `Record` wrote (after a restart or a credential rotation).
+    Verify(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    pub mode: Mode,
+    /// Wait up to this long for the written data to reach the object store (Tempo: 10 minutes).
+    pub wait_s3: Option<Duration>,
+    /// A kubernetes/ tree whose secrets and HelmReleases are checked.
+    pub manifests: Option<PathBuf>,
+    pub scenario_file: String,
+}
+
+/// What a target's checks get from the core.
+pub struct CheckContext<'a> {
+    pub section: Option<&'a CheckSection>,
+    /// The object store, when `[check.s3]` is set and its credentials are in the environment.
+    pub s3: Option<Result<s3::S3, String>>,
+    pub wait_s3: Option<Duration>,
+    /// Marks what the checks write, so it can be found again (`lgtm_bench_run`).
+    pub run_id: String,
+}
+
+/// What a target's checks came to, and what they wrote (kept by `--record`).
+#[derive(Default)]
+pub struct Acceptance {
+    pub criteria: Vec<Criterion>,
+    pub written: Option<serde_json::Value>,
+}
+
+/// A target's own acceptance checks, implemented in its folder (`targets/<t>/check.rs`).
+pub trait TargetChecks: Send + Sync {
+    /// `mimir`, `tempo`.
+    fn name(&self) -> &'static str;
+    /// Its memory budget and where memory is read, when the scenario watches it.
+    fn memory(&self) -> Option<&MemorySection>;
+    /// Checks its criteria, writing a little known data; returns what it wrote.
+    fn acceptance<'a>(&'a self, ctx: &'a CheckContext<'a>) -> Pin<Box<dyn Future<Output = Acceptance> + Send + 'a>>;
+    /// Reads back what an earlier `acceptance` wrote (`recorded` is its `written`).
+    fn verify<'a>(&'a self, recorded: &'a serde_json::Value) -> Pin<Box<dyn Future<Output = Vec<Criterion>> + Send + 'a>>;
+}
+
+/// What `check` runs on: the scenario's name, each target's checks, its `[check]` section.
+pub type Checks = (String, Vec<Box<dyn TargetChecks>>, Option<CheckSection>);
+
+/// The file `--record` writes and `--verify` reads: per target, what was written.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Recording {
+    pub schema: String,
+    pub run_id: String,
+    pub recorded_at: String,
+    pub targets: BTreeMap<String, serde_json::Value>,
+}
+
+/// Runs every check of the plan and of the `[check]` section.
+pub async fn run(scenario_name: &str, targets: &[Box<dyn TargetChecks>], section: Option<&CheckSection>, opts: &CheckOptions) -> Result<CheckReport, String> {
+    let started = chrono::Utc::now();
+    let run_id = crate::engine::runner::new_run_id();
+    let ctx = CheckContext { section, s3: section.and_then(|c| c.s3.as_ref()).map(s3::S3::from_section), wait_s3: opts.wait_s3, run_id: run_id.clone() };
+    let mut criteria = Vec::new();
+    let mut written = BTreeMap::new();
+    match &opts.mode {
+        Mode::Verify(file) => {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let rec: Recording = serde_json::from_str(&text).map_err(|e| format!("{} is not a `check --record` file: {e}", file.display()))?;
+            for t in targets {
+                match rec.targets.get(t.name()) {
+                    Some(w) => criteria.extend(t.verify(w).await),
+                    None => criteria.push(Criterion::skipped(
+                        "NFR-RECOVER-001",
+                        &format!("{} data written before the restart read back", t.name()),
+                        format!("{} holds nothing of {}", file.display(), t.name()),
+                    )),
+                }
+            }
+        }
+        Mode::Check | Mode::Record(_) => {
+            for t in targets {
+                let a = t.acceptance(&ctx).await;
+                criteria.extend(a.criteria);
+                if let Some(w) = a.written {
+                    written.insert(t.name().to_string(), w);
+                }
+            }
+            criteria.extend(cluster::memory_and_restarts(targets).await);
+            criteria.push(queue::check(section.and_then(|c| c.remote_write_queue.as_ref())).await);
+            criteria.extend(grafana::check(section.and_then(|c| c.grafana.as_ref())).await);
+            criteria.extend(manifests::check(opts.manifests.as_deref(), targets, section));
+        }
+    }
+    if let Mode::Record(file) = &opts.mode {
+        let rec = Recording { schema: "lgtm-bench/check-record/v1".into(), run_id, recorded_at: started.to_rfc3339(), targets: written };
+        let text = serde_json::to_string_pretty(&rec).map_err(|e| e.to_string())?;
+        std::fs::write(file, text).map_err(|e| format!("cannot write {}: {e}; check the path", file.display()))?;
+    }
+    Ok(CheckReport {
+        schema: model::SCHEMA.into(),
+        tool: crate::report::Tool { name: "lgtm-bench".into(), version: env!("CARGO_PKG_VERSION").into() },
+        scenario_name: scenario_name.to_string(),
+        scenario_file: opts.scenario_file.clone(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        mode: match opts.mode {
+            Mode::Check => "check",
+            Mode::Record(_) => "record",
+            Mode::Verify(_) => "verify",
+        }
+        .into(),
+        criteria,
+    })
+}
+
+/// Awaits every future together (they run concurrently on this task).
+pub async fn join_all<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = fs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}

@@ -1,0 +1,57 @@
+//! `check`: the deployment's acceptance criteria, each PASS, FAIL or SKIPPED with its evidence;
+//! the list on the terminal, the results as JSON and Markdown. Exit 0 when every checked criterion
+//! holds, 1 when one fails, 3 when every failure is a target that did not answer, 2 for bad input.
+
+use lgtm_bench::check::{self, CheckOptions};
+use lgtm_bench::cli::exit;
+use lgtm_bench::report::json;
+use lgtm_bench::scenario::Override;
+use lgtm_bench::targets;
+use std::path::Path;
+
+pub fn check(file: &Path, overrides: &[Override], opts: CheckOptions, out: &Path) -> u8 {
+    let (name, checks, section) = match targets::load_checks(file, overrides) {
+        Ok(l) => l,
+        Err(e) => {
+            eprint!("{e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: the async runtime could not start: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    eprintln!("checking the acceptance criteria of `{name}`…");
+    let report = match rt.block_on(check::run(&name, &checks, section.as_ref(), &opts)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    print!("{}", report.render());
+    let stem = format!("{name}-check-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"));
+    let written = std::fs::create_dir_all(out)
+        .and_then(|_| json::write_to(&out.join(format!("{stem}.json")), &report))
+        .and_then(|_| std::fs::write(out.join(format!("{stem}.md")), report.markdown()));
+    match written {
+        Ok(()) => println!("results: {}", out.join(format!("{stem}.json")).display()),
+        Err(e) => {
+            eprintln!("error: the check results could not be written to {}: {e}; make the folder writable or pass --out DIR", out.display());
+            return exit::RESULTS_NOT_WRITTEN;
+        }
+    }
+    if let check::Mode::Record(f) = &opts.mode {
+        println!("recorded what was written in {}: after the restart, run `lgtm-bench check {} --verify {}`", f.display(), file.display(), f.display());
+    }
+    if report.passed() {
+        exit::PASSED
+    } else if report.only_unreachable() {
+        exit::UNREACHABLE
+    } else {
+        exit::OBJECTIVES_FAILED
+    }
+}

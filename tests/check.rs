@@ -1,0 +1,412 @@
+//! `check` end to end with real components: a real Prometheus stands in for Mimir (write, read
+//! back, PromQL, malformed write), a real S3 server (`s3s-fs`) holds block layouts copied from what
+//! Cortex and Tempo write, two real Prometheus instances make a remote-write queue (healthy, and
+//! broken by a wrong port), `--record`/`--verify` span a real Prometheus restart, and Tempo's wire
+//! and query side come from the in-process receiver that serves what it was sent.
+
+mod support;
+
+use lgtm_bench::check::model::{CheckReport, Status};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use support::prometheus::Prometheus;
+use support::s3::{S3Server, ACCESS_KEY, SECRET_KEY};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
+
+/// The checks that run real servers: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn storage(file: &str) -> PathBuf {
+    support::fixtures::dir("storage").join(file)
+}
+
+fn mimir_scenario(prom: &str, extra: &str) -> String {
+    format!(
+        r#"
+[run]
+name = "check"
+duration = "1s"
+[mimir]
+write_url = "{prom}/api/v1/write"
+query_url = "{prom}"
+[mimir.connection]
+tenant = "perf"
+[mimir.write]
+rate = 1
+[mimir.write.series]
+active = 10
+samples_per_request = 10
+metrics = ["lgtm_check_load_total"]
+{extra}
+"#
+    )
+}
+
+struct Checked {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    report: Option<CheckReport>,
+}
+
+impl Checked {
+    fn status(&self, id: &str, title_part: &str) -> Status {
+        let r = self.report.as_ref().unwrap_or_else(|| panic!("no results: {}", self.stderr));
+        r.criteria.iter().find(|c| c.id == id && c.title.contains(title_part)).unwrap_or_else(|| panic!("no {id} `{title_part}` in\n{}", self.stdout)).status
+    }
+    fn reason(&self, id: &str) -> String {
+        self.report.as_ref().unwrap().criteria.iter().filter(|c| c.id == id).filter_map(|c| c.reason.clone()).collect::<Vec<_>>().join("; ")
+    }
+}
+
+async fn check(dir: &Path, scenario: &str, args: &[&str], env: &[(&str, &str)]) -> Checked {
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = dir.join("results");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["check", file.to_str().unwrap(), "--out", out.to_str().unwrap()]).args(args).stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().await.unwrap();
+    let report = std::fs::read_dir(&out)
+        .ok()
+        .and_then(|d| d.map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")))
+        .map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap());
+    Checked {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into(),
+        stderr: String::from_utf8_lossy(&o.stderr).into(),
+        report,
+    }
+}
+
+const S3_ENV: [(&str, &str); 2] = [("LGTM_TEST_S3_KEY", ACCESS_KEY), ("LGTM_TEST_S3_SECRET", SECRET_KEY)];
+
+fn s3_section(endpoint: &str, mimir_bucket: &str, tempo_bucket: &str) -> String {
+    format!(
+        "[check.s3]\nendpoint = \"{endpoint}\"\naccess_key_env = \"LGTM_TEST_S3_KEY\"\nsecret_key_env = \"LGTM_TEST_S3_SECRET\"\nmimir_bucket = \"{mimir_bucket}\"\ntempo_bucket = \"{tempo_bucket}\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mimir_criteria_pass_on_a_real_prometheus_and_its_blocks_are_found_in_a_real_s3_server() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let prom = Prometheus::start();
+    let s3 = S3Server::start().await;
+    s3.seed("mimir-blocks", &storage("cortex/bucket-listing.txt"), "", &std::fs::read(storage("cortex/meta.json")).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let c = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")), &[], &S3_ENV).await;
+    assert_eq!(c.code, 0, "{}\n{}", c.stdout, c.stderr);
+    for (id, part) in [
+        ("AC-lgtm-003-01", "acknowledged"),
+        ("AC-lgtm-003-01", "malformed"),
+        ("AC-lgtm-003-02", "queryable"),
+        ("AC-lgtm-003-03", "recent"),
+        ("AC-lgtm-003-03", "7-day"),
+        ("AC-lgtm-003-03", "does not exist"),
+        ("AC-lgtm-003-03", "10 queries"),
+        ("AC-lgtm-003-05", "S3 bucket"),
+    ] {
+        assert_eq!(c.status(id, part), Status::Pass, "{id} {part}\n{}", c.stdout);
+    }
+    // What is not configured is skipped, with the key to set, never passed.
+    assert_eq!(c.status("AC-lgtm-005", "Grafana"), Status::Skipped);
+    assert_eq!(c.status("RW-QUEUE", "remote-write"), Status::Skipped);
+    assert_eq!(c.status("AC-lgtm-004", "SOPS"), Status::Skipped);
+    assert_eq!(c.status("NFR-MEMORY", "mimir pods"), Status::Skipped);
+    assert!(c.stdout.contains("set [check.remote_write_queue]"), "{}", c.stdout);
+    // The evidence is what was measured: the written values read back, the block's own meta.json.
+    assert!(c.stdout.contains("10 of 10 samples read back equal"), "{}", c.stdout);
+    assert!(c.stdout.contains("40000 series, 1200000 samples, tenant `perf`"), "{}", c.stdout);
+    assert!(c.stdout.contains("HTTP 400"), "the malformed write's answer is shown: {}", c.stdout);
+    // The credentials are never shown or written.
+    let results = std::fs::read_dir(dir.path().join("results")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect::<String>();
+    for text in [&c.stdout, &c.stderr, &results] {
+        assert!(!text.contains(SECRET_KEY), "the secret key leaked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_bucket_refused_credentials_or_an_unset_variable_fail_with_the_fix() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let prom = Prometheus::start();
+    let s3 = S3Server::start().await;
+    s3.bucket("mimir-blocks");
+    let dir = tempfile::tempdir().unwrap();
+    let no_bucket = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "no-such-bucket", "x")), &[], &S3_ENV).await;
+    assert_eq!(no_bucket.code, 1);
+    assert_eq!(no_bucket.status("AC-lgtm-003-05", "S3"), Status::Fail);
+    assert!(no_bucket.reason("AC-lgtm-003-05").contains("does not exist"), "{}", no_bucket.stdout);
+    let wrong = check(
+        dir.path(),
+        &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "x")),
+        &[],
+        &[("LGTM_TEST_S3_KEY", ACCESS_KEY), ("LGTM_TEST_S3_SECRET", "wrong")],
+    )
+    .await;
+    assert_eq!(wrong.status("AC-lgtm-003-05", "S3"), Status::Fail);
+    assert!(wrong.reason("AC-lgtm-003-05").contains("credentials were refused"), "{}", wrong.stdout);
+    let empty = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "x")), &[], &S3_ENV).await;
+    assert!(empty.reason("AC-lgtm-003-05").contains("no block with meta.json"), "an empty bucket: {}", empty.stdout);
+    let unset = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "x")), &[], &[]).await;
+    assert!(unset.reason("AC-lgtm-003-05").contains("LGTM_TEST_S3_KEY"), "{}", unset.stdout);
+    // An unreachable target: every failure is "did not answer", exit 3.
+    let down = check(dir.path(), &mimir_scenario(&format!("http://127.0.0.1:{}", support::free_port()), ""), &[], &[]).await;
+    assert_eq!(down.code, 3, "{}", down.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recorded_samples_survive_a_real_restart_and_a_fresh_data_dir_loses_exactly_them() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let prom = Prometheus::start();
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("record.json");
+    let scenario = mimir_scenario(&prom.base(), "");
+    let first = check(dir.path(), &scenario, &["--record", record.to_str().unwrap()], &[]).await;
+    assert_eq!(first.status("AC-lgtm-003-02", "queryable"), Status::Pass, "{}", first.stdout);
+    assert!(first.stdout.contains("--verify"), "it says how to verify: {}", first.stdout);
+    let (data, port) = prom.stop_gracefully();
+    let prom = Prometheus::start_in(data, port);
+    let verified = check(dir.path(), &scenario, &["--verify", record.to_str().unwrap()], &[]).await;
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
+    assert!(verified.stdout.contains("10 of 10 samples read back equal"), "{}", verified.stdout);
+    // A target that lost its data: the exact list of what was lost.
+    let (_, port) = prom.stop_gracefully();
+    let _fresh = Prometheus::start_in(tempfile::tempdir().unwrap(), port);
+    let lost = check(dir.path(), &scenario, &["--verify", record.to_str().unwrap()], &[]).await;
+    assert_eq!(lost.code, 1);
+    let why = lost.reason("AC-lgtm-003-04");
+    assert!(why.starts_with("10 of 10 lost or changed"), "{why}");
+    let recorded: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    for s in recorded["targets"]["mimir"]["samples"].as_array().unwrap() {
+        assert!(why.contains(s["selector"].as_str().unwrap()), "{why}");
+    }
+}
+
+/// A Prometheus that scrapes itself every second and remote-writes to `remote`.
+fn sender(remote: &str) -> Prometheus {
+    let extra = format!(
+        "scrape_configs:\n  - job_name: self\n    scrape_interval: 1s\n    static_configs:\n      - targets: ['127.0.0.1:$PORT']\nremote_write:\n  - url: {remote}\n    queue_config:\n      batch_send_deadline: 1s\n      min_backoff: 100ms\n      max_backoff: 1s\n"
+    );
+    Prometheus::start_with(tempfile::tempdir().unwrap(), support::free_port(), &extra)
+}
+
+/// Waits (polling the sender's own metrics, no sleeps) until `query` returns a non-empty vector.
+async fn until(p: &Prometheus, query: &str) {
+    for _ in 0..600 {
+        if p.query(query)["data"]["result"].as_array().is_some_and(|r| !r.is_empty()) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("`{query}` stayed empty");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_remote_write_queue_of_a_real_prometheus_is_healthy_and_a_wrong_port_fails() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let receiver = Prometheus::start();
+    let healthy = sender(&format!("{}/api/v1/write", receiver.base()));
+    until(&healthy, "prometheus_remote_storage_queue_highest_sent_timestamp_seconds > 0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let queue = |p: &Prometheus| format!("[check.remote_write_queue]\nprometheus_url = \"{}\"\nwindow = \"3s\"\n", p.base());
+    let ok = check(dir.path(), &mimir_scenario(&receiver.base(), &queue(&healthy)), &[], &[]).await;
+    assert_eq!(ok.status("RW-QUEUE", "remote-write"), Status::Pass, "{}", ok.stdout);
+    assert!(ok.stdout.contains("max samples per send"), "the queue settings in force: {}", ok.stdout);
+    let broken = sender(&format!("http://127.0.0.1:{}/api/v1/write", support::free_port()));
+    until(&broken, "prometheus_remote_storage_samples_pending").await;
+    let bad = check(dir.path(), &mimir_scenario(&receiver.base(), &queue(&broken)), &[], &[]).await;
+    assert_eq!(bad.status("RW-QUEUE", "remote-write"), Status::Fail, "{}", bad.stdout);
+    assert_eq!(bad.code, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tempo_criteria_over_the_wire_with_blocks_copied_from_what_tempo_writes() {
+    use support::otlp_receiver::{serve_query_api, Answer, Receiver};
+    let receiver = Receiver::start(vec![Answer::Ok]).await;
+    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
+    let s3 = S3Server::start().await;
+    s3.seed("tempo-traces", &storage("tempo/bucket-listing-tenant-bench.txt"), "bench/", &std::fs::read(storage("tempo/meta.json")).unwrap());
+    let scenario = format!(
+        "[run]\nname = \"check-tempo\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"http://127.0.0.1:{query_port}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 1\n{}",
+        receiver.url(),
+        s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let c = check(dir.path(), &scenario, &[], &S3_ENV).await;
+    for (id, part) in [
+        ("AC-lgtm-002-01", "ready"),
+        ("AC-lgtm-002-01", "acknowledged"),
+        ("AC-lgtm-002-02", "found by ID"),
+        ("AC-lgtm-002-02", "10 traces"),
+        ("AC-lgtm-002-04", "does not exist"),
+        ("AC-lgtm-002-05", "S3 bucket"),
+    ] {
+        assert_eq!(c.status(id, part), Status::Pass, "{id} {part}\n{}", c.stdout);
+    }
+    assert_eq!(c.code, 0, "{}", c.stdout);
+    // Tempo 3.x's build info leaves the version empty: said, not invented.
+    assert!(c.stdout.contains("build: unknown"), "{}", c.stdout);
+    assert!(c.stdout.contains("5320 traces"), "the block's own meta.json: {}", c.stdout);
+    assert!(c.stdout.contains("no descriptive message"), "{}", c.stdout);
+    // The one Export carried the ten traces of three spans the queries then found complete.
+    let spans: usize =
+        receiver.received().iter().flat_map(|r| r.request.resource_spans.iter()).flat_map(|rs| rs.scope_spans.iter()).map(|ss| ss.spans.len()).sum();
+    assert_eq!(spans, 30);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grafana_datasources_are_checked_through_its_api_with_the_token() {
+    use support::replay::{Canned, ReplayServer};
+    let ds = |uid: &str, kind: &str, url: &str| {
+        Canned::new(200, format!(r#"{{"id":1,"uid":"{uid}","orgId":1,"name":"{uid}","type":"{kind}","access":"proxy","url":"{url}"}}"#))
+    };
+    let grafana = ReplayServer::start(vec![
+        ds("tempo", "tempo", "http://tempo.monitoring.svc:3200"),
+        Canned::new(200, r#"{"status":"OK","message":"Data source is working"}"#),
+        ds("mimir", "prometheus", "http://mimir-gateway.monitoring.svc:8080/prometheus"),
+        Canned::new(400, r#"{"status":"ERROR","message":"Post \"http://mimir-gateway/api/v1/query\": dial tcp: lookup mimir-gateway: no such host"}"#),
+    ])
+    .await;
+    let prom = Prometheus::start();
+    let section = format!(
+        "[check.grafana]\nurl = \"{}\"\ntoken_env = \"LGTM_TEST_GRAFANA\"\ndatasources = [{{ uid = \"tempo\", kind = \"tempo\", url = \"http://tempo.monitoring.svc:3200\" }}, {{ uid = \"mimir\", kind = \"prometheus\" }}]\n",
+        grafana.base()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let c = check(dir.path(), &mimir_scenario(&prom.base(), &section), &[], &[("LGTM_TEST_GRAFANA", "glsa_test_token")]).await;
+    assert_eq!(c.status("AC-lgtm-005", "`tempo`"), Status::Pass, "{}", c.stdout);
+    assert_eq!(c.status("AC-lgtm-005", "`mimir`"), Status::Fail, "{}", c.stdout);
+    assert!(c.reason("AC-lgtm-005").contains("no such host"), "the health check's own message: {}", c.stdout);
+    let received = grafana.received.lock().unwrap().clone();
+    assert_eq!(
+        received.iter().map(|r| r.uri.as_str()).collect::<Vec<_>>(),
+        ["/api/datasources/uid/tempo", "/api/datasources/uid/tempo/health", "/api/datasources/uid/mimir", "/api/datasources/uid/mimir/health"]
+    );
+    assert!(received.iter().all(|r| r.headers["authorization"] == "Bearer glsa_test_token"));
+    assert!(!c.stdout.contains("glsa_test_token"));
+    let unset = check(dir.path(), &mimir_scenario(&prom.base(), &section), &[], &[]).await;
+    assert_eq!(unset.status("AC-lgtm-005", "Grafana"), Status::Skipped, "no token: skipped with the variable named");
+}
+
+/// Writes samples with the given labels into Prometheus through its remote-write receiver.
+async fn push(prom: &Prometheus, series: &[(&[(&str, &str)], f64)]) {
+    use lgtm_bench::targets::mimir::write::proto::{Label, Sample, TimeSeries, WriteRequest};
+    use prost::Message;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let timeseries = series
+        .iter()
+        .map(|(labels, v)| {
+            let mut labels: Vec<Label> = labels.iter().map(|(n, v)| Label { name: n.to_string(), value: v.to_string() }).collect();
+            labels.sort_by(|a, b| a.name.cmp(&b.name));
+            TimeSeries { labels, samples: vec![Sample { value: *v, timestamp: now }] }
+        })
+        .collect();
+    let body = snap::raw::Encoder::new().compress_vec(&WriteRequest { timeseries }.encode_to_vec()).unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), body).unwrap();
+    let out = std::process::Command::new("curl")
+        .args([
+            "-fsS",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Encoding: snappy",
+            "-H",
+            "Content-Type: application/x-protobuf",
+            "-H",
+            "X-Prometheus-Remote-Write-Version: 0.1.0",
+        ])
+        .arg("--data-binary")
+        .arg(format!("@{}", file.path().display()))
+        .arg(format!("{}/api/v1/write", prom.base()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pod_memory_limits_restarts_and_oom_kills_are_read_from_the_cluster_metrics() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let prom = Prometheus::start();
+    let pod = |p: &'static str, c: &'static str| vec![("namespace", "monitoring"), ("pod", p), ("container", c)];
+    let (ing, q) = (pod("mimir-ingester-0", "ingester"), pod("mimir-querier-0", "querier"));
+    let with = |base: &Vec<(&'static str, &'static str)>, extra: &[(&'static str, &'static str)], name: &'static str| {
+        let mut l = base.clone();
+        l.extend_from_slice(extra);
+        l.push(("__name__", name));
+        l
+    };
+    let series = [
+        (with(&ing, &[("resource", "memory")], "kube_pod_container_resource_limits"), 1.5 * 1073741824.0),
+        (with(&q, &[("resource", "memory")], "kube_pod_container_resource_limits"), 2.0 * 1073741824.0),
+        (with(&ing, &[], "container_memory_working_set_bytes"), 900.0 * 1048576.0),
+        (with(&ing, &[], "kube_pod_container_status_restarts_total"), 0.0),
+        (with(&q, &[], "kube_pod_container_status_restarts_total"), 1.0),
+        (with(&q, &[("reason", "OOMKilled")], "kube_pod_container_status_last_terminated_reason"), 1.0),
+    ];
+    let refs: Vec<(&[(&str, &str)], f64)> = series.iter().map(|(l, v)| (l.as_slice(), *v)).collect();
+    push(&prom, &refs).await;
+    let memory = |regex: &str| {
+        format!(
+            "[mimir.memory]\nbudget = \"1.5Gi\"\n[mimir.memory.cluster]\nquery_url = \"{}\"\nnamespace = \"monitoring\"\npod_regex = \"{regex}\"\n",
+            prom.base()
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let all = check(dir.path(), &mimir_scenario(&prom.base(), &memory("mimir-.*")), &[], &[]).await;
+    assert_eq!(all.status("NFR-MEMORY", "mimir pods"), Status::Fail, "{}", all.stdout);
+    let c = all.report.as_ref().unwrap().criteria.iter().find(|c| c.id == "NFR-MEMORY").unwrap().clone();
+    let said = format!("{} {}", c.reason.unwrap_or_default(), c.evidence.join(" "));
+    for fact in [
+        "mimir-querier-0/querier: limit 2.00Gi is over the 1.50Gi budget",
+        "1 restart(s)",
+        "mimir-querier-0 was OOM-killed",
+        "mimir-ingester-0: working set now 900.00Mi",
+    ] {
+        assert!(said.contains(fact), "`{fact}` in {said}");
+    }
+    let ingester = check(dir.path(), &mimir_scenario(&prom.base(), &memory("mimir-ingester-.*")), &[], &[]).await;
+    assert_eq!(ingester.status("NFR-MEMORY", "mimir pods"), Status::Pass, "{}", ingester.stdout);
+}
+
+#[test]
+fn the_shipped_manifests_hold_placeholders_that_fail_and_an_encrypted_secret_passes() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let k8s = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kubernetes");
+    let down = format!("http://127.0.0.1:{}", support::free_port());
+    let scenario = mimir_scenario(&down, &format!("[mimir.memory]\nbudget = \"1.5Gi\"\nmetrics_urls = [\"{down}/metrics\"]\n"));
+    let shipped = rt.block_on(check(dir.path(), &scenario, &["--manifests", k8s.to_str().unwrap()], &[]));
+    assert!(shipped.report.is_some(), "{}", shipped.stderr);
+    let secret = shipped
+        .report
+        .as_ref()
+        .unwrap()
+        .criteria
+        .iter()
+        .find(|c| c.id == "AC-lgtm-004" && c.title.contains("mimir/app/secret.sops.yaml"))
+        .unwrap_or_else(|| panic!("{}\n{}", shipped.stdout, shipped.stderr))
+        .clone();
+    assert_eq!(secret.status, Status::Fail);
+    assert!(secret.reason.unwrap().contains("plaintext; encrypt it: sops --encrypt --in-place"));
+    assert_eq!(shipped.status("AC-lgtm-004", "mimir HelmRelease"), Status::Pass, "{}", shipped.stdout);
+    // The same secret as SOPS writes it: every value ENC[…], age recipients, a MAC.
+    let enc = |v: &str| format!("ENC[AES256_GCM,data:{v},iv:aXY=,tag:dGFn,type:str]");
+    let encrypted = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: mimir-s3-secret\n  namespace: monitoring\ntype: Opaque\nstringData:\n  S3_ACCESS_KEY_ID: {}\n  S3_SECRET_ACCESS_KEY: {}\n  S3_ENDPOINT: {}\n  S3_BUCKET: {}\nsops:\n  age:\n    - recipient: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n      enc: |\n        -----BEGIN AGE ENCRYPTED FILE-----\n        YWdl\n        -----END AGE ENCRYPTED FILE-----\n  lastmodified: \"2026-11-26T12:00:00Z\"\n  mac: {}\n  encrypted_regex: ^(data|stringData)$\n  version: 3.9.1\n",
+        enc("QUtJQQ=="), enc("c2VjcmV0"), enc("aHR0cHM6Ly9zMy42OGNjLmlv"), enc("bWltaXItYmxvY2tz"), enc("bWFj")
+    );
+    let tree = dir.path().join("k8s");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("secret.sops.yaml"), &encrypted).unwrap();
+    let ok = rt.block_on(check(dir.path(), &scenario, &["--manifests", tree.to_str().unwrap()], &[]));
+    assert_eq!(ok.status("AC-lgtm-004", "secret.sops.yaml"), Status::Pass, "{}", ok.stdout);
+    std::fs::write(tree.join("secret.sops.yaml"), encrypted.replace(&enc("c2VjcmV0"), "hunter2")).unwrap();
+    let leaked = rt.block_on(check(dir.path(), &scenario, &["--manifests", tree.to_str().unwrap()], &[]));
+    assert!(leaked.reason("AC-lgtm-004").contains("stringData.S3_SECRET_ACCESS_KEY is plaintext"), "{}", leaked.stdout);
+}
