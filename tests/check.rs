@@ -123,6 +123,12 @@ async fn mimir_criteria_pass_on_a_real_prometheus_and_its_blocks_are_found_in_a_
     assert!(c.stdout.contains("10 of 10 samples read back equal"), "{}", c.stdout);
     assert!(c.stdout.contains("40000 series, 1200000 samples, tenant `perf`"), "{}", c.stdout);
     assert!(c.stdout.contains("HTTP 400"), "the malformed write's answer is shown: {}", c.stdout);
+    // Waiting for this check's own samples to reach the bucket: the seeded block is older, so no
+    // block covers them within the wait.
+    let waited =
+        check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")), &["--wait-s3", "1s"], &S3_ENV).await;
+    assert_eq!(waited.status("AC-lgtm-003-05", "S3 bucket"), Status::Fail);
+    assert!(waited.reason("AC-lgtm-003-05").contains("no block covers this check's samples"), "{}", waited.stdout);
     // The credentials are never shown or written.
     let results = std::fs::read_dir(dir.path().join("results")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect::<String>();
     for text in [&c.stdout, &c.stderr, &results] {

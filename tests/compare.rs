@@ -138,6 +138,7 @@ async fn interrupted_or_other_plans_are_called_out_and_the_watcher_is_not_compar
         })
     };
     let grown = compare(&held(0.0), &held(4000.0), tol);
+    assert!(grown.target_changed && !compare(&base, &base, tol).target_changed);
     assert!(grown.warnings.iter().any(|w| w.contains("held 0 prometheus_tsdb_head_series before the baseline's load and 4000")), "{:?}", grown.warnings);
     assert!(compare(&held(4000.0), &held(4100.0), tol).warnings.is_empty(), "a little more is the same state");
     // Another build of the target (its build info, read before the load) is called out too.

@@ -124,6 +124,10 @@ pub struct Comparison {
     /// queries; a path missing): then nothing is called a regression, the gate says "not comparable".
     #[serde(default = "comparable_default")]
     pub comparable: bool,
+    /// The target itself changed between the runs (its build, what it held, its memory before
+    /// the load): a regression may be the target's state rather than the code under test.
+    #[serde(default)]
+    pub target_changed: bool,
 }
 
 fn comparable_default() -> bool {
@@ -285,14 +289,20 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
     let differences = plan_differences(baseline, current);
     let comparable = differences.is_empty() && missing.is_empty();
     let mut warnings = interruptions(baseline, current);
-    warnings.extend(target_changes(baseline, current));
+    let changed = target_changes(baseline, current);
+    let target_changed = !changed.is_empty();
+    warnings.extend(changed);
     warnings.extend(differences);
     warnings.extend(missing.iter().map(|m| format!("{m} was measured in the baseline and not in this run")));
-    Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing, warnings, comparable }
+    Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing, warnings, comparable, target_changed }
 }
 
 pub fn render(c: &Comparison) -> String {
-    let mut out = format!("\ncompared with baseline run {} (latency tolerance {:.0}%):\n", c.baseline_run, c.tolerance.latency * 100.0);
+    let mut out = format!(
+        "\ncompared with baseline run {} (latency tolerance {:.0}%; \"no change\" = no significant change at 5%):\n",
+        c.baseline_run,
+        c.tolerance.latency * 100.0
+    );
     for w in &c.warnings {
         out += &format!("  WARNING: {w}\n");
     }
@@ -300,7 +310,7 @@ pub fn render(c: &Comparison) -> String {
         let mark = match ch.assessment.as_str() {
             _ if ch.regressed => "REGRESSED",
             "improved" => "improved ",
-            _ => "ok       ",
+            _ => "no change",
         };
         out += &format!("  {mark} {:<36} {:<13} {}\n", ch.path, ch.stat, ch.shown);
     }
@@ -311,6 +321,7 @@ pub fn render(c: &Comparison) -> String {
         "baseline: {}\n",
         match (c.comparable, c.regressed) {
             (false, _) => "NOT COMPARABLE (see the warnings): nothing is called a regression",
+            (true, true) if c.target_changed => "REGRESSION, but the target's state changed between the runs (see the warnings): compare runs against a target in the same state, e.g. a fresh one per run",
             (true, true) => "REGRESSION",
             (true, false) => "no regression",
         }

@@ -254,7 +254,7 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
         metas.sort();
         let Some(newest) = metas.last() else {
             if Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_secs(10)).await;
+                tokio::time::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))).await;
                 continue;
             }
             return crit.fail(format!(
@@ -268,7 +268,7 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
         };
         let max_time = meta["maxTime"].as_i64().unwrap_or(0);
         if ctx.wait_s3.is_some() && max_time < written_ms && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_secs(10)).await;
+            tokio::time::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))).await;
             continue;
         }
         let org = meta["thanos"]["labels"]["__org_id__"].as_str().unwrap_or_default().to_string();

@@ -257,7 +257,7 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ns: u64) -> Criter
         };
         let waiting = ctx.wait_s3.is_some() && !newest.as_ref().is_some_and(|(_, m)| covers(m));
         if (newest.is_none() || waiting) && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_secs(10)).await;
+            tokio::time::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))).await;
             continue;
         }
         let Some((key, meta)) = newest else {
