@@ -85,6 +85,10 @@ pub enum Command {
         /// With --baseline: how much a latency percentile may grow (e.g. 20%).
         #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
         max_regression: f64,
+        /// With --baseline DIR: pool the newest N kept runs of the scenario into one baseline
+        /// sample (their intervals together), so the gate sees the spread between runs too.
+        #[arg(long, value_name = "N", default_value_t = 1, requires = "baseline")]
+        baseline_runs: usize,
         /// Also write the HTML, Markdown and JUnit reports into this folder (also for an
         /// interrupted run).
         #[arg(long, value_name = "DIR")]

@@ -14,8 +14,19 @@ fn main() -> ExitCode {
         Command::Selftest { scenario, duration, overrides } => commands::selftest::selftest(&scenario, &overrides, duration),
         Command::Merge { files, out } => commands::merge::merge(&files, &out),
         Command::Compare { baseline, current, max_regression, all_paths } => commands::compare::compare(&baseline, &current, max_regression, all_paths),
-        Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression, report } => {
-            commands::run::run(commands::run::RunArgs { file: scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression, report })
+        Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression, baseline_runs, report } => {
+            commands::run::run(commands::run::RunArgs {
+                file: scenario,
+                out,
+                overrides,
+                quiet,
+                shard,
+                shard_group,
+                baseline,
+                max_regression,
+                baseline_runs,
+                report,
+            })
         }
         Command::Capacity {
             scenario,

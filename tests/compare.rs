@@ -18,7 +18,8 @@ async fn one_run(base: &str, dir: &std::path::Path, extra_args: &[&str]) -> (i32
     args.extend_from_slice(extra_args);
     let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(&args).output().await.unwrap();
     let result = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
-    (o.status.code().unwrap(), result, String::from_utf8_lossy(&o.stdout).into())
+    // What it printed: stdout, then stderr.
+    (o.status.code().unwrap(), result, format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
 }
 
 fn tweak(report: &Report, f: impl FnOnce(&mut serde_json::Value)) -> Report {
@@ -76,6 +77,25 @@ fn with_intervals(report: &Report, path: &str, p99s: &[u64]) -> Report {
     })
 }
 
+#[test]
+fn pooled_baselines_give_one_sample_of_every_runs_intervals() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(ReplayServer::start(vec![Canned::new(204, "")]));
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file, _) = rt.block_on(one_run(&server.base(), dir.path(), &[]));
+    let base = json::read(&file).unwrap();
+    let (a, b) = (with_intervals(&base, "mimir.write", &[100; 6]), with_intervals(&base, "mimir.write", &[120; 6]));
+    let pooled = lgtm_bench::report::compare::pooled(vec![a, b.clone()]).unwrap();
+    assert_eq!(pooled.intervals.as_ref().unwrap().counts.len(), 12, "6 + 6 intervals");
+    assert_eq!(pooled.paths["mimir.write"].latency.p99_us, b.paths["mimir.write"].latency.p99_us, "the newest's figures");
+    // Six intervals a side are too few to test; pooled, the baseline has twelve and the test runs.
+    let current = with_intervals(&base, "mimir.write", &[110; 8]);
+    let judged = |baseline: &Report| {
+        compare(baseline, &current, Tolerance::default()).changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap().p_value
+    };
+    assert!(judged(&b).is_none() && judged(&pooled).is_some());
+}
+
 #[tokio::test]
 async fn latency_is_judged_on_the_runs_intervals_with_an_interval_and_a_p_value() {
     let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
@@ -102,6 +122,12 @@ async fn latency_is_judged_on_the_runs_intervals_with_an_interval_and_a_p_value(
     let better = compare(&slow, &a, tol);
     assert_eq!(better.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap().assessment, "improved");
     assert!(!better.regressed);
+    // Significant, but the whole-run figure moved by less than the 1 ms floor: said, not failed.
+    let tiny = |us: u64| with_intervals(&run, "mimir.write", &[us, us + 20, us + 40, us + 10, us + 30, us + 5, us + 25, us + 15, us + 35, us]);
+    let small = compare(&tiny(1_000), &tiny(1_300), tol);
+    let p99 = small.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap();
+    assert_eq!((p99.regressed, p99.assessment.as_str()), (false, "slower, but by less than the floor"), "{p99:?}");
+    assert!(lgtm_bench::report::compare::render(&small).contains("  small     mimir.write"));
 }
 
 #[tokio::test]
@@ -203,6 +229,9 @@ async fn run_with_a_baseline_fails_on_a_regression_and_keeps_the_comparison() {
     json::write_to(&kept.join("cmp-other-21001231T000000Z.json"), &json::read(&result).unwrap()).unwrap();
     let (code, _, stdout) = one_run(&server.base(), dir.path(), &["--baseline", kept.to_str().unwrap()]).await;
     assert_eq!(code, 1, "the newest kept baseline of `cmp` (the impossibly fast one) was taken: {stdout}");
+    // Several kept runs pooled into one baseline sample.
+    let (_, _, stderr) = one_run(&server.base(), dir.path(), &["--baseline", kept.to_str().unwrap(), "--baseline-runs", "2"]).await;
+    assert!(stderr.contains("2 kept runs pooled into one sample"), "{stderr}");
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let none = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))

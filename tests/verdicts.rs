@@ -433,4 +433,5 @@ async fn a_deliberate_slowdown_is_a_regression_with_its_interval() {
     let [est, lo, _] = p50.change.expect("judged on the intervals");
     assert!(lo > 0.2 && est > lo && p50.p_value.unwrap() < 0.05, "{p50:?}");
     assert!(p50.shown.contains("interval p50s +") && p50.shown.contains("p = "), "{}", p50.shown);
+    eprintln!("{}", lgtm_bench::report::compare::render(&c));
 }

@@ -22,6 +22,8 @@ pub struct RunArgs {
     pub shard_group: Option<String>,
     pub baseline: Option<PathBuf>,
     pub max_regression: f64,
+    /// With a baseline folder: how many of the newest kept runs are pooled into one sample.
+    pub baseline_runs: usize,
     pub report: Option<PathBuf>,
 }
 
@@ -33,7 +35,7 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let baseline = match args.baseline.as_deref().map(|b| baseline_of(b, &plan.run.name)).transpose() {
+    let baseline = match args.baseline.as_deref().map(|b| baseline_of(b, &plan.run.name, args.baseline_runs)).transpose() {
         Ok(b) => b.map(|b| (b, Tolerance { latency: args.max_regression, ..Tolerance::default() })),
         Err(e) => {
             eprintln!("error: --baseline: {e}");
@@ -95,8 +97,8 @@ async fn drive(plan: Plan, opts: RunOptions, report_dir: Option<PathBuf>) -> u8 
 }
 
 /// The baseline: the results file given, or in a folder the newest kept results of the same
-/// scenario (by the start time in their names).
-fn baseline_of(path: &std::path::Path, scenario: &str) -> Result<lgtm_bench::report::Report, String> {
+/// scenario (by the start time in their names), `runs` of them pooled into one sample.
+fn baseline_of(path: &std::path::Path, scenario: &str, runs: usize) -> Result<lgtm_bench::report::Report, String> {
     if !path.is_dir() {
         return json::read(path).map_err(|e| e.to_string());
     }
@@ -108,9 +110,18 @@ fn baseline_of(path: &std::path::Path, scenario: &str) -> Result<lgtm_bench::rep
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().strip_prefix(&prefix).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))))
         .collect();
     kept.sort();
-    let newest = kept.pop().ok_or_else(|| format!("no kept results of scenario `{scenario}` in {} (files named {prefix}<UTC start>.json)", path.display()))?;
-    eprintln!("baseline: {}", newest.display());
-    json::read(&newest).map_err(|e| e.to_string())
+    if kept.is_empty() {
+        return Err(format!("no kept results of scenario `{scenario}` in {} (files named {prefix}<UTC start>.json)", path.display()));
+    }
+    let chosen = kept.split_off(kept.len().saturating_sub(runs.max(1)));
+    for f in &chosen {
+        eprintln!("baseline: {}", f.display());
+    }
+    if chosen.len() > 1 {
+        eprintln!("baseline: {} kept runs pooled into one sample (the newest's figures, every run's intervals)", chosen.len());
+    }
+    let reports = chosen.iter().map(|f| json::read(f).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+    lgtm_bench::report::compare::pooled(reports).ok_or_else(|| "no baseline".to_string())
 }
 
 /// First Ctrl-C or SIGTERM: stop the load and write what was measured. Second: leave at once.

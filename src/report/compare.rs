@@ -94,6 +94,7 @@ fn latency_change(path: &str, stat: &str, (b, c): (u64, u64), samples: (Vec<f64>
         change.regressed = shift == Shift::Regressed && grew > tol.latency_floor_us;
         change.assessment = match shift {
             _ if change.regressed => "regressed",
+            Shift::Regressed => "slower, but by less than the floor",
             Shift::Improved => "improved",
             _ => "no significant change",
         }
@@ -297,11 +298,26 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
     Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing, warnings, comparable, target_changed }
 }
 
+/// Several kept runs of one scenario (oldest first) as one baseline: the newest's figures, with
+/// every run's measured intervals pooled into one sample, so the gate's tests see the spread
+/// between runs as well as within one.
+pub fn pooled(mut runs: Vec<Report>) -> Option<Report> {
+    let mut newest = runs.pop()?;
+    if let Some(iv) = newest.intervals.as_mut() {
+        for r in &runs {
+            let measured = r.intervals.iter().flat_map(|i| i.counts.iter()).filter(|c| c.start_s >= r.run.warmup_seconds);
+            iv.counts.extend(measured.cloned());
+        }
+    }
+    Some(newest)
+}
+
 pub fn render(c: &Comparison) -> String {
     let mut out = format!(
-        "\ncompared with baseline run {} (latency tolerance {:.0}%; \"no change\" = no significant change at 5%):\n",
+        "\ncompared with baseline run {} (latency tolerance {:.0}%; \"no change\" = no significant change at 5%; \"small\" = significant, but the whole-run figure moved less than {}):\n",
         c.baseline_run,
-        c.tolerance.latency * 100.0
+        c.tolerance.latency * 100.0,
+        fmt_micros(c.tolerance.latency_floor_us)
     );
     for w in &c.warnings {
         out += &format!("  WARNING: {w}\n");
@@ -310,6 +326,7 @@ pub fn render(c: &Comparison) -> String {
         let mark = match ch.assessment.as_str() {
             _ if ch.regressed => "REGRESSED",
             "improved" => "improved ",
+            "slower, but by less than the floor" => "small    ",
             _ => "no change",
         };
         out += &format!("  {mark} {:<36} {:<13} {}\n", ch.path, ch.stat, ch.shown);

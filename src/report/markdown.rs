@@ -65,20 +65,8 @@ fn section(out: &mut String, r: &Report) {
         }
         let _ = writeln!(out, "| | path | statistic | change |\n|---|---|---|---|");
         for ch in &c.changes {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} |",
-                if ch.regressed {
-                    "❌ regressed"
-                } else if ch.assessment == "improved" {
-                    "improved"
-                } else {
-                    "no significant change"
-                },
-                ch.path,
-                ch.stat,
-                ch.shown
-            );
+            let mark = if ch.regressed { "❌ regressed" } else { ch.assessment.as_str() };
+            let _ = writeln!(out, "| {mark} | `{}` | {} | {} |", ch.path, ch.stat, ch.shown);
         }
         for m in &c.missing {
             let _ = writeln!(out, "| ❌ regressed | `{m}` | - | not measured in this run |");
