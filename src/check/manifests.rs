@@ -70,8 +70,11 @@ fn secret(path: &Path, section: Option<&CheckSection>) -> Criterion {
         Ok(d) => d,
         Err(e) => return c.fail(e),
     };
+    // The endpoint as the secret holds it, when it is readable (plaintext).
+    let mut plain_endpoint: Option<String> = None;
     for doc in &docs {
         let name = doc["metadata"]["name"].as_str().unwrap_or("?").to_string();
+        plain_endpoint = plain_endpoint.or_else(|| doc["stringData"]["S3_ENDPOINT"].as_str().filter(|v| !v.starts_with("ENC[")).map(str::to_string));
         let sops = &doc["sops"];
         if !sops.is_mapping() {
             c = c.fail(format!("`{name}` has no sops metadata: it is plaintext; encrypt it: sops --encrypt --in-place {shown}"));
@@ -103,6 +106,9 @@ fn secret(path: &Path, section: Option<&CheckSection>) -> Criterion {
             let missing: Vec<&str> = S3_SECRET_KEYS.iter().copied().filter(|k| !keys.iter().any(|have| have == k)).collect();
             c = c.expect(missing.is_empty(), format!("`{name}`: carries {}", S3_SECRET_KEYS.join(", ")), format!("`{name}` lacks {}", missing.join(", ")));
         }
+    }
+    if let Some(e) = plain_endpoint {
+        return c.expect(e.starts_with("https://"), format!("S3 endpoint {e} (in the secret)"), format!("the S3 endpoint {e} is not HTTPS"));
     }
     match section.and_then(|s| s.s3.as_ref()) {
         Some(s3) => c.expect(
