@@ -123,6 +123,24 @@ async fn mimir_criteria_pass_on_a_real_prometheus_and_its_blocks_are_found_in_a_
     assert!(c.stdout.contains("10 of 10 samples read back equal"), "{}", c.stdout);
     assert!(c.stdout.contains("40000 series, 1200000 samples, tenant `perf`"), "{}", c.stdout);
     assert!(c.stdout.contains("HTTP 400"), "the malformed write's answer is shown: {}", c.stdout);
+    // The results as a person and a CI system read them: HTML in a browser, JUnit.
+    let produced = |ext: &str| {
+        std::fs::read_dir(dir.path().join("results")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == ext)).unwrap()
+    };
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check-screenshot.png");
+    let (dom, log) = support::browser::chromium(&produced("html"), &shot);
+    assert!(!log.contains("Uncaught") && !log.contains(":CONSOLE("), "console errors: {log}");
+    let criteria = c.report.as_ref().unwrap().criteria.len();
+    assert!(dom.contains("check: PASS") && dom.matches("<tr class=").count() == criteria, "{dom}");
+    let xml = std::fs::read_to_string(produced("xml")).unwrap();
+    let junit = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(junit.descendants().filter(|n| n.has_tag_name("testcase")).count(), criteria);
+    assert_eq!(junit.descendants().filter(|n| n.has_tag_name("skipped")).count(), 4);
+    assert_eq!(junit.descendants().filter(|n| n.has_tag_name("failure")).count(), 0);
+    // `report` renders a check results file like a run's.
+    let page = dir.path().join("again.html");
+    let again = std::process::Command::new(BIN).args(["report", produced("json").to_str().unwrap(), "--html", page.to_str().unwrap()]).output().unwrap();
+    assert!(again.status.success() && std::fs::read_to_string(&page).unwrap().contains("AC-lgtm-003-05"));
     // Waiting for this check's own samples to reach the bucket: the seeded block is older, so no
     // block covers them within the wait.
     let waited =

@@ -11,6 +11,7 @@ pub mod grafana;
 pub mod manifests;
 pub mod model;
 pub mod queue;
+pub mod render;
 pub mod s3;
 
 use crate::scenario::MemorySection;

@@ -68,13 +68,13 @@ impl Criterion {
         Criterion { unreachable: true, ..self.fail(why) }
     }
 
-    /// Passes when `ok`, else fails with `why`; the fact is kept either way.
+    /// Passes with `fact` as evidence when `ok`, else fails with `why` (which says what was
+    /// measured instead).
     pub fn expect(self, ok: bool, fact: impl Into<String>, why: impl Into<String>) -> Criterion {
-        let c = self.saw(fact);
         if ok {
-            c
+            self.saw(fact)
         } else {
-            c.fail(why)
+            self.fail(why)
         }
     }
 }

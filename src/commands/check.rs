@@ -1,5 +1,5 @@
 //! `check`: the deployment's acceptance criteria, each PASS, FAIL or SKIPPED with its evidence;
-//! the list on the terminal, the results as JSON and Markdown. Exit 0 when every checked criterion
+//! the list on the terminal, the results as JSON, Markdown, HTML and JUnit. Exit 0 when every checked criterion
 //! holds, 1 when one fails, 3 when every failure is a target that did not answer, 2 for bad input.
 
 use lgtm_bench::check::{self, CheckOptions};
@@ -36,7 +36,9 @@ pub fn check(file: &Path, overrides: &[Override], opts: CheckOptions, out: &Path
     let stem = format!("{name}-check-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"));
     let written = std::fs::create_dir_all(out)
         .and_then(|_| json::write_to(&out.join(format!("{stem}.json")), &report))
-        .and_then(|_| std::fs::write(out.join(format!("{stem}.md")), report.markdown()));
+        .and_then(|_| std::fs::write(out.join(format!("{stem}.md")), report.markdown()))
+        .and_then(|_| std::fs::write(out.join(format!("{stem}.html")), check::render::html(&report)))
+        .and_then(|_| std::fs::write(out.join(format!("{stem}.xml")), check::render::junit(&report)));
     match written {
         Ok(()) => println!("results: {}", out.join(format!("{stem}.json")).display()),
         Err(e) => {

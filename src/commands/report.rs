@@ -10,6 +10,16 @@ pub fn report(files: &[PathBuf], html_out: Option<&Path>, markdown_out: Option<&
         eprintln!("error: say what to write: --html FILE, --markdown FILE and/or --junit FILE");
         return exit::BAD_INPUT;
     }
+    if let [one] = files {
+        match other_kind(one) {
+            Ok(Some(pages)) => return write_pages(&pages, html_out, markdown_out, junit_out),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::BAD_INPUT;
+            }
+        }
+    }
     let mut reports = Vec::new();
     for f in files {
         match json::read(f) {
@@ -24,6 +34,41 @@ pub fn report(files: &[PathBuf], html_out: Option<&Path>, markdown_out: Option<&
     let outputs = [(html_out, html::render(&reports, &dirs)), (markdown_out, markdown::render(&reports)), (junit_out, junit::render(&reports))];
     for (path, text) in outputs {
         let Some(path) = path else { continue };
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write {}: {e}; check the path", path.display());
+            return exit::RESULTS_NOT_WRITTEN;
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    exit::PASSED
+}
+
+/// The pages of a `check` or `capacity` results file (`None` for a run's results): HTML,
+/// Markdown, JUnit (a capacity search has no JUnit).
+fn other_kind(file: &Path) -> Result<Option<[Option<String>; 3]>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let head: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+    let schema = head["schema"].as_str().unwrap_or_default();
+    if schema.starts_with("lgtm-bench/check/") {
+        let r: lgtm_bench::check::model::CheckReport =
+            serde_json::from_value(head).map_err(|e| format!("{} is not a check results file: {e}", file.display()))?;
+        return Ok(Some([Some(lgtm_bench::check::render::html(&r)), Some(r.markdown()), Some(lgtm_bench::check::render::junit(&r))]));
+    }
+    if schema.starts_with("lgtm-bench/capacity/") {
+        let r: lgtm_bench::capacity::model::CapacityReport =
+            serde_json::from_value(head).map_err(|e| format!("{} is not a capacity report: {e}", file.display()))?;
+        return Ok(Some([Some(lgtm_bench::capacity::render::html(&r)), Some(lgtm_bench::capacity::render::markdown(&r)), None]));
+    }
+    Ok(None)
+}
+
+fn write_pages(pages: &[Option<String>; 3], html_out: Option<&Path>, markdown_out: Option<&Path>, junit_out: Option<&Path>) -> u8 {
+    for (path, page, what) in [(html_out, &pages[0], "HTML"), (markdown_out, &pages[1], "Markdown"), (junit_out, &pages[2], "JUnit")] {
+        let Some(path) = path else { continue };
+        let Some(text) = page else {
+            eprintln!("error: a capacity report has no {what} view; ask for --html or --markdown");
+            return exit::BAD_INPUT;
+        };
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}; check the path", path.display());
             return exit::RESULTS_NOT_WRITTEN;
