@@ -54,6 +54,20 @@ pub struct CheckContext<'a> {
     pub run_id: String,
 }
 
+impl CheckContext<'_> {
+    /// The object store and the bucket a criterion reads (`pick` names it in `[check.s3]`), or
+    /// the criterion already SKIPPED (not configured: `key` says what to set) or FAILED.
+    pub fn bucket(&self, id: &str, title: &str, pick: fn(&config::S3Section) -> Option<String>, key: &str) -> Result<(&s3::S3, String), Criterion> {
+        let bucket = self.section.and_then(|c| c.s3.as_ref()).and_then(pick);
+        match (&self.s3, bucket) {
+            (None, _) => Err(Criterion::skipped(id, title, format!("set [check.s3] endpoint and {key} to check it"))),
+            (Some(_), None) => Err(Criterion::skipped(id, title, format!("set check.s3.{key}"))),
+            (Some(Err(e)), _) => Err(Criterion::new(id, title).fail(e.clone())),
+            (Some(Ok(s3)), Some(b)) => Ok((s3, b)),
+        }
+    }
+}
+
 /// What a target's checks came to, and what they wrote (kept by `--record`).
 #[derive(Default)]
 pub struct Acceptance {

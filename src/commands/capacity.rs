@@ -13,14 +13,7 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
 pub fn capacity(file: &Path, overrides: &[Override], opts: CapacityOptions) -> u8 {
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: the async runtime could not start: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
-    rt.block_on(async {
+    super::block_on(async {
         let cancel = CancellationToken::new();
         tokio::spawn(super::run::stop_on_signal(cancel.clone()));
         let load = |step: &[Override]| {
@@ -39,6 +32,7 @@ pub fn capacity(file: &Path, overrides: &[Override], opts: CapacityOptions) -> u
             }
         }
     })
+    .unwrap_or_else(|code| code)
 }
 
 /// Writes the report beside the steps' folder, prints the answer, and says which exit it is.

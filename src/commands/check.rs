@@ -17,20 +17,14 @@ pub fn check(file: &Path, overrides: &[Override], opts: CheckOptions, out: &Path
             return exit::BAD_INPUT;
         }
     };
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: the async runtime could not start: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
     eprintln!("checking the acceptance criteria of `{name}`…");
-    let report = match rt.block_on(check::run(&name, &checks, section.as_ref(), &opts)) {
-        Ok(r) => r,
-        Err(e) => {
+    let report = match super::block_on(check::run(&name, &checks, section.as_ref(), &opts)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             eprintln!("error: {e}");
             return exit::BAD_INPUT;
         }
+        Err(code) => return code,
     };
     print!("{}", report.render());
     let stem = format!("{name}-check-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"));

@@ -12,6 +12,18 @@ pub mod validate;
 
 use lgtm_bench::cli::exit;
 
+/// Runs `work` on a new multi-threaded runtime; one that cannot start is reported, and its exit
+/// code returned as the error.
+pub fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T, u8> {
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => Ok(rt.block_on(work)),
+        Err(e) => {
+            eprintln!("error: the async runtime could not start: {e}");
+            Err(exit::BAD_INPUT)
+        }
+    }
+}
+
 /// `schema`: the JSON Schema of the results file.
 pub fn schema() -> u8 {
     match serde_json::to_string_pretty(&lgtm_bench::report::schema()) {

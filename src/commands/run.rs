@@ -43,13 +43,7 @@ pub fn run(args: RunArgs) -> u8 {
         }
     };
     let opts = RunOptions { scenario_file: args.file.display().to_string(), out_dir: args.out, progress: !args.quiet, baseline };
-    match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt.block_on(drive(plan, opts, args.report)),
-        Err(e) => {
-            eprintln!("error: the async runtime could not start: {e}");
-            exit::BAD_INPUT
-        }
-    }
+    super::block_on(drive(plan, opts, args.report)).unwrap_or_else(|code| code)
 }
 
 async fn drive(plan: Plan, opts: RunOptions, report_dir: Option<PathBuf>) -> u8 {

@@ -38,14 +38,7 @@ pub fn selftest(file: &Path, overrides: &[Override], duration: Dur) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: the async runtime could not start: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
-    rt.block_on(async {
+    super::block_on(async {
         let sink = match Sink::start().await {
             Ok(s) => s,
             Err(e) => {
@@ -78,6 +71,7 @@ pub fn selftest(file: &Path, overrides: &[Override], duration: Dur) -> u8 {
             }
         }
     })
+    .unwrap_or_else(|code| code)
 }
 
 fn render(report: &Report, loads: &[WriteLoad], file: &Path) -> String {

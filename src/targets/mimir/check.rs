@@ -235,12 +235,9 @@ fn is_ulid(s: &str) -> bool {
 async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criterion {
     let title = "blocks in the S3 bucket (a ULID folder with meta.json under the tenant)";
     let id = "AC-lgtm-003-05";
-    let bucket = ctx.section.and_then(|c| c.s3.as_ref()).and_then(|s| s.mimir_bucket.clone());
-    let (s3, bucket) = match (&ctx.s3, bucket) {
-        (None, _) => return Criterion::skipped(id, title, "set [check.s3] endpoint and mimir_bucket to check it"),
-        (Some(_), None) => return Criterion::skipped(id, title, "set check.s3.mimir_bucket (e.g. \"mimir-blocks\")"),
-        (Some(Err(e)), _) => return Criterion::new(id, title).fail(e.clone()),
-        (Some(Ok(s3)), Some(b)) => (s3, b),
+    let (s3, bucket) = match ctx.bucket(id, title, |s| s.mimir_bucket.clone(), "mimir_bucket (e.g. \"mimir-blocks\")") {
+        Ok(b) => b,
+        Err(skipped_or_failed) => return skipped_or_failed,
     };
     let deadline = Instant::now() + ctx.wait_s3.unwrap_or_default();
     loop {

@@ -224,12 +224,9 @@ fn is_uuid(s: &str) -> bool {
 async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ns: u64) -> Criterion {
     let title = "the traces reach the S3 bucket (blocks with meta.json under the tenant)";
     let id = "AC-lgtm-002-05";
-    let bucket = ctx.section.and_then(|c| c.s3.as_ref()).and_then(|s| s.tempo_bucket.clone());
-    let (s3, bucket) = match (&ctx.s3, bucket) {
-        (None, _) => return Criterion::skipped(id, title, "set [check.s3] endpoint and tempo_bucket to check it"),
-        (Some(_), None) => return Criterion::skipped(id, title, "set check.s3.tempo_bucket (e.g. \"tempo-traces\")"),
-        (Some(Err(e)), _) => return Criterion::new(id, title).fail(e.clone()),
-        (Some(Ok(s3)), Some(b)) => (s3, b),
+    let (s3, bucket) = match ctx.bucket(id, title, |s| s.tempo_bucket.clone(), "tempo_bucket (e.g. \"tempo-traces\")") {
+        Ok(b) => b,
+        Err(skipped_or_failed) => return skipped_or_failed,
     };
     let deadline = Instant::now() + ctx.wait_s3.unwrap_or_default();
     loop {
