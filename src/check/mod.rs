@@ -22,6 +22,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// What `check` was asked to do.
 #[derive(Clone, Debug)]
@@ -52,9 +53,20 @@ pub struct CheckContext<'a> {
     pub wait_s3: Option<Duration>,
     /// Marks what the checks write, so it can be found again (`lgtm_bench_run`).
     pub run_id: String,
+    /// The criteria checked so far, in order: kept when Ctrl-C stops a target's checks midway.
+    checked: std::sync::Mutex<Vec<Criterion>>,
 }
 
 impl CheckContext<'_> {
+    /// Keeps a criterion as checked.
+    pub fn checked(&self, c: Criterion) {
+        self.checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(c);
+    }
+
+    fn take_checked(&self) -> Vec<Criterion> {
+        std::mem::take(&mut *self.checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
     /// The object store and the bucket a criterion reads (`pick` names it in `[check.s3]`), or
     /// the criterion already SKIPPED (not configured: `key` says what to set) or FAILED.
     pub fn bucket(&self, id: &str, title: &str, pick: fn(&config::S3Section) -> Option<String>, key: &str) -> Result<(&s3::S3, String), Criterion> {
@@ -68,10 +80,9 @@ impl CheckContext<'_> {
     }
 }
 
-/// What a target's checks came to, and what they wrote (kept by `--record`).
+/// What a target's checks wrote (kept by `--record`); their criteria go to `CheckContext::checked`.
 #[derive(Default)]
 pub struct Acceptance {
-    pub criteria: Vec<Criterion>,
     pub written: Option<serde_json::Value>,
 }
 
@@ -100,10 +111,31 @@ pub struct Recording {
 }
 
 /// Runs every check of the plan and of the `[check]` section.
-pub async fn run(scenario_name: &str, targets: &[Box<dyn TargetChecks>], section: Option<&CheckSection>, opts: &CheckOptions) -> Result<CheckReport, String> {
+/// `work`, unless Ctrl-C comes first.
+async fn or_stop<T>(cancel: &CancellationToken, work: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        v = work => Some(v),
+        _ = cancel.cancelled() => None,
+    }
+}
+
+/// Runs every check; Ctrl-C (`cancel`) stops at once and keeps the criteria checked so far.
+pub async fn run(
+    scenario_name: &str,
+    targets: &[Box<dyn TargetChecks>],
+    section: Option<&CheckSection>,
+    opts: &CheckOptions,
+    cancel: &CancellationToken,
+) -> Result<CheckReport, String> {
     let started = chrono::Utc::now();
     let run_id = crate::engine::runner::new_run_id();
-    let ctx = CheckContext { section, s3: section.and_then(|c| c.s3.as_ref()).map(s3::S3::from_section), wait_s3: opts.wait_s3, run_id: run_id.clone() };
+    let ctx = CheckContext {
+        section,
+        s3: section.and_then(|c| c.s3.as_ref()).map(s3::S3::from_section),
+        wait_s3: opts.wait_s3,
+        run_id: run_id.clone(),
+        checked: Default::default(),
+    };
     let mut criteria = Vec::new();
     let mut written = BTreeMap::new();
     match &opts.mode {
@@ -112,7 +144,7 @@ pub async fn run(scenario_name: &str, targets: &[Box<dyn TargetChecks>], section
             let rec: Recording = serde_json::from_str(&text).map_err(|e| format!("{} is not a `check --record` file: {e}", file.display()))?;
             for t in targets {
                 match rec.targets.get(t.name()) {
-                    Some(w) => criteria.extend(t.verify(w).await),
+                    Some(w) => criteria.extend(or_stop(cancel, t.verify(w)).await.unwrap_or_default()),
                     None => criteria.push(Criterion::skipped(
                         "NFR-RECOVER-001",
                         &format!("{} data written before the restart read back", t.name()),
@@ -123,16 +155,23 @@ pub async fn run(scenario_name: &str, targets: &[Box<dyn TargetChecks>], section
         }
         Mode::Check | Mode::Record(_) => {
             for t in targets {
-                let a = t.acceptance(&ctx).await;
-                criteria.extend(a.criteria);
+                let acceptance = or_stop(cancel, t.acceptance(&ctx)).await;
+                criteria.extend(ctx.take_checked());
+                let Some(a) = acceptance else { break };
                 if let Some(w) = a.written {
                     written.insert(t.name().to_string(), w);
                 }
             }
-            criteria.extend(cluster::memory_and_restarts(targets).await);
-            criteria.push(queue::check(section.and_then(|c| c.remote_write_queue.as_ref())).await);
-            criteria.extend(grafana::check(section.and_then(|c| c.grafana.as_ref())).await);
-            criteria.extend(manifests::check(opts.manifests.as_deref(), targets, section));
+            let core = async {
+                let mut out = cluster::memory_and_restarts(targets).await;
+                out.push(queue::check(section.and_then(|c| c.remote_write_queue.as_ref())).await);
+                out.extend(grafana::check(section.and_then(|c| c.grafana.as_ref())).await);
+                out.extend(manifests::check(opts.manifests.as_deref(), targets, section));
+                out
+            };
+            if !cancel.is_cancelled() {
+                criteria.extend(or_stop(cancel, core).await.unwrap_or_default());
+            }
         }
     }
     if let Mode::Record(file) = &opts.mode {
@@ -153,6 +192,7 @@ pub async fn run(scenario_name: &str, targets: &[Box<dyn TargetChecks>], section
             Mode::Verify(_) => "verify",
         }
         .into(),
+        interrupted: cancel.is_cancelled(),
         criteria,
     })
 }

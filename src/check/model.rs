@@ -95,6 +95,9 @@ pub struct CheckReport {
     pub finished_at: String,
     /// `check`, `record` (also wrote what a later `--verify` reads back) or `verify`.
     pub mode: String,
+    /// Stopped by Ctrl-C: the criteria are those checked before it.
+    #[serde(default)]
+    pub interrupted: bool,
     pub criteria: Vec<Criterion>,
 }
 
@@ -130,6 +133,9 @@ impl CheckReport {
             for e in &c.evidence {
                 let _ = writeln!(out, "        {:<16} · {e}", "");
             }
+        }
+        if self.interrupted {
+            let _ = writeln!(out, "\nINTERRUPTED: stopped by Ctrl-C; the criteria above are those checked before it");
         }
         let _ = writeln!(
             out,

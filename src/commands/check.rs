@@ -18,7 +18,12 @@ pub fn check(file: &Path, overrides: &[Override], opts: CheckOptions, out: &Path
         }
     };
     eprintln!("checking the acceptance criteria of `{name}`…");
-    let report = match super::block_on(check::run(&name, &checks, section.as_ref(), &opts)) {
+    let work = async {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(super::run::stop_on_signal(cancel.clone()));
+        check::run(&name, &checks, section.as_ref(), &opts, &cancel).await
+    };
+    let report = match super::block_on(work) {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {
             eprintln!("error: {e}");
@@ -43,7 +48,9 @@ pub fn check(file: &Path, overrides: &[Override], opts: CheckOptions, out: &Path
     if let check::Mode::Record(f) = &opts.mode {
         println!("recorded what was written in {}: after the restart, run `lgtm-bench check {} --verify {}`", f.display(), file.display(), f.display());
     }
-    if report.passed() {
+    if report.interrupted {
+        exit::INTERRUPTED
+    } else if report.passed() {
         exit::PASSED
     } else if report.only_unreachable() {
         exit::UNREACHABLE

@@ -59,24 +59,26 @@ pub async fn acceptance(plan: &MimirPlan, ctx: &CheckContext<'_>) -> Acceptance 
         .and_then(|w| Ok(Clients { write: w, api: PromApi::new(HttpTarget::new(&m.connection, 10)?, &m.query_url, &m.query_prefix) }));
     let c = match clients {
         Ok(c) => c,
-        Err(e) => return Acceptance { criteria: vec![Criterion::new("AC-lgtm-003-01", "remote-write acknowledged").fail(e.to_string())], written: None },
+        Err(e) => {
+            ctx.checked(Criterion::new("AC-lgtm-003-01", "remote-write acknowledged").fail(e.to_string()));
+            return Acceptance::default();
+        }
     };
     let now_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     let (body, written) = request(&ctx.run_id, now_ms);
-    let mut out = vec![];
     let ack = write_acknowledged(plan, &c, body).await;
     let (acked, down) = (ack.status == Status::Pass, ack.unreachable);
-    out.push(ack);
-    out.push(malformed_write(plan, &c).await);
+    ctx.checked(ack);
+    ctx.checked(malformed_write(plan, &c).await);
     if acked {
-        out.push(queryable(&c.api, &written).await);
+        ctx.checked(queryable(&c.api, &written).await);
     } else {
         let c = Criterion::new("AC-lgtm-003-02", "the samples are queryable within 1 minute with their values");
-        out.push(if down { c.unreachable("not checked: the write endpoint did not answer") } else { c.fail("not checked: the write was not acknowledged") });
+        ctx.checked(if down { c.unreachable("not checked: the write endpoint did not answer") } else { c.fail("not checked: the write was not acknowledged") });
     }
-    out.extend(queries(&c.api, &ctx.run_id, &written).await);
-    out.push(blocks(m.connection.tenant.as_deref().unwrap_or("anonymous"), ctx, now_ms).await);
-    Acceptance { criteria: out, written: acked.then(|| serde_json::json!({ "samples": written })) }
+    queries(&c.api, &ctx.run_id, &written).await.into_iter().for_each(|c| ctx.checked(c));
+    ctx.checked(blocks(m.connection.tenant.as_deref().unwrap_or("anonymous"), ctx, now_ms).await);
+    Acceptance { written: acked.then(|| serde_json::json!({ "samples": written })) }
 }
 
 async fn write_acknowledged(plan: &MimirPlan, c: &Clients, body: Vec<u8>) -> Criterion {
@@ -240,6 +242,9 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
         Err(skipped_or_failed) => return skipped_or_failed,
     };
     let deadline = Instant::now() + ctx.wait_s3.unwrap_or_default();
+    if let Some(w) = ctx.wait_s3 {
+        eprintln!("waiting up to {} for this check's samples to reach {bucket}…", took(w));
+    }
     loop {
         let crit = Criterion::new(id, title);
         let listing = match s3.list(&bucket, &format!("{tenant}/")).await {

@@ -85,9 +85,12 @@ pub async fn acceptance(plan: &TempoPlan, ctx: &CheckContext<'_>) -> Acceptance 
     let t = &plan.section;
     let api = match HttpTarget::new(&t.connection, 10) {
         Ok(h) => TempoApi { target: h, base: t.query_url.trim_end_matches('/').to_string(), api: t.api },
-        Err(e) => return Acceptance { criteria: vec![Criterion::new("AC-lgtm-002-01", "Tempo ready").fail(e.to_string())], written: None },
+        Err(e) => {
+            ctx.checked(Criterion::new("AC-lgtm-002-01", "Tempo ready").fail(e.to_string()));
+            return Acceptance::default();
+        }
     };
-    let mut out = vec![ready(&api).await];
+    ctx.checked(ready(&api).await);
     let now_ns = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let (body, ids) = export(&ctx.run_id, now_ns);
     let ack = match plan.exporter() {
@@ -95,20 +98,20 @@ pub async fn acceptance(plan: &TempoPlan, ctx: &CheckContext<'_>) -> Acceptance 
         Err(e) => Criterion::new("AC-lgtm-002-01", "an OTLP trace is acknowledged within 1s").fail(e.to_string()),
     };
     let (acked, down) = (ack.status == Status::Pass, ack.unreachable);
-    out.push(ack);
+    ctx.checked(ack);
     let want = expected(&ctx.run_id);
     if acked {
-        out.push(found_by_id(&api, &ids[0], &want).await);
+        ctx.checked(found_by_id(&api, &ids[0], &want).await);
     } else {
         let c = Criterion::new("AC-lgtm-002-02", "the trace is found by ID within 5s and complete");
-        out.push(if down { c.unreachable("not checked: the OTLP endpoint did not answer") } else { c.fail("not checked: the Export was not acknowledged") });
+        ctx.checked(if down { c.unreachable("not checked: the OTLP endpoint did not answer") } else { c.fail("not checked: the Export was not acknowledged") });
     }
-    out.push(missing(&api, &ctx.run_id).await);
+    ctx.checked(missing(&api, &ctx.run_id).await);
     if acked {
-        out.push(concurrently(&api, &ids, &want).await);
+        ctx.checked(concurrently(&api, &ids, &want).await);
     }
-    out.push(blocks(t.connection.tenant.as_deref().unwrap_or("single-tenant"), ctx, now_ns).await);
-    Acceptance { criteria: out, written: acked.then(|| serde_json::json!({ "run_id": ctx.run_id, "trace_ids": ids })) }
+    ctx.checked(blocks(t.connection.tenant.as_deref().unwrap_or("single-tenant"), ctx, now_ns).await);
+    Acceptance { written: acked.then(|| serde_json::json!({ "run_id": ctx.run_id, "trace_ids": ids })) }
 }
 
 async fn ready(api: &TempoApi) -> Criterion {
@@ -229,6 +232,9 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ns: u64) -> Criter
         Err(skipped_or_failed) => return skipped_or_failed,
     };
     let deadline = Instant::now() + ctx.wait_s3.unwrap_or_default();
+    if let Some(w) = ctx.wait_s3 {
+        eprintln!("waiting up to {} for this check's traces to reach {bucket}…", took(w));
+    }
     loop {
         let c = Criterion::new(id, title);
         let listing = match s3.list(&bucket, &format!("{tenant}/")).await {
