@@ -7,7 +7,7 @@
 mod support;
 
 use lgtm_bench::capacity::model::CapacityReport;
-use lgtm_bench::capacity::search::{Judgement, Outcome};
+use lgtm_bench::capacity::search::{Judgement, Outcome, StepKind};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use support::prometheus::Prometheus;
@@ -236,4 +236,107 @@ async fn bad_settings_name_the_problem_and_the_fix() {
     let (code, _, stderr) = capacity(&[file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).await;
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("no load was sent"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tempo_search_grows_its_span_rate_over_the_wire() {
+    use support::otlp_receiver::{Answer, Receiver};
+    let receiver = Receiver::start(vec![Answer::Ok]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tempo.toml");
+    let scenario = format!(
+        "objectives = [\"tempo.write error_ratio < 1%\"]\n[run]\nname = \"cap-tempo\"\nwarmup = \"1s\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"http://127.0.0.1:9\"\n[tempo.write]\nrate = 100\nspans_per_request = 10\n",
+        receiver.url()
+    );
+    std::fs::write(&file, scenario).unwrap();
+    let out = dir.path().join("results");
+    let (code, stdout, stderr) =
+        capacity(&[file.to_str().unwrap(), "--from", "50", "--to", "100", "--factor", "2", "--step-duration", "1s", "--out", out.to_str().unwrap(), "--quiet"])
+            .await;
+    assert_eq!(code, 0, "{stderr}");
+    let (report, _) = capacity_report(&out);
+    assert_eq!(report.dimension.key, "tempo.write.rate", "the scenario's first write load is the default dimension");
+    assert_eq!(report.answer.outcome, Outcome::AtLeastReachedTo, "{stdout}");
+    assert_eq!(report.steps.iter().map(|s| s.level).collect::<Vec<_>>(), vec![50.0, 100.0]);
+    for s in &report.steps {
+        let planned = s.report.paths["tempo.write"].planned_calls.unwrap();
+        assert_eq!(s.report.paths["tempo.write"].calls, planned, "step {} sent its plan", s.index);
+        assert_eq!(s.report.scenario["tempo"]["write"]["rate"].as_f64(), Some(s.level));
+    }
+    assert!(stdout.contains("tempo holds at least 100 spans/s"), "{stdout}");
+}
+
+/// A reset command as a user would write one: stop the Prometheus it started last (pid file),
+/// start a fresh one on an empty data folder, and return once it answers ready.
+const RESET: &str = r#"#!/bin/sh
+set -e
+state=$1; port=$2
+if [ -f "$state/pid" ]; then
+  pid=$(cat "$state/pid"); kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+fi
+rm -rf "$state/data"; mkdir -p "$state/data"
+printf 'global:\n  scrape_interval: 15s\nstorage:\n  tsdb:\n    out_of_order_time_window: 10m\n' > "$state/prometheus.yml"
+prometheus --config.file="$state/prometheus.yml" --storage.tsdb.path="$state/data" \
+  --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver > "$state/log" 2>&1 &
+echo $! > "$state/pid"
+for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && exit 0; sleep 0.1; done
+exit 1
+"#;
+
+/// Stops the Prometheus the reset command left running.
+struct Reset(PathBuf);
+impl Drop for Reset {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.0.join("pid")) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_fresh_target_per_step_the_search_bisects_and_confirms_on_a_real_prometheus() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("prom");
+    std::fs::create_dir_all(&state).unwrap();
+    let _cleanup = Reset(state.clone());
+    let script = dir.path().join("reset.sh");
+    std::fs::write(&script, RESET).unwrap();
+    let port = support::free_port();
+    let reset = format!("sh {} {} {port}", script.display(), state.display());
+    assert!(std::process::Command::new("sh").arg("-c").arg(&reset).status().unwrap().success(), "the reset script starts Prometheus");
+    let base = format!("http://127.0.0.1:{port}");
+    let rss = {
+        let out = std::process::Command::new("curl").args(["-fsS", &format!("{base}/metrics")]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        text.lines().find(|l| l.starts_with("process_resident_memory_bytes ")).unwrap().split_whitespace().nth(1).unwrap().parse::<f64>().unwrap()
+    };
+    let budget = ((rss + 40.0 * 1048576.0) / 1048576.0).round() as u64;
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, scenario(&base, &format!("{budget}Mi"))).unwrap();
+    let out = dir.path().join("results");
+    let args = [file.to_str().unwrap(), "--from", "1000", "--precision", "25%", "--step-duration", "2s", "--confirm-duration", "2s", "--max-steps", "14"];
+    let (code, _, stderr) = capacity(&[&args[..], &["--fresh-target-command", &reset, "--out", out.to_str().unwrap(), "--quiet"]].concat()).await;
+    let (report, _) = capacity_report(&out);
+    let kinds: Vec<StepKind> = report.steps.iter().map(|s| s.kind).collect();
+    assert!(kinds.contains(&StepKind::Bisect) && kinds.contains(&StepKind::Confirm), "{kinds:?}\n{stderr}");
+    assert!(matches!(report.answer.outcome, Outcome::Found | Outcome::Unconfirmed), "{:?}\n{stderr}", report.answer);
+    assert!(report.fresh_target && report.steps.iter().all(|s| s.carry_over.is_none()), "no step carries over another's data");
+    // Every step judged by its own memory: within the budget when it passed, over it when memory broke.
+    let budget_bytes = (budget * 1048576) as f64;
+    for s in &report.steps {
+        let peak = s.report.memory["mimir"].peak_bytes.unwrap();
+        match s.judgement {
+            Judgement::Pass => assert!(peak <= budget_bytes, "step {} passed at {peak}", s.index),
+            Judgement::Fail => assert!(s.broken.iter().all(|b| !b.starts_with("mimir.memory peak")) || peak > budget_bytes, "step {}", s.index),
+            Judgement::GeneratorLimited => panic!("step {} generator-limited: {:?}", s.index, s.generator_limited_by),
+        }
+    }
+    eprintln!("{}", lgtm_bench::capacity::render::markdown(&report));
+    if report.answer.outcome == Outcome::Found {
+        let (pass, fail) = (report.answer.level.unwrap(), report.answer.first_fail.unwrap());
+        assert!((fail - pass) / pass <= 0.25, "bracket [{pass}, {fail}] within the precision");
+        assert_eq!(code, 0);
+    }
 }
