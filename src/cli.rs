@@ -223,6 +223,12 @@ pub enum Command {
         #[arg(long, default_value = "results")]
         out: PathBuf,
     },
-    /// Print the JSON Schema of the results file (also in results/schema.json).
-    Schema,
+    /// Print the JSON Schema of the results file (also in results/schema.json), or of a capacity
+    /// report or check results.
+    Schema {
+        /// Which file: `run` (results/schema.json), `capacity` (results/capacity-schema.json) or
+        /// `check` (results/check-schema.json).
+        #[arg(default_value = "run", value_parser = ["run", "capacity", "check"])]
+        of: String,
+    },
 }

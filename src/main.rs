@@ -10,7 +10,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let code = match Cli::parse().command {
         Command::Validate { scenario, overrides } => commands::validate::validate(&scenario, &overrides),
-        Command::Schema => commands::schema(),
+        Command::Schema { of } => commands::schema(&of),
         Command::Selftest { scenario, duration, overrides } => commands::selftest::selftest(&scenario, &overrides, duration),
         Command::Merge { files, out } => commands::merge::merge(&files, &out),
         Command::Compare { baseline, current, max_regression, all_paths } => commands::compare::compare(&baseline, &current, max_regression, all_paths),

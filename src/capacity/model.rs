@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "lgtm-bench/capacity/v1";
 
+/// The JSON Schema of the capacity report (`results/capacity-schema.json`).
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(CapacityReport)).expect("schema serializes")
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct CapacityReport {
     pub schema: String,

@@ -9,6 +9,11 @@ use std::time::Duration;
 
 pub const SCHEMA: &str = "lgtm-bench/check/v1";
 
+/// The JSON Schema of the check results (`results/check-schema.json`).
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(CheckReport)).expect("schema serializes")
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {

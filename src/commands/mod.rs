@@ -24,9 +24,14 @@ pub fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T, u8> 
     }
 }
 
-/// `schema`: the JSON Schema of the results file.
-pub fn schema() -> u8 {
-    match serde_json::to_string_pretty(&lgtm_bench::report::schema()) {
+/// `schema`: the JSON Schema of the results file (`run`), a capacity report or check results.
+pub fn schema(of: &str) -> u8 {
+    let schema = match of {
+        "capacity" => lgtm_bench::capacity::model::schema(),
+        "check" => lgtm_bench::check::model::schema(),
+        _ => lgtm_bench::report::schema(),
+    };
+    match serde_json::to_string_pretty(&schema) {
         Ok(text) => {
             println!("{text}");
             exit::PASSED
