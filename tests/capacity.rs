@@ -11,7 +11,6 @@ use lgtm_bench::capacity::search::{Judgement, Outcome, StepKind};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use support::prometheus::Prometheus;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
@@ -153,24 +152,13 @@ async fn ctrl_c_keeps_the_steps_found_so_far() {
     let file = dir.path().join("scenario.toml");
     std::fs::write(&file, scenario(&prom.base(), "1Gi")).unwrap();
     let out = dir.path().join("results");
-    let mut child = Command::new(BIN)
-        .args(["capacity", file.to_str().unwrap(), "--from", "500", "--step-duration", "2s", "--out", out.to_str().unwrap(), "--quiet"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if line.starts_with("step 2 (") {
-            break;
-        }
-    }
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    while lines.next_line().await.unwrap().is_some() {}
-    let status = child.wait().await.unwrap();
-    assert_eq!(status.code(), Some(130));
+    let mut started = support::Started::spawn(
+        &["capacity", file.to_str().unwrap(), "--from", "500", "--step-duration", "2s", "--out", out.to_str().unwrap(), "--quiet"],
+        &[],
+    );
+    started.wait_for(|line| line.starts_with("step 2 (")).await;
+    let (code, _, _) = started.interrupt().await;
+    assert_eq!(code, Some(130));
     let (report, _) = capacity_report(&out);
     assert!(report.interrupted);
     assert_eq!(report.steps[0].judgement, Judgement::Pass);

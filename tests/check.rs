@@ -437,7 +437,6 @@ fn the_shipped_manifests_hold_placeholders_that_fail_and_an_encrypted_secret_pas
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_while_waiting_for_the_bucket_keeps_the_criteria_checked_so_far() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
     let _one = ONE_AT_A_TIME.lock().await;
     let prom = Prometheus::start();
     let s3 = S3Server::start().await;
@@ -446,23 +445,10 @@ async fn ctrl_c_while_waiting_for_the_bucket_keeps_the_criteria_checked_so_far()
     let file = dir.path().join("scenario.toml");
     std::fs::write(&file, mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "x"))).unwrap();
     let out = dir.path().join("results");
-    let mut child = Command::new(BIN)
-        .args(["check", file.to_str().unwrap(), "--wait-s3", "10m", "--out", out.to_str().unwrap()])
-        .envs(S3_ENV)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if line.starts_with("waiting up to") {
-            break;
-        }
-    }
-    assert!(std::process::Command::new("kill").args(["-INT", &child.id().unwrap().to_string()]).status().unwrap().success());
-    while lines.next_line().await.unwrap().is_some() {}
-    assert_eq!(child.wait().await.unwrap().code(), Some(130));
+    let mut started = support::Started::spawn(&["check", file.to_str().unwrap(), "--wait-s3", "10m", "--out", out.to_str().unwrap()], &S3_ENV);
+    started.wait_for(|line| line.starts_with("waiting up to")).await;
+    let (code, _, _) = started.interrupt().await;
+    assert_eq!(code, Some(130));
     let results = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
     let report: CheckReport = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
     assert!(report.interrupted);

@@ -6,7 +6,6 @@ mod support;
 use std::path::Path;
 use std::process::Stdio;
 use support::replay::{Canned, ReplayServer};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
@@ -158,30 +157,11 @@ async fn ctrl_c_mid_run_writes_partial_results() {
     let dir = tempfile::tempdir().unwrap();
     let f = write_scenario(dir.path(), &support::small_scenario("interrupted", &prom.base(), ""));
     let out = dir.path().join("r");
-    let mut child = Command::new(BIN)
-        .args(["run", &f, "--out", out.to_str().unwrap(), "--set", "run.duration=120s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut started = support::Started::spawn(&["run", &f, "--out", out.to_str().unwrap(), "--set", "run.duration=120s"], &[]);
     // Wait for a progress line that shows measured writes, then interrupt.
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    loop {
-        let line = lines.next_line().await.unwrap().expect("the run printed progress before ending");
-        let progress = line.starts_with('[') && !line.contains("warm-up");
-        if progress && line.contains("mimir.write") && line.contains("/s err") {
-            break;
-        }
-    }
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    let mut rest = String::new();
-    while let Some(l) = lines.next_line().await.unwrap() {
-        rest += &l;
-        rest.push('\n');
-    }
-    let status = child.wait().await.unwrap();
-    assert_eq!(status.code(), Some(130), "{rest}");
+    started.wait_for(|line| line.starts_with('[') && !line.contains("warm-up") && line.contains("mimir.write") && line.contains("/s err")).await;
+    let (code, _, rest) = started.interrupt().await;
+    assert_eq!(code, Some(130), "{rest}");
     assert!(rest.contains("partial results written"), "{rest}");
     let files = results_in(&out);
     assert_eq!(files.len(), 1);

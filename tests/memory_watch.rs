@@ -14,10 +14,8 @@ use lgtm_bench::watch::exposition;
 use lgtm_bench::watch::scrape::{ClusterProbe, MemoryWatch};
 use lgtm_bench::watch::{MemoryEvent, MemoryKind};
 use lgtm_bench::workload::{RunClock, Ticket, Workload};
-use std::process::Stdio;
 use support::prometheus::Prometheus;
 use support::replay::{Canned, ReplayServer};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -150,32 +148,17 @@ async fn a_restart_mid_run_is_detected_reported_and_fails_the_run() {
     let file = dir.path().join("s.toml");
     std::fs::write(&file, text).unwrap();
     let out = dir.path().join("r");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
-        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--set", "run.duration=120s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut wait_for = async |needle: &str| loop {
-        let line = lines.next_line().await.unwrap().expect("the run is still going");
-        if line.starts_with('[') && line.contains(needle) {
-            return;
-        }
-    };
-    wait_for("mimir mem").await; // a first reading was taken
+    let mut started = support::Started::spawn(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--set", "run.duration=120s"], &[]);
+    started.wait_for(|line| line.starts_with('[') && line.contains("mimir mem")).await; // a first reading was taken
     let prom = tokio::task::spawn_blocking(move || {
         let (data, port) = prom.stop();
         Prometheus::start_in(data, port)
     })
     .await
     .unwrap();
-    wait_for("RESTARTS 1").await;
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    let output = child.wait_with_output().await.unwrap();
-    assert_eq!(output.status.code(), Some(130));
-    let summary = String::from_utf8_lossy(&output.stdout);
+    started.wait_for(|line| line.starts_with('[') && line.contains("RESTARTS 1")).await;
+    let (code, summary, _) = started.interrupt().await;
+    assert_eq!(code, Some(130));
     assert!(summary.contains("RESTART at") && summary.contains("FAIL mimir.memory restarts == 0"), "{summary}");
     let file = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
     let report = lgtm_bench::report::json::read(&file).unwrap();

@@ -71,3 +71,50 @@ deadline = "20s"
 "#
     )
 }
+
+/// The binary under test, started and read line by line on stderr (progress, steps), so a test can
+/// act at a point the run itself announces: no sleeps.
+pub struct Started {
+    child: tokio::process::Child,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStderr>>,
+}
+
+impl Started {
+    /// Starts `lgtm-bench args…` with `env` added to its environment.
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Started {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        Started { child, lines }
+    }
+
+    /// Reads stderr up to the first line `wanted` accepts; the process must not end before it.
+    pub async fn wait_for(&mut self, wanted: impl Fn(&str) -> bool) {
+        loop {
+            let line = self.lines.next_line().await.unwrap().expect("the process ended before the line it was to print");
+            if wanted(&line) {
+                return;
+            }
+        }
+    }
+
+    /// Sends Ctrl-C (SIGINT) and waits for the process: its exit code, stdout, and the rest of stderr.
+    pub async fn interrupt(mut self) -> (Option<i32>, String, String) {
+        let pid = self.child.id().unwrap().to_string();
+        assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        let mut rest = String::new();
+        while let Some(l) = self.lines.next_line().await.unwrap() {
+            rest += &l;
+            rest.push('\n');
+        }
+        let output = self.child.wait_with_output().await.unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into(), rest)
+    }
+}
