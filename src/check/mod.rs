@@ -14,7 +14,7 @@ pub mod queue;
 pub mod render;
 pub mod s3;
 
-use crate::scenario::MemorySection;
+use crate::engine::target::TargetPlan;
 use config::CheckSection;
 use model::{CheckReport, Criterion};
 use std::collections::BTreeMap;
@@ -86,16 +86,16 @@ pub struct Acceptance {
     pub written: Option<serde_json::Value>,
 }
 
-/// A target's own acceptance checks, implemented in its folder (`targets/<t>/check.rs`).
-pub trait TargetChecks: Send + Sync {
-    /// `mimir`, `tempo`.
-    fn name(&self) -> &'static str;
-    /// Its memory budget and where memory is read, when the scenario watches it.
-    fn memory(&self) -> Option<&MemorySection>;
-    /// Checks its criteria, writing a little known data; returns what it wrote.
-    fn acceptance<'a>(&'a self, ctx: &'a CheckContext<'a>) -> Pin<Box<dyn Future<Output = Acceptance> + Send + 'a>>;
+/// A future a target's check returns.
+pub type CheckFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A target's own acceptance checks, implemented in its folder (`targets/<t>/check.rs`); its name
+/// and memory section come from its `TargetPlan`.
+pub trait TargetChecks: TargetPlan {
+    /// Checks its criteria (handing each to `ctx.checked`), writing a little known data; returns what it wrote.
+    fn acceptance<'a>(&'a self, ctx: &'a CheckContext<'a>) -> CheckFuture<'a, Acceptance>;
     /// Reads back what an earlier `acceptance` wrote (`recorded` is its `written`).
-    fn verify<'a>(&'a self, recorded: &'a serde_json::Value) -> Pin<Box<dyn Future<Output = Vec<Criterion>> + Send + 'a>>;
+    fn verify<'a>(&'a self, recorded: &'a serde_json::Value) -> CheckFuture<'a, Vec<Criterion>>;
 }
 
 /// What `check` runs on: the scenario's name, each target's checks, its `[check]` section.

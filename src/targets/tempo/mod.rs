@@ -313,25 +313,11 @@ impl PreparedTarget for Ready<'_> {
 }
 
 impl crate::check::TargetChecks for TempoPlan {
-    fn name(&self) -> &'static str {
-        "tempo"
-    }
-
-    fn memory(&self) -> Option<&MemorySection> {
-        self.section.memory.as_ref()
-    }
-
-    fn acceptance<'a>(
-        &'a self,
-        ctx: &'a crate::check::CheckContext<'a>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::check::Acceptance> + Send + 'a>> {
+    fn acceptance<'a>(&'a self, ctx: &'a crate::check::CheckContext<'a>) -> crate::check::CheckFuture<'a, crate::check::Acceptance> {
         Box::pin(check::acceptance(self, ctx))
     }
 
-    fn verify<'a>(
-        &'a self,
-        recorded: &'a serde_json::Value,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<crate::check::model::Criterion>> + Send + 'a>> {
+    fn verify<'a>(&'a self, recorded: &'a serde_json::Value) -> crate::check::CheckFuture<'a, Vec<crate::check::model::Criterion>> {
         Box::pin(check::verify(self, recorded))
     }
 }
