@@ -1,5 +1,5 @@
-//! Memory and restarts of the targets' pods, read through the cluster's Prometheus as the memory
-//! watch reads it (kube-state-metrics for limits, restarts and OOM kills; cAdvisor for the working
+//! Memory and restarts of the targets' pods, read through the cluster's Prometheus with the memory
+//! watch's own queries (`ClusterProbe`) (kube-state-metrics for limits, restarts and OOM kills; cAdvisor for the working
 //! set): each pod's memory limit at or under its budget, its working set now, restarts, OOM kills.
 //! Also the small PromQL helper the core's checks share.
 
@@ -7,6 +7,7 @@ use super::model::Criterion;
 use crate::client::http::HttpTarget;
 use crate::client::promql::{unix_secs, PromApi};
 use crate::units::ByteSize;
+use crate::watch::scrape::ClusterProbe;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -65,26 +66,23 @@ pub async fn memory_and_restarts(targets: &[Box<dyn super::TargetChecks>]) -> Ve
             ));
             continue;
         };
-        let api = match HttpTarget::new(&c.connection, 1) {
-            Ok(h) => PromApi::new(h, &c.query_url, &c.query_prefix),
+        let probe = match HttpTarget::new(&c.connection, 1) {
+            Ok(h) => ClusterProbe { api: PromApi::new(h, &c.query_url, &c.query_prefix), spec: c.clone() },
             Err(e) => {
                 out.push(Criterion::new("NFR-MEMORY", &title).fail(e.to_string()));
                 continue;
             }
         };
-        let sel = format!(
-            "namespace=\"{}\",pod=~\"{}\"{}",
-            c.namespace,
-            c.pod_regex,
-            c.container.as_ref().map(|k| format!(",container=\"{k}\"")).unwrap_or_default()
-        );
-        out.push(pods(&api, &sel, mem.budget.0 as f64, Criterion::new("NFR-MEMORY", &title)).await);
+        out.push(pods(&probe, mem.budget.0 as f64, Criterion::new("NFR-MEMORY", &title)).await);
     }
     out
 }
 
-async fn pods(api: &PromApi, sel: &str, budget: f64, mut c: Criterion) -> Criterion {
-    let limits = match vector(api, &format!("kube_pod_container_resource_limits{{{sel},resource=\"memory\"}}")).await {
+/// The pods' limits against the budget, then the memory watch's own queries: working set now,
+/// restarts, OOM kills.
+async fn pods(probe: &ClusterProbe, budget: f64, mut c: Criterion) -> Criterion {
+    let sel = probe.selector();
+    let limits = match vector(&probe.api, &format!("kube_pod_container_resource_limits{{{sel},resource=\"memory\"}}")).await {
         Ok(v) => v,
         Err(e) => return c.fail(format!("the cluster's Prometheus could not be read: {e}")),
     };
@@ -99,19 +97,22 @@ async fn pods(api: &PromApi, sel: &str, budget: f64, mut c: Criterion) -> Criter
             format!("{who}: limit {} is over the {} budget", ByteSize(*limit as u64), ByteSize(budget as u64)),
         );
     }
-    if let Ok(ws) = vector(api, &format!("max by (pod) (container_memory_working_set_bytes{{{sel},container!=\"\"}})")).await {
-        for (labels, v) in ws {
-            c = c.saw(format!("{}: working set now {}", labels.get("pod").map_or("?", String::as_str), ByteSize(v as u64)));
+    if let Ok(ws) = probe.by_pod(&probe.working_set_query()).await {
+        for (pod, v) in ws {
+            c = c.saw(format!("{pod}: working set now {}", ByteSize(v as u64)));
         }
     }
-    match scalar(api, &format!("sum(kube_pod_container_status_restarts_total{{{sel}}})")).await {
-        Ok(Some(n)) => c = c.expect(n == 0.0, format!("restarts: {n:.0}"), format!("{n:.0} restart(s)")),
-        Ok(None) => c = c.saw("restarts: not reported by kube-state-metrics"),
-        Err(e) => c = c.fail(e),
+    match probe.by_pod(&probe.restarts_query()).await {
+        Ok(pods) if pods.is_empty() => c = c.saw("restarts: not reported by kube-state-metrics"),
+        Ok(pods) => {
+            let n: f64 = pods.iter().map(|(_, v)| v).sum();
+            c = c.expect(n == 0.0, format!("restarts: {n:.0}"), format!("{n:.0} restart(s)"));
+        }
+        Err(class) => c = c.fail(format!("restarts could not be read: {}", class.as_str())),
     }
-    if let Ok(oom) = vector(api, &format!("kube_pod_container_status_last_terminated_reason{{{sel},reason=\"OOMKilled\"}} == 1")).await {
-        for (labels, _) in oom {
-            c = c.fail(format!("{} was OOM-killed (last terminated reason OOMKilled)", labels.get("pod").map_or("?", String::as_str)));
+    if let Ok(oom) = probe.by_pod(&probe.oom_query()).await {
+        for (pod, _) in oom.into_iter().filter(|(_, v)| *v == 1.0) {
+            c = c.fail(format!("{pod} was OOM-killed (last terminated reason OOMKilled)"));
         }
     }
     c

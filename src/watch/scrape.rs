@@ -21,7 +21,8 @@ pub struct ClusterProbe {
 }
 
 impl ClusterProbe {
-    fn selector(&self) -> String {
+    /// The label matchers of the target's pods (and container, when one is named).
+    pub fn selector(&self) -> String {
         let mut s = format!("namespace=\"{}\",pod=~\"{}\"", self.spec.namespace, self.spec.pod_regex);
         if let Some(c) = &self.spec.container {
             s += &format!(",container=\"{c}\"");
@@ -42,7 +43,7 @@ impl ClusterProbe {
     }
 
     /// `(pod, value)` pairs of an instant query, or the outcome class of its failure.
-    async fn by_pod(&self, query: &str) -> Result<Vec<(String, f64)>, OutcomeClass> {
+    pub async fn by_pod(&self, query: &str) -> Result<Vec<(String, f64)>, OutcomeClass> {
         let answer = self.api.instant(0, query, unix_secs(std::time::SystemTime::now())).await.map_err(|e| e.class())?;
         let (class, _) = classify_query(&answer);
         if !class.is_success() {
