@@ -12,7 +12,7 @@ pub mod search;
 use crate::engine::plan::Plan;
 use crate::engine::runner::{self, RunError, RunOptions};
 use crate::engine::target::{LoadDimension, TargetError};
-use crate::report::{Report, Tool};
+use crate::report::{GeneratorReport, Report, Tool};
 use crate::scenario::{Override, ScenarioError};
 use crate::units::Dur;
 use crate::verdict::{Objective, Stat};
@@ -119,25 +119,11 @@ pub fn step_overrides(dim: &LoadDimension, level: f64, duration: Dur) -> Vec<Ove
 /// generator falling behind; a generator that cannot keep up falls further behind every second.
 pub const BEHIND_P99_US: u64 = 100_000;
 
-/// Why the generator, not the target, limited a step: CPU saturated, sends far behind the plan,
-/// planned calls skipped at the in-flight bound.
+/// Why the generator, not the target, limited a step: the run report's own rule, with sends
+/// counting as behind only past `BEHIND_P99_US`.
 fn generator_limits(report: &Report) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(g) = &report.generator {
-        let share = g.cpu_seconds / (g.wall_seconds.max(1e-9) * g.cores.max(1) as f64);
-        if share >= crate::report::GeneratorReport::CPU_SATURATED {
-            out.push(format!("the generator used {:.0}% of its {} core(s)", share * 100.0, g.cores));
-        }
-    }
-    for (name, p) in report.paths.iter().filter(|(n, _)| !n.ends_with(".memory.scrape")) {
-        if let Some(us) = p.lateness.as_ref().and_then(|l| l.p99_us).filter(|us| *us > BEHIND_P99_US) {
-            out.push(format!("{name}: sends {} behind the plan (p99)", crate::units::fmt_micros(us)));
-        }
-        if p.counters.skipped > 0 {
-            out.push(format!("{name}: {} planned calls skipped at the in-flight bound; raise max_in_flight", p.counters.skipped));
-        }
-    }
-    out
+    let (cpu, wall, cores) = report.generator.as_ref().map_or((0.0, 1.0, 1), |g| (g.cpu_seconds, g.wall_seconds, g.cores));
+    GeneratorReport::limits(cpu, wall, cores, &report.paths, BEHIND_P99_US)
 }
 
 /// How a finished step is judged: an objective of the target broken → fail; only the plan's own

@@ -125,6 +125,13 @@ impl GeneratorReport {
 
     /// Judges the generator's own figures and the paths' lateness and skipped calls.
     pub fn judge(cpu_seconds: f64, wall_seconds: f64, cores: usize, paths: &BTreeMap<String, PathReport>) -> GeneratorReport {
+        let limited_by = Self::limits(cpu_seconds, wall_seconds, cores, paths, Self::LATE_P99_US);
+        GeneratorReport { cpu_seconds, wall_seconds, cores, limited_by }
+    }
+
+    /// Why the generator limited the run: its CPU saturated, a path's sends later than
+    /// `late_p99_us` (p99) against the plan, planned calls skipped at the in-flight bound.
+    pub fn limits(cpu_seconds: f64, wall_seconds: f64, cores: usize, paths: &BTreeMap<String, PathReport>, late_p99_us: u64) -> Vec<String> {
         let mut limited_by = Vec::new();
         let share = cpu_seconds / (wall_seconds.max(1e-9) * cores.max(1) as f64);
         if share >= Self::CPU_SATURATED {
@@ -132,7 +139,7 @@ impl GeneratorReport {
         }
         // The memory watch's own scrapes are not load: their timing says nothing about the plan.
         for (name, p) in paths.iter().filter(|(n, _)| !n.ends_with(".memory.scrape")) {
-            let late = p.lateness.as_ref().and_then(|l| l.p99_us).filter(|us| *us > Self::LATE_P99_US);
+            let late = p.lateness.as_ref().and_then(|l| l.p99_us).filter(|us| *us > late_p99_us);
             if let Some(us) = late {
                 limited_by.push(format!(
                     "{name}: calls started {} late (p99) against the plan: the generator or its in-flight bound fell behind",
@@ -143,7 +150,7 @@ impl GeneratorReport {
                 limited_by.push(format!("{name}: {} planned calls skipped at the in-flight bound", p.counters.skipped));
             }
         }
-        GeneratorReport { cpu_seconds, wall_seconds, cores, limited_by }
+        limited_by
     }
 }
 
