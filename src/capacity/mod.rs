@@ -190,16 +190,20 @@ pub async fn search(
         let step_dir = dir.join(format!("step-{index:02}"));
         match run_step(&load, opts, (&dim, shared_run_id.as_deref()), level, duration, &step_dir, &cancel).await {
             Ok((report, file)) => {
-                let (judgement, broken, limited) = judge(&report);
-                eprintln!("step {index}: {}", step_line(judgement, &broken, &limited));
-                if report.run.interrupted {
+                let (judgement, broken, generator_limited_by) = judge(&report);
+                eprintln!("step {index}: {}", step_line(judgement, &broken, &generator_limited_by));
+                let interrupted = report.run.interrupted;
+                let carry_over = carry_over(&steps, level, opts, dim.nested);
+                let results_file = file.display().to_string();
+                // A step cut short by Ctrl-C is kept, marked failed, and not judged by the search.
+                let shown = if interrupted { Judgement::Fail } else { judgement };
+                steps.push(StepReport { index, kind, level, judgement: shown, broken, generator_limited_by, carry_over, results_file, report });
+                if interrupted {
                     stop_reason = format!("stopped by Ctrl-C during step {index}");
                     step_failure = Some(StepFailure::Interrupted);
-                    steps.push(step_report(index, kind, level, Judgement::Fail, broken, limited, (&steps, dim.nested), opts, file, report));
                     break search.stop();
                 }
                 search.record(level, kind, judgement);
-                steps.push(step_report(index, kind, level, judgement, broken, limited, (&steps, dim.nested), opts, file, report));
             }
             Err((failure, why)) => {
                 eprintln!("step {index}: could not run: {why}");
@@ -276,32 +280,6 @@ fn carry_over(steps: &[StepReport], level: f64, opts: &CapacityOptions, nested: 
         (None, true) => format!("the target still holds {earlier} data, a part of this step's (one run id: the same series, fewer)"),
         (None, false) => format!("the target still holds {earlier} data besides this step's"),
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn step_report(
-    index: usize,
-    kind: StepKind,
-    level: f64,
-    judgement: Judgement,
-    broken: Vec<String>,
-    generator_limited_by: Vec<String>,
-    (earlier, nested): (&[StepReport], bool),
-    opts: &CapacityOptions,
-    file: PathBuf,
-    report: Report,
-) -> StepReport {
-    StepReport {
-        index,
-        kind,
-        level,
-        judgement,
-        broken,
-        generator_limited_by,
-        carry_over: carry_over(earlier, level, opts, nested),
-        results_file: file.display().to_string(),
-        report,
-    }
 }
 
 /// Why a step could not run; the search stops there and keeps what it found.
