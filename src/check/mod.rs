@@ -110,7 +110,6 @@ pub struct Recording {
     pub targets: BTreeMap<String, serde_json::Value>,
 }
 
-/// Runs every check of the plan and of the `[check]` section.
 /// `work`, unless Ctrl-C comes first.
 async fn or_stop<T>(cancel: &CancellationToken, work: impl Future<Output = T>) -> Option<T> {
     tokio::select! {
@@ -195,28 +194,4 @@ pub async fn run(
         interrupted: cancel.is_cancelled(),
         criteria,
     })
-}
-
-/// Awaits every future together (they run concurrently on this task).
-pub async fn join_all<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = fs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }

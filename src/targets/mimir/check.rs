@@ -212,7 +212,7 @@ async fn concurrent(api: &PromApi, run_id: &str, now: f64) -> Criterion {
     let tasks: Vec<_> = (0..10).map(|_| timed(api, &path)).collect();
     let mut slowest = Duration::ZERO;
     let mut failures = Vec::new();
-    for r in crate::check::join_all(tasks).await {
+    for r in futures_util::future::join_all(tasks).await {
         match r {
             Ok((t, 200, _)) => slowest = slowest.max(t),
             Ok((t, s, _)) => failures.push(format!("HTTP {s} in {}", took(t))),

@@ -207,7 +207,7 @@ async fn missing(api: &TempoApi, run_id: &str) -> Criterion {
 
 async fn concurrently(api: &TempoApi, ids: &[String], want: &ExpectedTrace) -> Criterion {
     let c = Criterion::new("AC-lgtm-002-02", "10 traces queried at once, all within 5s and complete");
-    let lookups = crate::check::join_all(ids.iter().map(|id| look_up(api, id)).collect()).await;
+    let lookups = futures_util::future::join_all(ids.iter().map(|id| look_up(api, id))).await;
     let slowest = lookups.iter().map(|(_, t, _)| *t).max().unwrap_or_default();
     let c = c.expect(
         slowest <= QUERY_WITHIN,
