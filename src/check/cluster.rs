@@ -14,9 +14,14 @@ use std::time::SystemTime;
 /// One sample of an instant vector: its labels and value.
 pub type Sample = (BTreeMap<String, String>, f64);
 
-/// Runs an instant query and returns its vector (a scalar as one unlabelled sample).
+/// Runs an instant query now and returns its vector (a scalar as one unlabelled sample).
 pub async fn vector(api: &PromApi, query: &str) -> Result<Vec<Sample>, String> {
-    let answer = api.instant(0, query, unix_secs(SystemTime::now())).await.map_err(|e| format!("{} did not answer: {e}", api.base))?;
+    vector_at(api, query, unix_secs(SystemTime::now())).await
+}
+
+/// The same at `at` (unix seconds).
+pub async fn vector_at(api: &PromApi, query: &str, at: f64) -> Result<Vec<Sample>, String> {
+    let answer = api.instant(0, query, at).await.map_err(|e| format!("{} did not answer: {e}", api.base))?;
     if !answer.status.is_success() {
         return Err(format!("`{query}`: HTTP {} {}", answer.status.as_u16(), crate::engine::preflight::excerpt(&answer.body)));
     }

@@ -131,12 +131,7 @@ async fn read_back(api: &PromApi, written: &[Written]) -> Result<Vec<String>, St
 
 /// The sample's value at `at` (an instant query at that time), if there is one.
 async fn at_time(api: &PromApi, selector: &str, at: f64) -> Result<Option<f64>, String> {
-    let a = api.instant(0, selector, at).await.map_err(|e| format!("{} did not answer: {e}", api.base))?;
-    if !a.status.is_success() {
-        return Err(format!("`{selector}`: HTTP {} {}", a.status.as_u16(), excerpt(&a.body)));
-    }
-    let json: serde_json::Value = serde_json::from_slice(&a.body).map_err(|e| format!("`{selector}`: not the Prometheus API's JSON: {e}"))?;
-    Ok(json["data"]["result"][0]["value"][1].as_str().and_then(|s| s.parse().ok()))
+    Ok(crate::check::cluster::vector_at(api, selector, at).await?.first().map(|(_, v)| *v))
 }
 
 async fn queryable(api: &PromApi, written: &[Written]) -> Criterion {

@@ -151,14 +151,17 @@ async fn acknowledged(exporter: &Exporter, body: Vec<u8>) -> Criterion {
     }
 }
 
+/// One trace-by-ID call: what it says, and the answer as shown in evidence.
+async fn look_up_once(api: &TempoApi, id: &str) -> Result<(TraceLookup, String), String> {
+    let a = api.trace_by_id(0, id).await.map_err(|e| format!("no answer: {e}"))?;
+    Ok((read_trace(&a), format!("HTTP {} with {}", a.status.as_u16(), crate::engine::preflight::excerpt(&a.body))))
+}
+
 /// Looks the trace up until it is found (or `QUERY_WITHIN` passes); how long it took.
 async fn look_up(api: &TempoApi, id: &str) -> (TraceLookup, Duration, String) {
     let started = Instant::now();
     loop {
-        let (lookup, shown) = match api.trace_by_id(0, id).await {
-            Ok(a) => (read_trace(&a), format!("HTTP {} with {}", a.status.as_u16(), crate::engine::preflight::excerpt(&a.body))),
-            Err(e) => (TraceLookup::Failed(OutcomeClass::ConnectionFailure), format!("no answer: {e}")),
-        };
+        let (lookup, shown) = look_up_once(api, id).await.unwrap_or_else(|e| (TraceLookup::Failed(OutcomeClass::ConnectionFailure), e));
         if matches!(lookup, TraceLookup::Found { .. } | TraceLookup::Failed(_)) || started.elapsed() > QUERY_WITHIN {
             return (lookup, started.elapsed(), shown);
         }
@@ -191,9 +194,9 @@ async fn missing(api: &TempoApi, run_id: &str) -> Criterion {
     let c = Criterion::new("AC-lgtm-002-04", "a trace that does not exist is answered \"not found\" within 5s");
     let id = hex(&trace_id(&format!("{run_id}-missing"), u64::MAX - 1));
     let started = Instant::now();
-    let (lookup, shown) = match api.trace_by_id(0, &id).await {
-        Ok(a) => (read_trace(&a), format!("HTTP {} with {}", a.status.as_u16(), crate::engine::preflight::excerpt(&a.body))),
-        Err(e) => return c.unreachable(format!("no answer: {e}")),
+    let (lookup, shown) = match look_up_once(api, &id).await {
+        Ok(l) => l,
+        Err(e) => return c.unreachable(e),
     };
     let t = started.elapsed();
     match lookup {

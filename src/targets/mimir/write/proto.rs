@@ -1,5 +1,6 @@
 //! Prometheus remote-write 1.0 messages (`prometheus/prompb`), as prost types. The hot path encodes
-//! by hand (`payload.rs`); these types decode what was sent, in tests and for the fixtures.
+//! by hand (`payload.rs`); these types decode what was sent (tests, fixtures) and build the few known
+//! samples `check` writes.
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct WriteRequest {
