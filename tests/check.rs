@@ -18,10 +18,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
 /// The checks that run real servers: one at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn storage(file: &str) -> PathBuf {
-    support::fixtures::dir("storage").join(file)
-}
-
 fn mimir_scenario(prom: &str, extra: &str) -> String {
     format!(
         r#"
@@ -97,7 +93,7 @@ async fn mimir_criteria_pass_on_a_real_prometheus_and_its_blocks_are_found_in_a_
     let _one = ONE_AT_A_TIME.lock().await;
     let prom = Prometheus::start();
     let s3 = S3Server::start().await;
-    s3.seed("mimir-blocks", &storage("cortex/bucket-listing.txt"), "", &std::fs::read(storage("cortex/meta.json")).unwrap());
+    s3.seed_cortex("mimir-blocks");
     let dir = tempfile::tempdir().unwrap();
     let c = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")), &[], &S3_ENV).await;
     assert_eq!(c.code, 0, "{}\n{}", c.stdout, c.stderr);
@@ -254,7 +250,7 @@ async fn tempo_criteria_over_the_wire_with_blocks_copied_from_what_tempo_writes(
     let receiver = Receiver::start(vec![Answer::Ok]).await;
     let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
     let s3 = S3Server::start().await;
-    s3.seed("tempo-traces", &storage("tempo/bucket-listing-tenant-bench.txt"), "bench/", &std::fs::read(storage("tempo/meta.json")).unwrap());
+    s3.seed_tempo("tempo-traces");
     let scenario = format!(
         "[run]\nname = \"check-tempo\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"http://127.0.0.1:{query_port}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 1\n{}",
         receiver.url(),
@@ -440,7 +436,7 @@ async fn ctrl_c_while_waiting_for_the_bucket_keeps_the_criteria_checked_so_far()
     let _one = ONE_AT_A_TIME.lock().await;
     let prom = Prometheus::start();
     let s3 = S3Server::start().await;
-    s3.seed("mimir-blocks", &storage("cortex/bucket-listing.txt"), "", &std::fs::read(storage("cortex/meta.json")).unwrap());
+    s3.seed_cortex("mimir-blocks");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scenario.toml");
     std::fs::write(&file, mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "x"))).unwrap();

@@ -64,6 +64,20 @@ impl S3Server {
     }
 }
 
+impl S3Server {
+    /// `bucket` seeded with the blocks Cortex wrote (`storage/cortex`), tenants at the root.
+    pub fn seed_cortex(&self, bucket: &str) {
+        let storage = super::fixtures::dir("storage");
+        self.seed(bucket, &storage.join("cortex/bucket-listing.txt"), "", &std::fs::read(storage.join("cortex/meta.json")).unwrap());
+    }
+
+    /// `bucket` seeded with the blocks Tempo wrote for tenant `bench` (`storage/tempo`).
+    pub fn seed_tempo(&self, bucket: &str) {
+        let storage = super::fixtures::dir("storage");
+        self.seed(bucket, &storage.join("tempo/bucket-listing-tenant-bench.txt"), "bench/", &std::fs::read(storage.join("tempo/meta.json")).unwrap());
+    }
+}
+
 impl Drop for S3Server {
     fn drop(&mut self) {
         self.task.abort();
