@@ -251,11 +251,7 @@ async fn tempo_criteria_over_the_wire_with_blocks_copied_from_what_tempo_writes(
     let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
     let s3 = S3Server::start().await;
     s3.seed_tempo("tempo-traces");
-    let scenario = format!(
-        "[run]\nname = \"check-tempo\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"http://127.0.0.1:{query_port}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 1\n{}",
-        receiver.url(),
-        s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")
-    );
+    let scenario = tempo_scenario(&receiver.url(), query_port, &s3);
     let dir = tempfile::tempdir().unwrap();
     let c = check(dir.path(), &scenario, &[], &S3_ENV).await;
     for (id, part) in [
@@ -271,12 +267,107 @@ async fn tempo_criteria_over_the_wire_with_blocks_copied_from_what_tempo_writes(
     assert_eq!(c.code, 0, "{}", c.stdout);
     // Tempo 3.x's build info leaves the version empty: said, not invented.
     assert!(c.stdout.contains("build: unknown"), "{}", c.stdout);
-    assert!(c.stdout.contains("5320 traces"), "the block's own meta.json: {}", c.stdout);
+    assert!(c.stdout.contains("5320 traces") && c.stdout.contains("format vParquet5"), "the block's own meta.json: {}", c.stdout);
     assert!(c.stdout.contains("no descriptive message"), "{}", c.stdout);
     // The one Export carried the ten traces of three spans the queries then found complete.
     let spans: usize =
         receiver.received().iter().flat_map(|r| r.request.resource_spans.iter()).flat_map(|rs| rs.scope_spans.iter()).map(|ss| ss.spans.len()).sum();
     assert_eq!(spans, 30);
+}
+
+fn tempo_scenario(otlp_url: &str, query_port: u16, s3: &S3Server) -> String {
+    format!(
+        "[run]\nname = \"check-tempo\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{otlp_url}\"\nquery_url = \"http://127.0.0.1:{query_port}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 1\n{}",
+        s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")
+    )
+}
+
+/// Starts `check` with `--wait-s3 5m`, lets `land` put a block into the bucket once the check says
+/// it is waiting, and returns how the check ended: exit code and stdout.
+async fn check_while_a_block_lands(dir: &Path, scenario: &str, land: impl FnOnce()) -> (Option<i32>, String) {
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = dir.join("results");
+    let mut started = support::Started::spawn(&["check", file.to_str().unwrap(), "--wait-s3", "5m", "--out", out.to_str().unwrap()], &S3_ENV);
+    started.wait_for(|line| line.starts_with("waiting up to")).await;
+    land();
+    let (code, stdout, _) = started.finish().await;
+    (code, stdout)
+}
+
+/// `--wait-s3` for Tempo: the recorded block is older than this check's traces, so a short wait
+/// fails; a block holding them (the recorded meta.json with a new id, its range ending in the
+/// second they started, in whole seconds as Tempo writes it) that lands while the check waits passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_for_tempo_blocks_fails_on_older_ones_and_passes_on_one_cut_after_the_write() {
+    use support::otlp_receiver::{serve_query_api, Answer, Receiver};
+    let receiver = Receiver::start(vec![Answer::Ok]).await;
+    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
+    let s3 = S3Server::start().await;
+    s3.seed_tempo("tempo-traces");
+    let scenario = tempo_scenario(&receiver.url(), query_port, &s3);
+    let dir = tempfile::tempdir().unwrap();
+    let short = check(dir.path(), &scenario, &["--wait-s3", "1s"], &S3_ENV).await;
+    assert_eq!(short.status("AC-lgtm-002-05", "S3 bucket"), Status::Fail, "{}", short.stdout);
+    assert!(short.reason("AC-lgtm-002-05").contains("no block covers this check's traces"), "{}", short.stdout);
+    assert_eq!(short.code, 1);
+
+    let block = "6f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5";
+    let (code, stdout) = check_while_a_block_lands(dir.path(), &scenario, || {
+        let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(support::fixtures::dir("storage").join("tempo/meta.json")).unwrap()).unwrap();
+        // The block ends in the second this check's traces start (the newest Export's; the
+        // receiver still holds the short check's), as Tempo truncates it: the earliest end a
+        // block holding them can have.
+        let start_ns = receiver
+            .received()
+            .iter()
+            .flat_map(|r| r.request.resource_spans.iter())
+            .flat_map(|rs| rs.scope_spans.iter())
+            .flat_map(|ss| ss.spans.iter())
+            .map(|span| span.start_time_unix_nano)
+            .max()
+            .unwrap();
+        let end = chrono::DateTime::from_timestamp((start_ns / 1_000_000_000) as i64, 0).unwrap();
+        meta["blockID"] = block.into();
+        meta["startTime"] = (end - chrono::Duration::minutes(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
+        meta["endTime"] = end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
+        s3.put("tempo-traces", &format!("bench/{block}/meta.json"), meta.to_string().as_bytes());
+    })
+    .await;
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains(&format!("newest bench/{block}/meta.json")) && stdout.contains("covers this check's traces"), "{stdout}");
+}
+
+/// `--wait-s3` for Mimir: a block whose maxTime is after this check's samples (the recorded Cortex
+/// meta.json under a new ULID) lands while the check waits, and the criterion passes on it.
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_for_mimir_blocks_passes_on_one_shipped_after_the_write() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let prom = Prometheus::start();
+    let s3 = S3Server::start().await;
+    s3.seed_cortex("mimir-blocks");
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces"));
+    let mut ulid = String::new();
+    let (code, stdout) = check_while_a_block_lands(dir.path(), &scenario, || {
+        let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(support::fixtures::dir("storage").join("cortex/meta.json")).unwrap()).unwrap();
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        ulid = ulid_at(now_ms as u64);
+        meta["ulid"] = ulid.clone().into();
+        meta["minTime"] = (now_ms - 7_200_000).into();
+        meta["maxTime"] = (now_ms + 1).into();
+        s3.put("mimir-blocks", &format!("perf/{ulid}/meta.json"), meta.to_string().as_bytes());
+    })
+    .await;
+    drop(prom);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains(&format!("newest perf/{ulid}/meta.json")) && stdout.contains("covers the samples written by this check"), "{stdout}");
+}
+
+/// A ULID made at `ms` (Crockford base32: 10 characters of time, then the random part, here zeros).
+fn ulid_at(ms: u64) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    (0..10).rev().map(|i| ALPHABET[((ms >> (5 * i)) & 31) as usize] as char).chain(std::iter::repeat_n('0', 16)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

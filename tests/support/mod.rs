@@ -106,9 +106,14 @@ impl Started {
     }
 
     /// Sends Ctrl-C (SIGINT) and waits for the process: its exit code, stdout, and the rest of stderr.
-    pub async fn interrupt(mut self) -> (Option<i32>, String, String) {
+    pub async fn interrupt(self) -> (Option<i32>, String, String) {
         let pid = self.child.id().unwrap().to_string();
         assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        self.finish().await
+    }
+
+    /// Waits for the process to end by itself: its exit code, stdout, and the rest of stderr.
+    pub async fn finish(mut self) -> (Option<i32>, String, String) {
         let mut rest = String::new();
         while let Some(l) = self.lines.next_line().await.unwrap() {
             rest += &l;

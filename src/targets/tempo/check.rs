@@ -44,6 +44,9 @@ fn trace_id(run_id: &str, i: u64) -> [u8; 16] {
     id
 }
 
+/// How long before the Export its spans start.
+const SPANS_START_BEFORE_NS: u64 = 50_000_000;
+
 /// Ten traces of three spans (a root and two children), as one Export.
 fn export(run_id: &str, now_ns: u64) -> (Vec<u8>, Vec<String>) {
     let mut spans = Vec::new();
@@ -61,7 +64,7 @@ fn export(run_id: &str, now_ns: u64) -> (Vec<u8>, Vec<String>) {
                 parent_span_id: parent,
                 name: format!("check-span-{s}"),
                 kind: 2,
-                start_time_unix_nano: now_ns - 50_000_000,
+                start_time_unix_nano: now_ns - SPANS_START_BEFORE_NS,
                 end_time_unix_nano: now_ns - 10_000_000 + s,
                 ..Default::default()
             });
@@ -110,7 +113,7 @@ pub async fn acceptance(plan: &TempoPlan, ctx: &CheckContext<'_>) -> Acceptance 
     if acked {
         ctx.checked(concurrently(&api, &ids, &want).await);
     }
-    ctx.checked(blocks(t.connection.tenant.as_deref().unwrap_or("single-tenant"), ctx, now_ns).await);
+    ctx.checked(blocks(t.connection.tenant.as_deref().unwrap_or("single-tenant"), ctx, now_ns - SPANS_START_BEFORE_NS).await);
     Acceptance { written: acked.then(|| serde_json::json!({ "run_id": ctx.run_id, "trace_ids": ids })) }
 }
 
@@ -227,7 +230,8 @@ fn is_uuid(s: &str) -> bool {
     s.len() == 36 && s.chars().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
 }
 
-async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ns: u64) -> Criterion {
+/// `spans_start_ns`: when this check's traces start.
+async fn blocks(tenant: &str, ctx: &CheckContext<'_>, spans_start_ns: u64) -> Criterion {
     let title = "the traces reach the S3 bucket (blocks with meta.json under the tenant)";
     let id = "AC-lgtm-002-05";
     let (s3, bucket) = match ctx.bucket(id, title, |s| s.tempo_bucket.clone(), "tempo_bucket (e.g. \"tempo-traces\")") {
@@ -255,11 +259,14 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ns: u64) -> Criter
                 }
             }
         }
+        // Tempo keeps a block's time range in whole seconds (its end is its newest trace's end,
+        // truncated), so the block holding this check's traces ends in or after the second
+        // they started.
         let covers = |m: &serde_json::Value| {
             m["endTime"]
                 .as_str()
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .is_some_and(|t| t.timestamp_nanos_opt().unwrap_or(0) as u64 >= written_ns)
+                .is_some_and(|t| t.timestamp() >= (spans_start_ns / 1_000_000_000) as i64)
         };
         let waiting = ctx.wait_s3.is_some() && !newest.as_ref().is_some_and(|(_, m)| covers(m));
         if (newest.is_none() || waiting) && Instant::now() < deadline {
@@ -276,7 +283,8 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ns: u64) -> Criter
                 meta["totalObjects"],
                 meta["startTime"].as_str().unwrap_or("?"),
                 meta["endTime"].as_str().unwrap_or("?"),
-                meta["version"].as_str().unwrap_or("?")
+                // Tempo 2.x and 3.x write `format` (e.g. vParquet5); older blocks said `version`.
+                meta["format"].as_str().or(meta["version"].as_str()).unwrap_or("?")
             ))
             .expect(
                 meta["tenantID"].as_str().is_none_or(|t| t == tenant),
