@@ -246,14 +246,9 @@ async fn the_remote_write_queue_of_a_real_prometheus_is_healthy_and_a_wrong_port
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tempo_criteria_over_the_wire_with_blocks_copied_from_what_tempo_writes() {
-    use support::otlp_receiver::{serve_query_api, Answer, Receiver};
-    let receiver = Receiver::start(vec![Answer::Ok]).await;
-    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
-    let s3 = S3Server::start().await;
-    s3.seed_tempo("tempo-traces");
-    let scenario = tempo_scenario(&receiver.url(), query_port, &s3);
+    let tempo = FakeTempo::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let c = check(dir.path(), &scenario, &[], &S3_ENV).await;
+    let c = check(dir.path(), &tempo.scenario, &[], &S3_ENV).await;
     for (id, part) in [
         ("AC-lgtm-002-01", "ready"),
         ("AC-lgtm-002-01", "acknowledged"),
@@ -270,16 +265,32 @@ async fn tempo_criteria_over_the_wire_with_blocks_copied_from_what_tempo_writes(
     assert!(c.stdout.contains("5320 traces") && c.stdout.contains("format vParquet5"), "the block's own meta.json: {}", c.stdout);
     assert!(c.stdout.contains("no descriptive message"), "{}", c.stdout);
     // The one Export carried the ten traces of three spans the queries then found complete.
-    let spans: usize =
-        receiver.received().iter().flat_map(|r| r.request.resource_spans.iter()).flat_map(|rs| rs.scope_spans.iter()).map(|ss| ss.spans.len()).sum();
-    assert_eq!(spans, 30);
+    assert_eq!(tempo.receiver.received().iter().map(|r| r.spans().count()).sum::<usize>(), 30);
 }
 
-fn tempo_scenario(otlp_url: &str, query_port: u16, s3: &S3Server) -> String {
-    format!(
-        "[run]\nname = \"check-tempo\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{otlp_url}\"\nquery_url = \"http://127.0.0.1:{query_port}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 1\n{}",
-        s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")
-    )
+/// Tempo over the wire: the in-process OTLP receiver, its query API serving what it got, and a real
+/// S3 server seeded with the blocks Tempo wrote; `scenario` points a check at all three.
+struct FakeTempo {
+    receiver: support::otlp_receiver::Receiver,
+    _query_api: tokio::task::JoinHandle<()>,
+    s3: S3Server,
+    scenario: String,
+}
+
+impl FakeTempo {
+    async fn start() -> FakeTempo {
+        use support::otlp_receiver::{serve_query_api, Answer, Receiver};
+        let receiver = Receiver::start(vec![Answer::Ok]).await;
+        let (query_port, _query_api) = serve_query_api(receiver.shared.clone()).await;
+        let s3 = S3Server::start().await;
+        s3.seed_tempo("tempo-traces");
+        let scenario = format!(
+            "[run]\nname = \"check-tempo\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"http://127.0.0.1:{query_port}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 1\n{}",
+            receiver.url(),
+            s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")
+        );
+        FakeTempo { receiver, _query_api, s3, scenario }
+    }
 }
 
 /// Starts `check` with `--wait-s3 5m`, lets `land` put a block into the bucket once the check says
@@ -300,38 +311,25 @@ async fn check_while_a_block_lands(dir: &Path, scenario: &str, land: impl FnOnce
 /// second they started, in whole seconds as Tempo writes it) that lands while the check waits passes.
 #[tokio::test(flavor = "multi_thread")]
 async fn waiting_for_tempo_blocks_fails_on_older_ones_and_passes_on_one_cut_after_the_write() {
-    use support::otlp_receiver::{serve_query_api, Answer, Receiver};
-    let receiver = Receiver::start(vec![Answer::Ok]).await;
-    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
-    let s3 = S3Server::start().await;
-    s3.seed_tempo("tempo-traces");
-    let scenario = tempo_scenario(&receiver.url(), query_port, &s3);
+    let tempo = FakeTempo::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let short = check(dir.path(), &scenario, &["--wait-s3", "1s"], &S3_ENV).await;
+    let short = check(dir.path(), &tempo.scenario, &["--wait-s3", "1s"], &S3_ENV).await;
     assert_eq!(short.status("AC-lgtm-002-05", "S3 bucket"), Status::Fail, "{}", short.stdout);
     assert!(short.reason("AC-lgtm-002-05").contains("no block covers this check's traces"), "{}", short.stdout);
     assert_eq!(short.code, 1);
 
     let block = "6f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5";
-    let (code, stdout) = check_while_a_block_lands(dir.path(), &scenario, || {
-        let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(support::fixtures::dir("storage").join("tempo/meta.json")).unwrap()).unwrap();
+    let (code, stdout) = check_while_a_block_lands(dir.path(), &tempo.scenario, || {
+        let mut meta = support::s3::recorded_meta("tempo");
         // The block ends in the second this check's traces start (the newest Export's; the
         // receiver still holds the short check's), as Tempo truncates it: the earliest end a
         // block holding them can have.
-        let start_ns = receiver
-            .received()
-            .iter()
-            .flat_map(|r| r.request.resource_spans.iter())
-            .flat_map(|rs| rs.scope_spans.iter())
-            .flat_map(|ss| ss.spans.iter())
-            .map(|span| span.start_time_unix_nano)
-            .max()
-            .unwrap();
+        let start_ns = tempo.receiver.received().iter().flat_map(|r| r.spans().map(|span| span.start_time_unix_nano)).max().unwrap();
         let end = chrono::DateTime::from_timestamp((start_ns / 1_000_000_000) as i64, 0).unwrap();
         meta["blockID"] = block.into();
         meta["startTime"] = (end - chrono::Duration::minutes(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
         meta["endTime"] = end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
-        s3.put("tempo-traces", &format!("bench/{block}/meta.json"), meta.to_string().as_bytes());
+        tempo.s3.put("tempo-traces", &format!("bench/{block}/meta.json"), meta.to_string().as_bytes());
     })
     .await;
     assert_eq!(code, Some(0), "{stdout}");
@@ -350,7 +348,7 @@ async fn waiting_for_mimir_blocks_passes_on_one_shipped_after_the_write() {
     let scenario = mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces"));
     let mut ulid = String::new();
     let (code, stdout) = check_while_a_block_lands(dir.path(), &scenario, || {
-        let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(support::fixtures::dir("storage").join("cortex/meta.json")).unwrap()).unwrap();
+        let mut meta = support::s3::recorded_meta("cortex");
         let now_ms = chrono::Utc::now().timestamp_millis();
         ulid = ulid_at(now_ms as u64);
         meta["ulid"] = ulid.clone().into();

@@ -21,6 +21,13 @@ pub struct Received {
     pub request: ExportTraceServiceRequest,
 }
 
+impl Received {
+    /// Every span of this Export, across its resources and scopes.
+    pub fn spans(&self) -> impl Iterator<Item = &opentelemetry_proto::tonic::trace::v1::Span> {
+        self.request.resource_spans.iter().flat_map(|rs| rs.scope_spans.iter()).flat_map(|ss| ss.spans.iter())
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct Shared {
     pub received: Arc<Mutex<Vec<Received>>>,
@@ -168,7 +175,7 @@ pub fn search_json(shared: &Shared, q: &str) -> String {
     let wanted = q.split("lgtm_bench.trace = \"").nth(1).and_then(|rest| rest.split('"').next()).map(String::from);
     let mut ids = Vec::new();
     for r in shared.received.lock().unwrap().iter() {
-        for span in r.request.resource_spans.iter().flat_map(|rs| rs.scope_spans.iter()).flat_map(|ss| ss.spans.iter()) {
+        for span in r.spans() {
             let tag = attr(&span.attributes, "lgtm_bench.trace");
             if tag.is_some() && (wanted.is_none() || tag == wanted) {
                 ids.push(format!(r#"{{"traceID":"{}","rootServiceName":"frontend"}}"#, hex(&span.trace_id)));

@@ -64,6 +64,11 @@ impl S3Server {
     }
 }
 
+/// The `meta.json` that `tempo` or `cortex` wrote for a block (`storage/<target>/meta.json`).
+pub fn recorded_meta(target: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(super::fixtures::dir("storage").join(target).join("meta.json")).unwrap()).unwrap()
+}
+
 impl S3Server {
     /// `bucket` seeded with the blocks Cortex wrote (`storage/cortex`), tenants at the root.
     pub fn seed_cortex(&self, bucket: &str) {
