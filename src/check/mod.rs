@@ -78,6 +78,37 @@ impl CheckContext<'_> {
             (Some(Ok(s3)), Some(b)) => Ok((s3, b)),
         }
     }
+
+    /// Starts the `--wait-s3` wait for `what` (e.g. "this check's samples") to reach `bucket`,
+    /// saying so on stderr; without `--wait-s3` the bucket is listed once.
+    pub fn wait_for_bucket(&self, what: &str, bucket: &str) -> BucketWait {
+        if let Some(w) = self.wait_s3 {
+            eprintln!("waiting up to {} for {what} to reach {bucket}…", model::took(w));
+        }
+        BucketWait { deadline: self.wait_s3.map(|w| tokio::time::Instant::now() + w) }
+    }
+}
+
+/// How long a bucket criterion may still list the bucket again (`--wait-s3`).
+pub struct BucketWait {
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl BucketWait {
+    /// Whether `--wait-s3` was given: the criterion then waits for a block covering what it wrote.
+    pub fn waits(&self) -> bool {
+        self.deadline.is_some()
+    }
+
+    /// Sleeps until the next listing (at most 10 s) and returns true, or returns false at once
+    /// when the wait is over or there is none.
+    pub async fn again(&self) -> bool {
+        let Some(deadline) = self.deadline.filter(|d| tokio::time::Instant::now() < *d) else {
+            return false;
+        };
+        tokio::time::sleep(deadline.saturating_duration_since(tokio::time::Instant::now()).min(Duration::from_secs(10))).await;
+        true
+    }
 }
 
 /// What a target's checks wrote (kept by `--record`); their criteria go to `CheckContext::checked`.

@@ -236,10 +236,7 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
         Ok(b) => b,
         Err(skipped_or_failed) => return skipped_or_failed,
     };
-    let deadline = Instant::now() + ctx.wait_s3.unwrap_or_default();
-    if let Some(w) = ctx.wait_s3 {
-        eprintln!("waiting up to {} for this check's samples to reach {bucket}…", took(w));
-    }
+    let wait = ctx.wait_for_bucket("this check's samples", &bucket);
     loop {
         let crit = Criterion::new(id, title);
         let listing = match s3.list(&bucket, &format!("{tenant}/")).await {
@@ -250,8 +247,7 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
             listing.iter().map(|o| o.key.as_str()).filter(|k| k.ends_with("/meta.json") && k.split('/').nth(1).is_some_and(is_ulid)).collect();
         metas.sort();
         let Some(newest) = metas.last() else {
-            if Instant::now() < deadline {
-                tokio::time::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))).await;
+            if wait.again().await {
                 continue;
             }
             return crit.fail(format!(
@@ -264,8 +260,7 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
             Err(e) => return crit.fail(crate::check::s3::explain(&bucket, &e)),
         };
         let max_time = meta["maxTime"].as_i64().unwrap_or(0);
-        if ctx.wait_s3.is_some() && max_time < written_ms && Instant::now() < deadline {
-            tokio::time::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))).await;
+        if wait.waits() && max_time < written_ms && wait.again().await {
             continue;
         }
         let org = meta["thanos"]["labels"]["__org_id__"].as_str().unwrap_or_default().to_string();
@@ -273,13 +268,14 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
             .saw(format!("{} block(s) under {bucket}/{tenant}/; newest {newest}", metas.len()))
             .saw(format!("its meta.json: {} series, {} samples, tenant `{org}`", meta["stats"]["numSeries"], meta["stats"]["numSamples"]))
             .expect(org.is_empty() || org == tenant, "the block belongs to the tenant", format!("the block's tenant is `{org}`, not `{tenant}`"));
-        return match ctx.wait_s3 {
-            Some(_) => crit.expect(
+        return if wait.waits() {
+            crit.expect(
                 max_time >= written_ms,
                 "the newest block covers the samples written by this check",
                 "no block covers this check's samples yet (within --wait-s3)",
-            ),
-            None => crit.saw("this check's own samples ship with the next block (every 2h); --wait-s3 DURATION waits for them"),
+            )
+        } else {
+            crit.saw("this check's own samples ship with the next block (every 2h); --wait-s3 DURATION waits for them")
         };
     }
 }

@@ -238,10 +238,7 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, spans_start_ns: u64) -> Cr
         Ok(b) => b,
         Err(skipped_or_failed) => return skipped_or_failed,
     };
-    let deadline = Instant::now() + ctx.wait_s3.unwrap_or_default();
-    if let Some(w) = ctx.wait_s3 {
-        eprintln!("waiting up to {} for this check's traces to reach {bucket}…", took(w));
-    }
+    let wait = ctx.wait_for_bucket("this check's traces", &bucket);
     loop {
         let c = Criterion::new(id, title);
         let listing = match s3.list(&bucket, &format!("{tenant}/")).await {
@@ -268,9 +265,8 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, spans_start_ns: u64) -> Cr
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                 .is_some_and(|t| t.timestamp() >= (spans_start_ns / 1_000_000_000) as i64)
         };
-        let waiting = ctx.wait_s3.is_some() && !newest.as_ref().is_some_and(|(_, m)| covers(m));
-        if (newest.is_none() || waiting) && Instant::now() < deadline {
-            tokio::time::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))).await;
+        let waiting = wait.waits() && !newest.as_ref().is_some_and(|(_, m)| covers(m));
+        if (newest.is_none() || waiting) && wait.again().await {
             continue;
         }
         let Some((key, meta)) = newest else {
@@ -291,9 +287,10 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, spans_start_ns: u64) -> Cr
                 "the block belongs to the tenant",
                 format!("the block's tenant is {}, not `{tenant}`", meta["tenantID"]),
             );
-        return match ctx.wait_s3 {
-            Some(_) => c.expect(covers(&meta), "the newest block covers this check's traces", "no block covers this check's traces yet (within --wait-s3)"),
-            None => c.saw("this check's own traces reach the bucket when the ingester cuts its block (minutes); --wait-s3 10m waits for them"),
+        return if wait.waits() {
+            c.expect(covers(&meta), "the newest block covers this check's traces", "no block covers this check's traces yet (within --wait-s3)")
+        } else {
+            c.saw("this check's own traces reach the bucket when the ingester cuts its block (minutes); --wait-s3 10m waits for them")
         };
     }
 }
