@@ -215,7 +215,9 @@ fn sender(remote: &str) -> Prometheus {
     Prometheus::start_with(tempfile::tempdir().unwrap(), support::free_port(), &extra)
 }
 
-/// Waits (polling the sender's own metrics, no sleeps) until `query` returns a non-empty vector.
+/// Polls the sender's own metrics every 100 ms, for up to a minute, until `query` returns a
+/// non-empty vector: Prometheus logs nothing when its remote-write queue first reports, so the
+/// condition itself is waited on (a bounded poll, never a fixed sleep).
 async fn until(p: &Prometheus, query: &str) {
     for _ in 0..600 {
         if p.query(query)["data"]["result"].as_array().is_some_and(|r| !r.is_empty()) {
