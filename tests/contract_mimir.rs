@@ -1,5 +1,5 @@
 //! Contract tests: every recorded answer of a real Cortex (Mimir's upstream, same API) in
-//! `../shared/fixtures/mimir/` is replayed through a loopback server and sent through lgtm-bench's
+//! `tests/fixtures/mimir/` is replayed through a loopback server and sent through lgtm-bench's
 //! own client; the class lgtm-bench assigns must be the right one.
 
 mod support;

@@ -1,5 +1,5 @@
 //! Contract tests for Tempo's query side: every recorded HTTP answer of a real Tempo 3.x in
-//! `../shared/fixtures/tempo/` is replayed through a loopback server and read by lgtm-bench's own
+//! `tests/fixtures/tempo/` is replayed through a loopback server and read by lgtm-bench's own
 //! client: found (v1 JSON, v2 JSON), not found (v1 404 empty, v2 200 `{"trace":{}}`), wrong
 //! tenant, malformed id, search results, search errors, tags, tag values.
 

@@ -1,7 +1,7 @@
 //! `kubernetes/`: every manifest parses and is wired correctly (kustomizations, Flux dependencies,
 //! chart sources), the plan's invariants hold (replicas, memory limits, ports, S3, secrets,
 //! datasources, remote-write queue), Kubernetes objects deserialize into the API's own types,
-//! chart values use only keys of the charts' own values.yaml (`../shared/fixtures/charts/`), the
+//! chart values use only keys of the charts' own values.yaml (`tests/fixtures/charts/`), the
 //! Go runtimes know their memory limits, Tempo listens on OTLP only, both stores keep 30 days,
 //! patches replace no list unannounced, and no plaintext credential is committed.
 
@@ -309,13 +309,13 @@ fn the_image_is_multi_stage_small_and_non_root() {
 }
 
 fn chart_values(chart: &str) -> Value {
-    let path = root().join("../shared/fixtures/charts").join(chart).join("values.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (the charts' own values come with ../shared/fixtures)", path.display()));
-    serde_yaml_ng::from_str(&text).unwrap()
+    serde_yaml_ng::from_str(&chart_text(chart)).unwrap()
 }
 
+/// A chart's own values.yaml, as copied into `tests/fixtures/charts/` (its README says from where).
 fn chart_text(chart: &str) -> String {
-    std::fs::read_to_string(root().join("../shared/fixtures/charts").join(chart).join("values.yaml")).unwrap()
+    let path = root().join("tests/fixtures/charts").join(chart).join("values.yaml");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (the charts' own values are kept in tests/fixtures/charts)", path.display()))
 }
 
 /// Values under which a chart hands what it is given verbatim to the application's own

@@ -68,3 +68,76 @@ fn the_readme_layout_names_every_source_folder() {
         assert!(layout.contains(&format!("{name}/")), "the README's layout section does not name {}", dir.display());
     }
 }
+
+/// Every file of the repository's code, scripts and build set-up that could read a path: `src/`,
+/// `tests/` (but the recorded fixtures themselves), `benches/`, `scenarios/`, `.ci/` and `Cargo.toml`.
+fn code_and_scripts() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.starts_with("tests/fixtures") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = vec![PathBuf::from("Cargo.toml")];
+    for dir in ["src", "tests", "benches", "scenarios", ".ci"] {
+        walk(Path::new(dir), &mut files);
+    }
+    files
+}
+
+#[test]
+fn nothing_reads_outside_the_repository() {
+    // Spelled in pieces so that this file does not name what it forbids.
+    let forbidden = [concat!("..", "/shared"), concat!("CARGO_MANIFEST_DIR\"), \"/", ".."), concat!(".join(\"", "..")];
+    let files = code_and_scripts();
+    assert!(
+        files.iter().any(|f| f.ends_with("run-all.sh")) && files.iter().any(|f| f.ends_with("fixtures.rs")),
+        "the scan found the scripts and the tests: {files:?}"
+    );
+    let mut found = Vec::new();
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        for (n, line) in text.lines().enumerate() {
+            if let Some(bad) = forbidden.iter().find(|f| line.contains(*f)) {
+                found.push(format!("{}:{}: `{bad}` in {line}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "these lines read outside the repository, which a clone elsewhere does not have (copy what they need into tests/fixtures/):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_fixtures_carry_their_provenance_and_checksums() {
+    let readme = std::fs::read_to_string("tests/fixtures/README.md").unwrap();
+    let sums = std::fs::read_to_string("tests/fixtures/SHA256SUMS").unwrap();
+    for dir in std::fs::read_dir("tests/fixtures").unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()) {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        assert!(readme.contains(&format!("`{name}/`")), "tests/fixtures/README.md says nothing of {name}/");
+        let mut files = Vec::new();
+        let mut stack = vec![dir.clone()];
+        while let Some(d) = stack.pop() {
+            for p in std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()) {
+                if p.is_dir() {
+                    stack.push(p)
+                } else {
+                    files.push(p)
+                }
+            }
+        }
+        for f in files {
+            let rel = format!("./{}", f.strip_prefix("tests/fixtures").unwrap().display());
+            assert!(sums.lines().any(|l| l.ends_with(&format!("  {rel}"))), "{rel} has no line in tests/fixtures/SHA256SUMS");
+        }
+    }
+}

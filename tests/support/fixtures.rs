@@ -1,12 +1,13 @@
-//! The recorded exchanges with real servers in `../shared/fixtures/` (read-only: never edited).
+//! The recorded exchanges with real servers, copied into `tests/fixtures/` byte for byte (read-only:
+//! never edited; `tests/fixtures/README.md` says where each was recorded).
 
 use base64::Engine;
 use serde_json::Value;
 use std::path::PathBuf;
 
 pub fn dir(target: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(target);
-    assert!(root.is_dir(), "fixtures missing at {}: the shared/ folder must sit beside the repository", root.display());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(target);
+    assert!(root.is_dir(), "fixtures missing at {}: they are part of the repository (tests/fixtures/README.md)", root.display());
     root
 }
 

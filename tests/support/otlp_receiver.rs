@@ -1,7 +1,7 @@
 //! Test support: an in-process OTLP/gRPC TraceService on loopback that decodes and keeps what
 //! arrives (with its metadata) and answers as told: OK, partial success, or any gRPC status.
 //! It also serves a minimal Tempo query API (trace by ID v2, search, tags, echo) over what it
-//! received, in the shapes real Tempo answers (`../shared/fixtures/tempo/`).
+//! received, in the shapes real Tempo answers (`tests/fixtures/tempo/`).
 
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse};
@@ -208,8 +208,7 @@ pub async fn serve_query_api(shared: Shared) -> (u16, tokio::task::JoinHandle<()
                             (200, "ready\n".to_string())
                         } else if path == "/api/status/buildinfo" {
                             // What Tempo 3.x answers (recorded in the fixtures).
-                            let f =
-                                std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/tempo/buildinfo.json")).unwrap_or_default();
+                            let f = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tempo/buildinfo.json")).unwrap_or_default();
                             let f: serde_json::Value = serde_json::from_str(&f).unwrap_or_default();
                             (200, f["response"]["body"].as_str().unwrap_or_default().to_string())
                         } else if let Some(id) = path.strip_prefix("/api/v2/traces/") {

@@ -1,6 +1,6 @@
 //! A real S3-compatible server on loopback for the tests: `s3s-fs` (crates.io), which keeps each
 //! bucket as a folder of a temporary directory and checks SigV4 signatures against one key pair.
-//! Buckets are seeded with the object layouts Tempo and Cortex write (`../shared/fixtures/storage`).
+//! Buckets are seeded with the object layouts Tempo and Cortex write (`tests/fixtures/storage`).
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use s3s::auth::SimpleAuth;

@@ -1,5 +1,5 @@
 //! Tempo's query API: trace by ID (v2, or v1), TraceQL search, tags and tag values; reading their
-//! answers as real Tempo gives them (`../shared/fixtures/tempo/`: v1 answers a missing trace with
+//! answers as real Tempo gives them (`tests/fixtures/tempo/`: v1 answers a missing trace with
 //! 404 and an empty body, v2 with 200 and `{"trace":{}}`); and the `QueryRunner` of the Tempo
 //! query load.
 

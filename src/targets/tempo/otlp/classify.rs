@@ -1,4 +1,4 @@
-//! What an OTLP Export answer means, after the answers of a real Tempo (`../shared/fixtures/tempo/`)
+//! What an OTLP Export answer means, after the answers of a real Tempo (`tests/fixtures/tempo/`)
 //! and opentelemetry-otlp's status handling: success, partial success (rejected spans counted),
 //! rate limited or too large (`RESOURCE_EXHAUSTED`, `RATE_LIMITED:`), missing tenant
 //! (`UNAVAILABLE` "no org id"), other gRPC codes, HTTP statuses.
