@@ -15,8 +15,8 @@ fi
 
 port=19090
 data=$(mktemp -d)
-# The out-of-order window lets concurrent writes of one series land in any order (as Mimir allows).
-printf 'global:\n  scrape_interval: 15s\nstorage:\n  tsdb:\n    out_of_order_time_window: 10m\n' > "$data/prometheus.yml"
+# No out-of-order window, as Mimir by default: a sample older than its series' newest is refused.
+printf 'global:\n  scrape_interval: 15s\n' > "$data/prometheus.yml"
 prometheus --config.file="$data/prometheus.yml" --storage.tsdb.path="$data/tsdb" \
   --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver \
   >"$data/prometheus.log" 2>&1 &

@@ -11,11 +11,17 @@ use std::fmt;
 #[serde(rename_all = "snake_case")]
 pub enum Stat {
     /// Latency quantile from the intended start (`p50`, `p90`, `p99`, `p99.9`, `max` as 1.0).
-    Latency { quantile: f64 },
+    Latency {
+        quantile: f64,
+    },
     /// Service-time quantile (`service_p99`, …).
-    Service { quantile: f64 },
+    Service {
+        quantile: f64,
+    },
     /// Send-lateness quantile (`lateness_p99`, …): how late calls started against the plan.
-    Lateness { quantile: f64 },
+    Lateness {
+        quantile: f64,
+    },
     /// Failed calls over all calls.
     ErrorRatio,
     /// Failed calls.
@@ -30,6 +36,16 @@ pub enum Stat {
     Peak,
     /// Target restarts (or OOM kills) seen during the run.
     Restarts,
+    /// Remote-write queue: the most samples pending at once.
+    PendingMax,
+    /// Remote-write queue: the largest lag of the newest acknowledged sample behind the newest scraped.
+    LagMax,
+    /// Remote-write queue: the most shards at once.
+    ShardsMax,
+    /// Samples refused for good, dropped by age, or carried by retried requests.
+    SamplesFailed,
+    SamplesDropped,
+    SamplesRetried,
 }
 
 impl Stat {
@@ -59,6 +75,12 @@ impl Stat {
             (None, _, "abandoned") => Some(Stat::Abandoned),
             (None, _, "peak") => Some(Stat::Peak),
             (None, _, "restarts") => Some(Stat::Restarts),
+            (None, _, "pending_max") => Some(Stat::PendingMax),
+            (None, _, "lag_max") => Some(Stat::LagMax),
+            (None, _, "shards_max") => Some(Stat::ShardsMax),
+            (None, _, "samples_failed") => Some(Stat::SamplesFailed),
+            (None, _, "samples_dropped") => Some(Stat::SamplesDropped),
+            (None, _, "samples_retried") => Some(Stat::SamplesRetried),
             _ => None,
         }
     }
@@ -75,9 +97,10 @@ impl Stat {
 
     fn unit(self) -> Unit {
         match self {
-            Stat::Latency { .. } | Stat::Service { .. } | Stat::Lateness { .. } => Unit::Micros,
+            Stat::Latency { .. } | Stat::Service { .. } | Stat::Lateness { .. } | Stat::LagMax => Unit::Micros,
             Stat::ErrorRatio => Unit::Ratio,
             Stat::Errors | Stat::Lost | Stat::Skipped | Stat::Abandoned | Stat::Restarts => Unit::Count,
+            Stat::PendingMax | Stat::ShardsMax | Stat::SamplesFailed | Stat::SamplesDropped | Stat::SamplesRetried => Unit::Count,
             Stat::Peak => Unit::Bytes,
         }
     }
@@ -96,7 +119,7 @@ enum Unit {
 pub enum ObjectiveError {
     #[error("`{text}` has {words} words; write it as `<subject> <stat> <op> <threshold>`, e.g. \"mimir.write p99 < 1s\"")]
     Form { text: String, words: usize },
-    #[error("`{0}` is not a statistic; use p50, p90, p95, p99, p99.9, max, service_p99, lateness_p99, error_ratio, errors, lost, skipped, abandoned, peak or restarts")]
+    #[error("`{0}` is not a statistic; use p50, p90, p95, p99, p99.9, max, service_p99, lateness_p99, error_ratio, errors, lost, skipped, abandoned, peak, restarts, or for a remote-write queue pending_max, lag_max, shards_max, samples_failed, samples_dropped, samples_retried")]
     Stat(String),
     #[error("`{0}` is not a comparison; use <, <= or ==")]
     Op(String),

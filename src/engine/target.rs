@@ -74,6 +74,10 @@ pub struct TargetPaths<'a> {
     pub target: &'static str,
     /// A write load (`<target>.write`, open loop).
     pub writes: bool,
+    /// The write load goes through a sending queue: the plan's ticks enter it as `<target>.queue`
+    /// (open loop), its requests are `<target>.write` and each item's way from its tick to its
+    /// acknowledgement is `<target>.delivery`.
+    pub queued: bool,
     /// Query names (`<target>.query.<name>`, merged into `<target>.query`) and how they are driven.
     pub queries: Vec<&'a str>,
     pub query_load: Option<&'a QueryLoad>,
@@ -91,6 +95,10 @@ impl TargetPaths<'_> {
         if self.writes {
             out.insert(format!("{t}.write"));
         }
+        if self.writes && self.queued {
+            out.insert(format!("{t}.queue"));
+            out.insert(format!("{t}.delivery"));
+        }
         if !self.queries.is_empty() {
             out.insert(format!("{t}.query"));
             out.extend(self.queries.iter().map(|q| format!("{t}.query.{q}")));
@@ -107,8 +115,11 @@ impl TargetPaths<'_> {
     /// whole plan, so each implies `<path> skipped == 0` and `<path> abandoned == 0`.
     pub fn open_loop(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if self.writes {
-            out.push(format!("{}.write", self.target));
+        match (self.writes, self.queued) {
+            (true, false) => out.push(format!("{}.write", self.target)),
+            // The queue takes every tick; every item it took must be delivered or accounted for.
+            (true, true) => out.extend([format!("{}.queue", self.target), format!("{}.delivery", self.target)]),
+            (false, _) => {}
         }
         if !self.queries.is_empty() && matches!(QueryMode::of(self.query_load), QueryMode::Rate(..)) {
             out.push(format!("{}.query", self.target));

@@ -330,6 +330,12 @@ impl Observations for Measured<'_> {
             Stat::Lost => (calls > 0).then(|| p.count(OutcomeClass::Lost) as f64),
             Stat::Skipped => Some(p.counters.skipped as f64),
             Stat::Abandoned => Some(p.counters.abandoned as f64),
+            Stat::PendingMax => Some(p.counters.queue_pending_max as f64),
+            Stat::LagMax => Some(p.counters.queue_lag_max_ms as f64 * 1000.0),
+            Stat::ShardsMax => Some(p.counters.queue_shards_max as f64),
+            Stat::SamplesFailed => Some(p.counters.samples_failed as f64),
+            Stat::SamplesDropped => Some(p.counters.samples_dropped as f64),
+            Stat::SamplesRetried => Some(p.counters.samples_retried as f64),
             Stat::Peak | Stat::Restarts => None,
         }
     }

@@ -45,6 +45,7 @@ outcome_classes! {
     NotFound => "not_found", "a trace by ID that is not (yet) there";
     PartialTrace => "partial_trace", "a trace by ID that came back with fewer spans than were written";
     GrpcOther => "grpc_other", "any other gRPC status";
+    Dropped => "dropped", "remote-write queue: older than sample_age_limit when (re)sent, dropped unsent as Prometheus does";
 }
 
 pub const CLASS_COUNT: usize = OutcomeClass::ALL.len();

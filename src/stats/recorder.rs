@@ -40,6 +40,33 @@ pub struct Counters {
     pub connection_failures_from_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_failures_until_s: Option<f64>,
+    /// Remote-write queue: the most samples pending in its shards at once (enqueued, not yet
+    /// acknowledged, refused or dropped), as Prometheus's `prometheus_remote_storage_samples_pending`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queue_pending_max: u64,
+    /// Remote-write queue: the most shards running at once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queue_shards_max: u64,
+    /// Remote-write queue: the largest lag, newest sample scraped minus newest sample acknowledged
+    /// (milliseconds), as Prometheus's highest-timestamp gauges show it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queue_lag_max_ms: u64,
+    /// Remote-write queue: times the shards were resharded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queue_reshards: u64,
+    /// Samples carried by requests that were retried, once per retry (`retried_samples_total`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub samples_retried: u64,
+    /// Samples refused for good: a 4xx (or a 429 when 429s are not retried), never retried.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub samples_failed: u64,
+    /// Samples dropped unsent because they were older than `sample_age_limit`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub samples_dropped: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl Counters {
@@ -54,6 +81,13 @@ impl Counters {
         self.not_ready += o.not_ready;
         self.connection_failures_from_s = min_of(self.connection_failures_from_s, o.connection_failures_from_s);
         self.connection_failures_until_s = max_of(self.connection_failures_until_s, o.connection_failures_until_s);
+        self.queue_pending_max = self.queue_pending_max.max(o.queue_pending_max);
+        self.queue_shards_max = self.queue_shards_max.max(o.queue_shards_max);
+        self.queue_lag_max_ms = self.queue_lag_max_ms.max(o.queue_lag_max_ms);
+        self.queue_reshards += o.queue_reshards;
+        self.samples_retried += o.samples_retried;
+        self.samples_failed += o.samples_failed;
+        self.samples_dropped += o.samples_dropped;
     }
 
     /// A call could not connect at `at` seconds since the plan started.
@@ -170,6 +204,23 @@ impl Recorder {
             p.counters.items_ok += m.items;
         } else {
             p.counters.items_failed += m.items;
+        }
+    }
+
+    /// Records `n` items that came to the same class at once (a remote-write batch's samples), each
+    /// with `latency` when it succeeded: the path counts items, not calls.
+    pub fn record_items(&mut self, id: PathId, class: OutcomeClass, latency: Duration, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let p = self.path_mut(id);
+        p.outcomes[class.index()] += n;
+        if class.is_success() {
+            let us = latency.as_micros().clamp(1, 3_600_000_000) as u64;
+            p.latency.saturating_record_n(us, n);
+            p.counters.items_ok += n;
+        } else {
+            p.counters.items_failed += n;
         }
     }
 

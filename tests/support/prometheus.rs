@@ -27,9 +27,9 @@ impl Prometheus {
     /// scrape of itself).
     pub fn start_with(data: tempfile::TempDir, port: u16, extra: &str) -> Prometheus {
         let config = data.path().join("prometheus.yml");
-        // Concurrent writes may reach the TSDB out of order, as with any open-loop writer: accept
-        // them like Mimir does with its out-of-order window.
-        let base = "global:\n  scrape_interval: 15s\nstorage:\n  tsdb:\n    out_of_order_time_window: 10m\n";
+        // No out-of-order window, as Mimir by default: a sample older than its series' newest is
+        // refused, so a writer that reorders one series' samples shows it.
+        let base = "global:\n  scrape_interval: 15s\n";
         std::fs::write(&config, format!("{base}{}", extra.replace("$PORT", &port.to_string()))).unwrap();
         let mut child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))

@@ -44,6 +44,58 @@ pub struct WriteSection {
     #[serde(default = "defaults::connections")]
     pub connections: usize,
     pub series: SeriesModel,
+    /// Send as Prometheus's remote-write queue manager does: `[mimir.write.queue]`. Without it each
+    /// scrape tick is one request sent as soon as an in-flight slot is free, which can reorder the
+    /// samples of one series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueSection>,
+}
+
+/// Prometheus's `queue_config`, with its names and defaults. Each series belongs to one shard (by
+/// a hash of its identity); a shard sends one request at a time, in timestamp order, and retries
+/// block it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSection {
+    /// Samples each shard holds before the scrape side waits (and lags).
+    #[serde(default = "defaults::queue_capacity")]
+    pub capacity: usize,
+    #[serde(default = "defaults::queue_max_shards")]
+    pub max_shards: usize,
+    #[serde(default = "defaults::queue_min_shards")]
+    pub min_shards: usize,
+    #[serde(default = "defaults::queue_max_samples_per_send")]
+    pub max_samples_per_send: usize,
+    /// A partial batch goes out this long after the shard's last send.
+    #[serde(default = "defaults::queue_batch_send_deadline")]
+    pub batch_send_deadline: Dur,
+    /// First retry wait; doubled on every retry of the same batch up to `max_backoff`.
+    #[serde(default = "defaults::queue_min_backoff")]
+    pub min_backoff: Dur,
+    #[serde(default = "defaults::queue_max_backoff")]
+    pub max_backoff: Dur,
+    /// Retry 429 answers (honouring `Retry-After`) instead of dropping the batch.
+    #[serde(default = "defaults::queue_retry_on_http_429")]
+    pub retry_on_http_429: bool,
+    /// Samples older than this when (re)sent are dropped and counted; `0s` keeps them.
+    #[serde(default)]
+    pub sample_age_limit: Dur,
+}
+
+impl Default for QueueSection {
+    fn default() -> Self {
+        QueueSection {
+            capacity: defaults::queue_capacity(),
+            max_shards: defaults::queue_max_shards(),
+            min_shards: defaults::queue_min_shards(),
+            max_samples_per_send: defaults::queue_max_samples_per_send(),
+            batch_send_deadline: defaults::queue_batch_send_deadline(),
+            min_backoff: defaults::queue_min_backoff(),
+            max_backoff: defaults::queue_max_backoff(),
+            retry_on_http_429: defaults::queue_retry_on_http_429(),
+            sample_age_limit: Dur::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -162,5 +214,30 @@ mod defaults {
     }
     pub fn visibility_deadline() -> Dur {
         Dur::secs(60)
+    }
+    // Prometheus's queue_config defaults.
+    pub fn queue_capacity() -> usize {
+        10_000
+    }
+    pub fn queue_max_shards() -> usize {
+        50
+    }
+    pub fn queue_min_shards() -> usize {
+        1
+    }
+    pub fn queue_max_samples_per_send() -> usize {
+        2_000
+    }
+    pub fn queue_batch_send_deadline() -> Dur {
+        Dur::secs(5)
+    }
+    pub fn queue_min_backoff() -> Dur {
+        Dur::millis(30)
+    }
+    pub fn queue_max_backoff() -> Dur {
+        Dur::secs(5)
+    }
+    pub fn queue_retry_on_http_429() -> bool {
+        true
     }
 }

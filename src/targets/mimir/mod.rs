@@ -28,6 +28,7 @@ use http::Uri;
 use query::PromQueries;
 use readback::PromReadBack;
 use std::sync::Arc;
+use write::queue::{self, QueuePaths};
 use write::series::SeriesSet;
 use write::RemoteWrite;
 
@@ -90,6 +91,10 @@ pub fn into_sink(m: &mut MimirSection, sink: &str) {
     m.write_url = format!("{sink}/api/v1/write");
     m.query_url = sink.to_string();
     m.connection = Default::default();
+    // The generator's own ceiling: every tick a request, no queue between (its shards would pace it).
+    if let Some(w) = &mut m.write {
+        w.queue = None;
+    }
     m.queries.clear();
     m.query_load = None;
     m.visibility = None;
@@ -106,6 +111,7 @@ impl TargetPlan for MimirPlan {
         TargetPaths {
             target: "mimir",
             writes: m.write.is_some(),
+            queued: m.write.as_ref().is_some_and(|w| w.queue.is_some()),
             queries: m.queries.iter().map(|q| q.name.as_str()).collect(),
             query_load: m.query_load.as_ref(),
             read_back: if m.visibility.is_some() { vec!["visibility"] } else { vec![] },
@@ -160,13 +166,27 @@ impl TargetPlan for MimirPlan {
         let mut out = String::new();
         if let (Some(w), Some(p)) = (&m.write, self.write_plan) {
             let sched = Schedule::open_loop(p.rate, r.warmup.get(), r.ramp.get(), r.duration.get());
-            out += &format!(
-                "mimir.write: POST {} at {:.2} req/s × {} samples = {:.0} samples/s; {} active series over {} metric(s), each written every {:.2}s; {} measured requests; at most {} in flight over {} connection(s)\n",
-                m.write_url, p.rate, w.series.samples_per_request, p.samples_per_second, w.series.active,
-                w.series.metrics.len(), p.scrape_interval, sched.planned_measured_count(), w.max_in_flight, w.connections
+            let sending = match &w.queue {
+                Some(_) => format!("{} measured scrape ticks into the queue, sent over {} connection(s)", sched.planned_measured_count(), w.connections),
+                None => {
+                    format!("{} measured requests; at most {} in flight over {} connection(s)", sched.planned_measured_count(), w.max_in_flight, w.connections)
+                }
+            };
+            out +=
+                &format!(
+                "mimir.write: POST {} at {:.2} {} × {} samples = {:.0} samples/s; {} active series over {} metric(s), each written every {:.2}s; {sending}\n",
+                m.write_url, p.rate, if w.queue.is_some() { "ticks/s" } else { "req/s" }, w.series.samples_per_request, p.samples_per_second, w.series.active,
+                w.series.metrics.len(), p.scrape_interval
             );
-            if p.scrape_interval < 1.0 {
-                out += "  note: each series is rewritten in under a second; a slow request overtaken by a later one is refused as out of order unless the target has an out-of-order window\n";
+            match &w.queue {
+                Some(q) => out += &format!(
+                    "  queue (as Prometheus's): {}..{} shards, {} samples per send, capacity {} per shard, batch deadline {}, backoff {}..{}{}{}; each series through one shard, in order\n",
+                    q.min_shards, q.max_shards, q.max_samples_per_send, q.capacity, q.batch_send_deadline, q.min_backoff, q.max_backoff,
+                    if q.retry_on_http_429 { ", 429 retried" } else { ", 429 dropped" },
+                    if q.sample_age_limit.get().is_zero() { String::new() } else { format!(", samples older than {} dropped", q.sample_age_limit) },
+                ),
+                None if p.scrape_interval < 1.0 || w.max_in_flight > 1 && p.scrape_interval < 5.0 => out += "  note: no [mimir.write.queue]: each tick is sent as soon as a slot is free, so a slow request can be overtaken by a later one for the same series and refused as out of order (Mimir has no out-of-order window by default); add [mimir.write.queue] to send as Prometheus does\n",
+                None => {}
             }
         }
         for q in &m.queries {
@@ -235,8 +255,17 @@ impl PreparedTarget for Ready<'_> {
                 feed
             });
             let series = Arc::new(SeriesSet::new(&w.series, &l.run_id, l.run.seed));
-            let writer = RemoteWrite::new(write_target, plan.write_uri.clone(), series, path, l.clock, w.connections, m.connection.timeout.get(), feed);
-            l.open_loop(writer, write_plan.rate, w.max_in_flight, "mimir.write");
+            match &w.queue {
+                Some(q) => {
+                    let paths = QueuePaths { queue: l.table.register("mimir.queue"), write: path, delivery: l.table.register("mimir.delivery") };
+                    let shared = queue::Shared::new(write_target, plan.write_uri.clone(), w.connections, series, l.clock, q.clone(), paths, feed);
+                    queue::launch(l, shared, write_plan.rate);
+                }
+                None => {
+                    let writer = RemoteWrite::new(write_target, plan.write_uri.clone(), series, path, l.clock, w.connections, m.connection.timeout.get(), feed);
+                    l.open_loop(writer, write_plan.rate, w.max_in_flight, "mimir.write");
+                }
+            }
         }
         if !m.queries.is_empty() {
             let names: Vec<String> = m.queries.iter().map(|q| format!("mimir.query.{}", q.name)).collect();

@@ -95,6 +95,36 @@ fn write(w: &WriteSection, out: &mut Vec<Problem>) {
         out.push(Problem::new("mimir.write.series.churn_share", format!("{} must be between 0.0 and 1.0", s.churn_share)));
     }
     checks::positive(out, "mimir.write.series.churn_period", s.churn_period.get(), "e.g. \"10m\"");
+    if let Some(q) = &w.queue {
+        queue(q, out);
+    }
+}
+
+fn queue(q: &QueueSection, out: &mut Vec<Problem>) {
+    let key = |k: &str| format!("mimir.write.queue.{k}");
+    if q.min_shards == 0 {
+        out.push(Problem::new(key("min_shards"), "must be at least 1"));
+    }
+    if q.max_shards < q.min_shards.max(1) {
+        out.push(Problem::new(key("max_shards"), format!("{} must be at least min_shards ({})", q.max_shards, q.min_shards)));
+    }
+    if q.max_samples_per_send == 0 {
+        out.push(Problem::new(key("max_samples_per_send"), "must be at least 1"));
+    }
+    if q.capacity < q.max_samples_per_send {
+        out.push(Problem::new(
+            key("capacity"),
+            format!(
+                "{} is below max_samples_per_send ({}): a shard could never fill a batch; Prometheus advises 3-10 times it",
+                q.capacity, q.max_samples_per_send
+            ),
+        ));
+    }
+    checks::positive(out, &key("batch_send_deadline"), q.batch_send_deadline.get(), "e.g. \"5s\"");
+    checks::positive(out, &key("min_backoff"), q.min_backoff.get(), "e.g. \"30ms\"");
+    if q.max_backoff < q.min_backoff {
+        out.push(Problem::new(key("max_backoff"), format!("{} must be at least min_backoff ({})", q.max_backoff, q.min_backoff)));
+    }
 }
 
 fn queries(m: &MimirSection, out: &mut Vec<Problem>) {

@@ -129,6 +129,7 @@ impl TargetPlan for TempoPlan {
             None => vec![],
         };
         TargetPaths {
+            queued: false,
             target: "tempo",
             writes: t.write.is_some(),
             queries: t.queries.iter().map(|q| q.name.as_str()).collect(),

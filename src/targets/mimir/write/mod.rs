@@ -1,10 +1,12 @@
 //! Prometheus remote-write 1.0 load at a Mimir-compatible target: protobuf + snappy over HTTP.
-//! `series` says what is written, `payload` builds the request, `classify` reads the answers and
-//! this file is the service: the `Workload` that sends them through the target client.
+//! `series` says what is written, `payload` builds the request, `classify` reads the answers,
+//! `queue` sends as Prometheus's queue manager does (`[mimir.write.queue]`), and this file is the
+//! direct service: the `Workload` that sends one request per tick through the target client.
 
 pub mod classify;
 pub mod payload;
 pub mod proto;
+pub mod queue;
 pub mod series;
 
 use super::readback::WrittenSample;

@@ -33,49 +33,78 @@ impl PayloadBuilder {
         let set = &*self.series;
         for k in 0..set.per_request.min(set.active) {
             let index = set.series_in_request(seq, k);
-            let id = set.series_id(index, offset_ms);
-            let id_text = self.digits.format(id).as_bytes();
-            let labels = set.encoded(index);
-            let series_label_inner = 2 + SERIES_LABEL.len() + 1 + varint_len(id_text.len() as u64) + id_text.len();
-            let series_label = 1 + varint_len(series_label_inner as u64) + series_label_inner;
-            let sample_inner = 9 + 1 + varint_len(timestamp_ms as u64);
-            let sample = 1 + varint_len(sample_inner as u64) + sample_inner;
-            let ts_len = labels.before_series.len() + series_label + labels.after_series.len() + sample;
-
-            let out = &mut self.raw;
-            out.push(0x0a); // WriteRequest.timeseries
-            put_varint(out, ts_len as u64);
-            out.extend_from_slice(labels.before_series);
-            out.push(0x0a); // TimeSeries.labels: series="<id>"
-            put_varint(out, series_label_inner as u64);
-            out.push(0x0a);
-            out.push(SERIES_LABEL.len() as u8);
-            out.extend_from_slice(SERIES_LABEL.as_bytes());
-            out.push(0x12);
-            put_varint(out, id_text.len() as u64);
-            out.extend_from_slice(id_text);
-            out.extend_from_slice(labels.after_series);
-            out.push(0x12); // TimeSeries.samples
-            put_varint(out, sample_inner as u64);
-            out.push(0x09); // Sample.value, fixed64
-            out.extend_from_slice(&set.value(seq, index).to_le_bytes());
-            out.push(0x10); // Sample.timestamp, varint
-            put_varint(out, timestamp_ms as u64);
+            put_time_series(&mut self.raw, &mut self.digits, set, index, set.series_id(index, offset_ms), set.value(seq, index), timestamp_ms);
         }
         &self.raw
     }
 
-    /// Encodes and snappy-compresses request `seq`; the slice is valid until the next call.
-    pub fn build(&mut self, seq: u64, timestamp_ms: i64, offset_ms: u64) -> (&[u8], BuiltRequest) {
-        self.encode(seq, timestamp_ms, offset_ms);
+    /// Encodes and snappy-compresses any samples, one `TimeSeries` each, in the order given (the
+    /// remote-write queue's batches); the slice is valid until the next call.
+    pub fn build_samples(&mut self, samples: impl Iterator<Item = SampleRef>) -> &[u8] {
+        self.raw.clear();
+        let set = &*self.series;
+        for s in samples {
+            put_time_series(&mut self.raw, &mut self.digits, set, s.index, set.series_id(s.index, s.offset_ms), set.value(s.seq, s.index), s.timestamp_ms);
+        }
+        self.compress()
+    }
+
+    fn compress(&mut self) -> &[u8] {
         let needed = snap::raw::max_compress_len(self.raw.len());
         if self.compressed.len() < needed {
             self.compressed.resize(needed, 0);
         }
         let n = self.encoder.compress(&self.raw, &mut self.compressed).expect("output buffer is max_compress_len long");
-        let samples = self.series.per_request.min(self.series.active);
-        (&self.compressed[..n], BuiltRequest { samples, timestamp_ms })
+        &self.compressed[..n]
     }
+
+    /// Encodes and snappy-compresses request `seq`; the slice is valid until the next call.
+    pub fn build(&mut self, seq: u64, timestamp_ms: i64, offset_ms: u64) -> (&[u8], BuiltRequest) {
+        self.encode(seq, timestamp_ms, offset_ms);
+        let samples = self.series.per_request.min(self.series.active);
+        (self.compress(), BuiltRequest { samples, timestamp_ms })
+    }
+}
+
+/// One sample as the queue keeps it: which series, which scrape tick wrote it (its value follows
+/// from both) and when.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampleRef {
+    pub index: u64,
+    pub seq: u64,
+    pub timestamp_ms: i64,
+    /// Time since the run started (decides churned series ids).
+    pub offset_ms: u64,
+}
+
+/// Appends one `TimeSeries` (the series' labels and one sample) to a `WriteRequest` being built.
+fn put_time_series(out: &mut Vec<u8>, digits: &mut itoa::Buffer, set: &SeriesSet, index: u64, id: u64, value: f64, timestamp_ms: i64) {
+    let id_text = digits.format(id).as_bytes();
+    let labels = set.encoded(index);
+    let series_label_inner = 2 + SERIES_LABEL.len() + 1 + varint_len(id_text.len() as u64) + id_text.len();
+    let series_label = 1 + varint_len(series_label_inner as u64) + series_label_inner;
+    let sample_inner = 9 + 1 + varint_len(timestamp_ms as u64);
+    let sample = 1 + varint_len(sample_inner as u64) + sample_inner;
+    let ts_len = labels.before_series.len() + series_label + labels.after_series.len() + sample;
+
+    out.push(0x0a); // WriteRequest.timeseries
+    put_varint(out, ts_len as u64);
+    out.extend_from_slice(labels.before_series);
+    out.push(0x0a); // TimeSeries.labels: series="<id>"
+    put_varint(out, series_label_inner as u64);
+    out.push(0x0a);
+    out.push(SERIES_LABEL.len() as u8);
+    out.extend_from_slice(SERIES_LABEL.as_bytes());
+    out.push(0x12);
+    put_varint(out, id_text.len() as u64);
+    out.extend_from_slice(id_text);
+    out.extend_from_slice(labels.after_series);
+    out.push(0x12); // TimeSeries.samples
+    put_varint(out, sample_inner as u64);
+    out.push(0x09); // Sample.value, fixed64
+    out.extend_from_slice(&value.to_le_bytes());
+    out.push(0x10); // Sample.timestamp, varint
+    put_varint(out, timestamp_ms as u64);
 }
 
 #[cfg(test)]
