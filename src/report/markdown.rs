@@ -51,6 +51,11 @@ fn section(out: &mut String, r: &Report) {
         );
     }
     out.push('\n');
+    for (name, p) in &r.paths {
+        if let Some(queue) = p.counters.queue_summary() {
+            let _ = writeln!(out, "`{name}` {queue}\n");
+        }
+    }
     if let Some(g) = r.generator.as_ref().filter(|g| !g.limited_by.is_empty()) {
         let _ = writeln!(out, "**Generator-limited** (the target is not blamed for these):\n");
         for why in &g.limited_by {

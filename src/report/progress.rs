@@ -56,6 +56,17 @@ pub fn line(elapsed: Duration, total: Duration, warming_up: bool, rows: &[Row], 
             all.failures(),
             if all.counters.skipped > 0 { format!(" skipped {}", all.counters.skipped) } else { String::new() }
         ));
+        let c = &all.counters;
+        if c.queue_shards_max > 0 {
+            parts.push(format!(
+                "queue shards≤{} pending≤{} lag≤{} retried {} dropped {}",
+                c.queue_shards_max,
+                c.queue_pending_max,
+                fmt_micros(c.queue_lag_max_ms * 1000),
+                c.samples_retried,
+                c.samples_dropped
+            ));
+        }
     }
     for (target, m) in memory {
         let budget = m.budget.map_or(String::new(), |b| format!(" of {}", ByteSize(b)));

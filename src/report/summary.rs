@@ -80,6 +80,9 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         if let Some(why) = undelivered(p) {
             let _ = writeln!(out, "{:<30}   {why}", "");
         }
+        if let Some(queue) = c.queue_summary() {
+            let _ = writeln!(out, "{:<30}   {queue}", "");
+        }
     }
     let _ = writeln!(out, "latency is from the intended send time (service time from the actual send is in the results file)");
     for (target, m) in &report.memory {

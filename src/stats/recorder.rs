@@ -90,6 +90,22 @@ impl Counters {
         self.samples_dropped += o.samples_dropped;
     }
 
+    /// A sending queue's figures in one line, when this path carries them.
+    pub fn queue_summary(&self) -> Option<String> {
+        (self.queue_shards_max > 0).then(|| {
+            format!(
+                "queue: up to {} shards ({} reshards), up to {} samples pending, lag up to {}; samples retried {}, refused {}, dropped {}",
+                self.queue_shards_max,
+                self.queue_reshards,
+                self.queue_pending_max,
+                crate::units::fmt_micros(self.queue_lag_max_ms * 1000),
+                self.samples_retried,
+                self.samples_failed,
+                self.samples_dropped
+            )
+        })
+    }
+
     /// A call could not connect at `at` seconds since the plan started.
     pub fn connection_failed_at(&mut self, at: f64) {
         self.connection_failures_from_s = min_of(self.connection_failures_from_s, Some(at));

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod fault_proxy;
 pub mod fixtures;
+pub mod http_faults;
 pub mod otlp_receiver;
 pub mod prometheus;
 pub mod replay;

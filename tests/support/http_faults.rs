@@ -1,0 +1,99 @@
+//! An HTTP proxy on loopback that answers some requests itself and passes the rest to a real
+//! server: a repeating pattern of faults by request number, e.g. 429s and 503s in bursts and
+//! 300 ms stalls, counted by kind, so a test can inject a retry storm deterministically.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fault {
+    /// Pass the request to the server.
+    Pass,
+    /// Answer with this status and body, never reaching the server.
+    Answer(u16, &'static str),
+    /// Pass it, but hold the server's answer this long.
+    Stall(Duration),
+}
+
+#[derive(Default)]
+pub struct Counts {
+    pub requests: AtomicU64,
+    pub answered_by_proxy: AtomicU64,
+    pub stalled: AtomicU64,
+}
+
+pub struct HttpFaults {
+    pub port: u16,
+    pub counts: Arc<Counts>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HttpFaults {
+    /// Request n (from 0) meets `pattern[n % pattern.len()]`.
+    pub async fn start(upstream: u16, pattern: Vec<Fault>) -> HttpFaults {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let counts = Arc::new(Counts::default());
+        let pattern = Arc::new(pattern);
+        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        let c = counts.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (pattern, counts, client) = (pattern.clone(), c.clone(), client.clone());
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        let (pattern, counts, client) = (pattern.clone(), counts.clone(), client.clone());
+                        async move {
+                            let n = counts.requests.fetch_add(1, Ordering::Relaxed);
+                            let fault = pattern[(n % pattern.len() as u64) as usize];
+                            let (parts, body) = req.into_parts();
+                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            if let Fault::Answer(status, text) = fault {
+                                counts.answered_by_proxy.fetch_add(1, Ordering::Relaxed);
+                                return Ok::<_, hyper::Error>(Response::builder().status(status).body(Full::new(Bytes::from_static(text.as_bytes()))).unwrap());
+                            }
+                            let mut forward = Request::builder().method(parts.method).uri(format!("http://127.0.0.1:{upstream}{}", parts.uri.path()));
+                            for (k, v) in &parts.headers {
+                                if k != http::header::HOST {
+                                    forward = forward.header(k, v);
+                                }
+                            }
+                            let answer = client.request(forward.body(Full::new(body)).unwrap()).await;
+                            if let Fault::Stall(d) = fault {
+                                counts.stalled.fetch_add(1, Ordering::Relaxed);
+                                tokio::time::sleep(d).await;
+                            }
+                            Ok(match answer {
+                                Ok(resp) => {
+                                    let (parts, body) = resp.into_parts();
+                                    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                                    Response::from_parts(parts, Full::new(body))
+                                }
+                                Err(e) => Response::builder().status(502).body(Full::new(Bytes::from(e.to_string()))).unwrap(),
+                            })
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(socket), svc).await;
+                });
+            }
+        });
+        HttpFaults { port, counts, task }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for HttpFaults {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
