@@ -435,3 +435,94 @@ async fn a_deliberate_slowdown_is_a_regression_with_its_interval() {
     assert!(p50.shown.contains("interval p50s +") && p50.shown.contains("p = "), "{}", p50.shown);
     eprintln!("{}", lgtm_bench::report::compare::render(&c));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_target_is_named_as_the_party_that_did_not_keep_up() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let prom = prometheus().await;
+    // Every answer held 200 ms: 50 calls/s need 10 in flight, and 2 are allowed.
+    let proxy = FaultProxy::start(prom.port, Mode::Slow(Duration::from_millis(200))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(dir.path(), &writes(&proxy.base(), 50, 2), &[]).await;
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let g = r.report.expect("results are written").generator.expect("the generator's figures");
+    assert_eq!(g.target_fell_behind.len(), 1, "{g:?}");
+    assert!(g.target_fell_behind[0].starts_with("mimir.write: ") && g.target_fell_behind[0].contains(", 2 allowed: the target did not keep up"), "{g:?}");
+    assert!(g.host_busy.is_empty() && g.limited_by.is_empty(), "neither the generator nor the host is blamed: {g:?}");
+    assert!(r.stdout.contains("TARGET DID NOT KEEP UP: mimir.write") && r.stdout.contains("verdict: FAIL (TARGET DID NOT KEEP UP"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_host_is_named_and_its_figures_not_trusted() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let _one = ONE_AT_A_TIME.lock().await;
+    let prom = prometheus().await;
+    // Other processes' work: one spinning thread per CPU for as long as the run lasts (it ends with it).
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let burners: Vec<_> = (0..std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 1u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(dir.path(), &writes(&prom.base(), 5, 8), &[]).await;
+    stop.store(true, Ordering::Relaxed);
+    burners.into_iter().for_each(|b| b.join().unwrap());
+    let g = r.report.expect("results are written").generator.expect("the generator's figures");
+    assert_eq!(g.host_busy.len(), 1, "{g:?}\n{}", r.stdout);
+    assert!(g.host_busy[0].starts_with("host busy: the machine's") && g.host_busy[0].contains("not trustworthy"), "{g:?}");
+    assert!(g.target_fell_behind.is_empty() && g.limited_by.is_empty(), "the target and the generator are not blamed: {g:?}");
+    assert!(r.stdout.contains("HOST BUSY: host busy") && r.stdout.contains("(HOST BUSY: other processes saturated the machine"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cpu_bound_generator_is_named_and_the_target_not_blamed() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    // A target that answers at once without reading what it gets, and a generator pinned to one
+    // core asked for far more than one core builds and sends: 2,000 requests/s of 2,000 samples.
+    let sink = lgtm_bench::engine::sink::Sink::start().await.unwrap();
+    let text = format!(
+        r#"
+[run]
+name = "cpu-bound"
+warmup = "1s"
+duration = "2s"
+progress_interval = "500ms"
+drain_timeout = "2s"
+[mimir]
+write_url = "{base}/api/v1/write"
+query_url = "{base}"
+[mimir.write]
+rate = 2000
+max_in_flight = 64
+connections = 1
+[mimir.write.series]
+active = 20000
+samples_per_request = 2000
+"#,
+        base = sink.url()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("results");
+    let o = Command::new("taskset")
+        .args(["-c", "0", BIN, "run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("taskset (util-linux) runs");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let results: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let g = lgtm_bench::report::json::read(&results[0]).unwrap().generator.expect("the generator's figures");
+    assert_eq!(g.cores, 1, "pinned to one core");
+    assert!(g.limited_by.first().is_some_and(|w| w.contains("of its 1 core(s): it was CPU-bound")), "{g:?}\n{stdout}");
+    assert!(g.target_fell_behind.is_empty() && g.host_busy.is_empty(), "neither the target nor the host is blamed: {g:?}");
+    assert!(stdout.contains("(GENERATOR-LIMITED: the generator held the plan back"), "{stdout}");
+}

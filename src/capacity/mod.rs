@@ -119,20 +119,28 @@ pub fn step_overrides(dim: &LoadDimension, level: f64, duration: Dur) -> Vec<Ove
 /// generator falling behind; a generator that cannot keep up falls further behind every second.
 pub const BEHIND_P99_US: u64 = 100_000;
 
-/// Why the generator, not the target, limited a step: the run report's own rule, with sends
-/// counting as behind only past `BEHIND_P99_US`.
-fn generator_limits(report: &Report) -> Vec<String> {
-    let (cpu, wall, cores) = report.generator.as_ref().map_or((0.0, 1.0, 1), |g| (g.cpu_seconds, g.wall_seconds, g.cores));
-    GeneratorReport::limits(cpu, wall, cores, &report.paths, BEHIND_P99_US)
+/// Who held a step back, by the run report's own rule (`attribution`), with sends counting as
+/// behind only past `BEHIND_P99_US`.
+fn attribution(report: &Report) -> crate::report::attribution::Attribution {
+    let cpu =
+        report.generator.as_ref().map_or(crate::report::attribution::Cpu { own_seconds: 0.0, wall_seconds: 1.0, cores: 1, host: None }, GeneratorReport::cpu);
+    crate::report::attribution::attribute(cpu, &report.paths, BEHIND_P99_US)
 }
 
-/// How a finished step is judged: an objective of the target broken → fail; only the plan's own
-/// bounds (skipped, abandoned) broken, or the generator behind → generator-limited; else pass.
+/// How a finished step is judged: an objective of the target broken, or the target not keeping
+/// up with the plan → fail; only the plan's own bounds (skipped, abandoned) broken, or the
+/// generator or the host behind → inconclusive ("at least"), never the target's limit; else pass.
 pub fn judge(report: &Report) -> (Judgement, Vec<String>, Vec<String>) {
-    let broken: Vec<String> = report.verdict.failed().map(|o| o.objective.clone()).collect();
+    let mut broken: Vec<String> = report.verdict.failed().map(|o| o.objective.clone()).collect();
     let generator_bound = |text: &str| Objective::parse(text).is_ok_and(|o| matches!(o.stat, Stat::Skipped | Stat::Abandoned));
-    let limited = generator_limits(report);
-    let judgement = if broken.iter().any(|t| !generator_bound(t)) {
+    let a = attribution(report);
+    let limited: Vec<String> = a.generator.into_iter().chain(a.host).collect();
+    let target_failed = !a.target.is_empty();
+    broken.extend(a.target);
+    // Memory and restarts are the target's own whoever was busy; latencies and errors measured on a
+    // saturated generator or host are not.
+    let memory = |text: &str| Objective::parse(text).is_ok_and(|o| o.subject.ends_with(".memory"));
+    let judgement = if target_failed || broken.iter().any(|t| memory(t)) || (limited.is_empty() && broken.iter().any(|t| !generator_bound(t))) {
         Judgement::Fail
     } else if !limited.is_empty() || !broken.is_empty() {
         Judgement::GeneratorLimited

@@ -41,6 +41,8 @@ pub struct Launch<'a> {
     pub groups: Vec<(String, Vec<String>)>,
     /// Calls planned in the measured window, per path.
     pub planned: BTreeMap<String, u64>,
+    /// Each open-loop path's bound on calls in flight.
+    pub in_flight: BTreeMap<String, u64>,
     pub budgets: BTreeMap<String, u64>,
 }
 
@@ -62,6 +64,7 @@ impl Launch<'_> {
 
     fn open_loop_on<W: Workload>(&mut self, w: W, schedule: Schedule, max_in_flight: usize, planned_as: &str) {
         self.planned.insert(planned_as.to_string(), schedule.planned_measured_count());
+        self.in_flight.insert(planned_as.to_string(), max_in_flight.max(1) as u64);
         let (planner, workers) = spawn_open_loop(Arc::new(w), schedule, max_in_flight, self.start, self.worker_ctx.clone(), self.worker_ctx.clone());
         self.planners.push(planner);
         self.workers.extend(workers);

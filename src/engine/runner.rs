@@ -7,11 +7,12 @@ use super::launch::Launch;
 use super::plan::Plan;
 use super::target::{Prepared, TargetError};
 use super::worker::{WorkerContext, LATE_AFTER};
+use crate::report::attribution::Cpu;
 use crate::report::intervals::IntervalLog;
 use crate::report::{self, GeneratorReport, Host, Measured, Report, RunInfo, Tool};
 use crate::stats::paths::{stats_by_name, PathTable};
 use crate::verdict;
-use crate::watch::exposition::own_cpu_seconds;
+use crate::watch::exposition::{host_cpu_busy_seconds, own_cpu_seconds};
 use crate::watch::{self, MemoryBoard};
 use crate::workload::RunClock;
 use std::collections::BTreeMap;
@@ -104,6 +105,7 @@ struct Measurement {
     run_id: String,
     stats: BTreeMap<String, crate::stats::PathStats>,
     planned: BTreeMap<String, u64>,
+    in_flight: BTreeMap<String, u64>,
     memory: BTreeMap<String, report::MemoryReport>,
     measured_seconds: f64,
     stop_reason: String,
@@ -117,14 +119,16 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
         prepared.push(t.prepare().await?);
     }
     let builds = plan.targets.iter().zip(&prepared).filter_map(|(t, p)| p.build_info().map(|b| (t.name().to_string(), b))).collect();
-    let (cpu_before, wall_before) = (own_cpu_seconds(), Instant::now());
+    let (cpu_before, host_before, wall_before) = (own_cpu_seconds(), host_cpu_busy_seconds(), Instant::now());
     let results_name = report::json::file_name(&plan.run.name, started_at);
     let log_name = format!("{}.hlog", results_name.trim_end_matches(".json"));
     let measurement = load(plan, prepared, opts.progress, &cancel, (&opts.out_dir, &log_name)).await?;
     let mut report = report_of(plan, &opts, started_at, measurement, cancel.is_cancelled());
     report.targets = builds;
     if let (Some(before), Some(after)) = (cpu_before, own_cpu_seconds()) {
-        report.generator = Some(GeneratorReport::judge(after - before, wall_before.elapsed().as_secs_f64(), report.host.cpus, &report.paths));
+        let host = host_before.zip(host_cpu_busy_seconds()).map(|((busy0, cpus), (busy1, _))| (busy1 - busy0, cpus));
+        let cpu = Cpu { own_seconds: after - before, wall_seconds: wall_before.elapsed().as_secs_f64(), cores: report.host.cpus, host };
+        report.generator = Some(GeneratorReport::judge(cpu, &report.paths));
     }
     if let Some((base, tolerance)) = &opts.baseline {
         report.baseline = Some(report::compare::compare(base, &report, *tolerance));
@@ -167,12 +171,13 @@ async fn load(
         checkers: vec![],
         groups: vec![],
         planned: BTreeMap::new(),
+        in_flight: BTreeMap::new(),
         budgets: BTreeMap::new(),
     };
     for p in prepared {
         p.launch(&mut l)?;
     }
-    let Launch { run_id, table, planners, workers, checkers, groups, planned, budgets, worker_ctx, root_ctx, memory_log, .. } = l;
+    let Launch { run_id, table, planners, workers, checkers, groups, planned, in_flight, budgets, worker_ctx, root_ctx, memory_log, .. } = l;
     drop((worker_ctx, root_ctx, memory_log));
     let (board_tx, board) = tokio::sync::watch::channel(MemoryBoard::default());
     let memory_log = tokio::spawn(watch::keep_log(log_rx, budgets.clone(), board_tx));
@@ -206,6 +211,7 @@ async fn load(
         run_id,
         stats: stats_by_name(&table, &totals, &groups),
         planned,
+        in_flight,
         memory,
         measured_seconds: load_end.saturating_duration_since(stages.measured_from).as_secs_f64(),
         stop_reason,
@@ -236,7 +242,13 @@ fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono
         },
         host: Host::current(),
         scenario: plan.scenario.clone(),
-        paths: report::path_reports(&m.stats, m.measured_seconds, &m.planned),
+        paths: report::path_reports(&m.stats, m.measured_seconds, &m.planned)
+            .into_iter()
+            .map(|(name, mut p)| {
+                p.in_flight_bound = m.in_flight.get(&name).copied();
+                (name, p)
+            })
+            .collect(),
         memory: m.memory,
         verdict,
         generator: None,

@@ -100,6 +100,7 @@ pub fn render(reports: &[Report], dirs: &[&Path]) -> String {
     page.latency_over_time(&mut body);
     page.spectrum(&mut body);
     page.errors_and_throughput(&mut body);
+    page.queues(&mut body);
     page.memory(&mut body);
     page.scenario(&mut body);
     format!(
@@ -248,6 +249,48 @@ impl<'a> Page<'a> {
         out.push_str(&throughput.svg());
     }
 
+    /// A sending queue's figures per interval (the remote-write queue): samples pending, lag, shards.
+    fn queues(&self, out: &mut String) {
+        let queued: Vec<(usize, &String)> = self
+            .reports
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.paths.iter().filter(|(_, p)| p.counters.queue_shards_max > 0).map(move |(n, _)| (i, n)))
+            .collect();
+        if queued.is_empty() {
+            return;
+        }
+        out.push_str("<h2>Remote-write queue</h2><p>Per results interval, the most at any moment: samples pending in the shards, the lag of the newest acknowledged sample behind the newest scraped, and the shards running.</p>");
+        type Pick = fn(&crate::stats::Counters) -> f64;
+        type QueueChart = (&'static str, &'static str, &'static str, Pick, fn(f64) -> String);
+        let charts: [QueueChart; 3] = [
+            ("queue-pending", "samples pending", "samples", |c| c.queue_pending_max as f64, |v| format!("{v:.0}")),
+            ("queue-lag", "remote-write lag", "seconds", |c| c.queue_lag_max_ms as f64 / 1000.0, |v| format!("{v:.2}")),
+            ("queue-shards", "shards", "shards", |c| c.queue_shards_max as f64, |v| format!("{v:.0}")),
+        ];
+        for (id, title, unit, pick, fmt) in charts {
+            let mut chart = Chart {
+                id: id.into(),
+                title: title.into(),
+                x_label: "seconds since the plan started".into(),
+                y_label: unit.into(),
+                y_fmt: Some(fmt),
+                ..Default::default()
+            };
+            for (k, &(i, path)) in queued.iter().enumerate() {
+                let r = &self.reports[i];
+                let Some(iv) = &r.intervals else { continue };
+                let points = iv
+                    .counts
+                    .iter()
+                    .filter_map(|c| c.paths.get(path).filter(|p| p.counters.queue_shards_max > 0).map(|p| (c.start_s, pick(&p.counters))))
+                    .collect();
+                chart.series.push(Series { name: format!("{path}{}", self.label(i, r)), colour: COLOURS[k % COLOURS.len()], points, dash: Dash::Solid });
+            }
+            out.push_str(&chart.svg());
+        }
+    }
+
     fn memory(&self, out: &mut String) {
         out.push_str("<h2>Memory</h2><p>The figure each budget is checked against, over the run; restarts marked.</p>");
         let targets: std::collections::BTreeSet<&String> = self.reports.iter().flat_map(|r| r.memory.keys()).collect();
@@ -344,12 +387,20 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
         );
     }
     out.push_str("</table>");
-    if let Some(g) = r.generator.as_ref().filter(|g| !g.limited_by.is_empty()) {
-        out.push_str("<p class=\"warn\">Generator-limited (the target is not blamed for these):</p><ul>");
-        for why in &g.limited_by {
-            let _ = write!(out, "<li>{}</li>", esc(why));
+    if let Some(g) = &r.generator {
+        for (title, whys) in [
+            ("Target did not keep up (a failure of the target):", &g.target_fell_behind),
+            ("Host busy (other processes saturated the machine; these figures are not trustworthy):", &g.host_busy),
+            ("Generator-limited (the target is not blamed for these):", &g.limited_by),
+        ] {
+            if !whys.is_empty() {
+                let _ = write!(out, "<p class=\"warn\">{}</p><ul>", esc(title));
+                for why in whys {
+                    let _ = write!(out, "<li>{}</li>", esc(why));
+                }
+                out.push_str("</ul>");
+            }
         }
-        out.push_str("</ul>");
     }
     out.push_str("<table><tr><th>path</th><th>calls</th><th>rate</th><th>errors</th><th>p50</th><th>p99</th><th>max</th></tr>");
     let us = |v: Option<u64>| v.map_or("-".into(), fmt_micros);

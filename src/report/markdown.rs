@@ -56,12 +56,20 @@ fn section(out: &mut String, r: &Report) {
             let _ = writeln!(out, "`{name}` {queue}\n");
         }
     }
-    if let Some(g) = r.generator.as_ref().filter(|g| !g.limited_by.is_empty()) {
-        let _ = writeln!(out, "**Generator-limited** (the target is not blamed for these):\n");
-        for why in &g.limited_by {
-            let _ = writeln!(out, "- {why}");
+    if let Some(g) = &r.generator {
+        for (title, whys) in [
+            ("**Target did not keep up** (a failure of the target):", &g.target_fell_behind),
+            ("**Host busy** (other processes saturated the machine; these figures are not trustworthy):", &g.host_busy),
+            ("**Generator-limited** (the target is not blamed for these):", &g.limited_by),
+        ] {
+            if !whys.is_empty() {
+                let _ = writeln!(out, "{title}\n");
+                for why in whys {
+                    let _ = writeln!(out, "- {why}");
+                }
+                out.push('\n');
+            }
         }
-        out.push('\n');
     }
     if let Some(c) = &r.baseline {
         let _ = writeln!(out, "### Compared with baseline `{}`\n", c.baseline_run);

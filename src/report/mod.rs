@@ -1,6 +1,7 @@
 //! One report model (`model.rs`) and its renderers: the JSON results file, the end-of-run summary
 //! table and the progress line printed while a run is going.
 
+pub mod attribution;
 pub mod chart;
 pub mod compare;
 pub mod html;

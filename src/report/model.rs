@@ -115,42 +115,54 @@ pub struct GeneratorReport {
     /// Why the figures show the generator's limits rather than (only) the target's; empty when
     /// the generator kept up. A target is never blamed for these.
     pub limited_by: Vec<String>,
+    /// The whole machine's CPU over the run: busy seconds of all its CPUs, and how many it has
+    /// (`/proc/stat`), where it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_busy_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_cpus: Option<usize>,
+    /// The machine was saturated by other processes: the figures are not trustworthy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_busy: Vec<String>,
+    /// The target did not keep up with the plan (needed vs allowed in flight, a full queue): a
+    /// failure of the target, named as such.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_fell_behind: Vec<String>,
 }
 
 impl GeneratorReport {
-    /// CPU share of the available cores above which the generator counts as saturated.
-    pub const CPU_SATURATED: f64 = 0.9;
-    /// Send lateness (p99) above which the generator counts as behind its plan.
+    /// Send lateness (p99) above which a path counts as behind its plan.
     pub const LATE_P99_US: u64 = 10_000;
 
-    /// Judges the generator's own figures and the paths' lateness and skipped calls.
-    pub fn judge(cpu_seconds: f64, wall_seconds: f64, cores: usize, paths: &BTreeMap<String, PathReport>) -> GeneratorReport {
-        let limited_by = Self::limits(cpu_seconds, wall_seconds, cores, paths, Self::LATE_P99_US);
-        GeneratorReport { cpu_seconds, wall_seconds, cores, limited_by }
+    /// Judges who held the run back: the generator, the host or the target (`attribution`).
+    pub fn judge(cpu: super::attribution::Cpu, paths: &BTreeMap<String, PathReport>) -> GeneratorReport {
+        let a = super::attribution::attribute(cpu, paths, Self::LATE_P99_US);
+        GeneratorReport {
+            cpu_seconds: cpu.own_seconds,
+            wall_seconds: cpu.wall_seconds,
+            cores: cpu.cores,
+            limited_by: a.generator,
+            host_busy_seconds: cpu.host.map(|(busy, _)| busy),
+            host_cpus: cpu.host.map(|(_, n)| n),
+            host_busy: a.host,
+            target_fell_behind: a.target,
+        }
     }
 
-    /// Why the generator limited the run: its CPU saturated, a path's sends later than
-    /// `late_p99_us` (p99) against the plan, planned calls skipped at the in-flight bound.
-    pub fn limits(cpu_seconds: f64, wall_seconds: f64, cores: usize, paths: &BTreeMap<String, PathReport>, late_p99_us: u64) -> Vec<String> {
-        let mut limited_by = Vec::new();
-        let share = cpu_seconds / (wall_seconds.max(1e-9) * cores.max(1) as f64);
-        if share >= Self::CPU_SATURATED {
-            limited_by.push(format!("the generator used {:.0}% of its {cores} core(s): it was CPU-bound; add shards (--shard) or cores", share * 100.0));
+    /// The CPU figures it was judged on.
+    pub fn cpu(&self) -> super::attribution::Cpu {
+        super::attribution::Cpu {
+            own_seconds: self.cpu_seconds,
+            wall_seconds: self.wall_seconds,
+            cores: self.cores,
+            host: self.host_busy_seconds.zip(self.host_cpus),
         }
-        // The memory watch's own scrapes are not load: their timing says nothing about the plan.
-        for (name, p) in paths.iter().filter(|(n, _)| !n.ends_with(".memory.scrape")) {
-            let late = p.lateness.as_ref().and_then(|l| l.p99_us).filter(|us| *us > late_p99_us);
-            if let Some(us) = late {
-                limited_by.push(format!(
-                    "{name}: calls started {} late (p99) against the plan: the generator or its in-flight bound fell behind",
-                    crate::units::fmt_micros(us)
-                ));
-            }
-            if p.counters.skipped > 0 {
-                limited_by.push(format!("{name}: {} planned calls skipped at the in-flight bound", p.counters.skipped));
-            }
-        }
-        limited_by
+    }
+
+    /// Whether the generator or the host, not the target, held the run back: its figures are
+    /// inconclusive about the target.
+    pub fn inconclusive(&self) -> bool {
+        !self.limited_by.is_empty() || !self.host_busy.is_empty()
     }
 }
 
@@ -224,6 +236,10 @@ pub struct PathReport {
     /// Send lateness: actual start minus intended start, every call made (open-loop paths only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lateness: Option<LatencyReport>,
+    /// Open-loop paths: the most calls allowed in flight (a planned call that finds them all busy is
+    /// skipped), for judging whether the target or the generator held the plan back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight_bound: Option<u64>,
 }
 
 /// Percentiles in microseconds; absent when nothing was measured. `histogram` holds the whole
@@ -276,6 +292,7 @@ impl PathReport {
             latency: LatencyReport::from_histogram(&p.latency),
             service_time: LatencyReport::from_histogram(&p.service),
             lateness: (!p.lateness.is_empty()).then(|| LatencyReport::from_histogram(&p.lateness)),
+            in_flight_bound: None,
         }
     }
 
@@ -292,7 +309,12 @@ pub fn path_reports(stats: &BTreeMap<String, PathStats>, measured_seconds: f64, 
 impl Report {
     /// Every objective met and, when compared with a baseline, no regression.
     pub fn passed(&self) -> bool {
-        self.verdict.passed && !self.baseline.as_ref().is_some_and(|c| c.failed())
+        self.verdict.passed && !self.baseline.as_ref().is_some_and(|c| c.failed()) && self.target_fell_behind().is_empty()
+    }
+
+    /// Why the target did not keep up with the plan, if it did not (`attribution`).
+    pub fn target_fell_behind(&self) -> &[String] {
+        self.generator.as_ref().map_or(&[], |g| g.target_fell_behind.as_slice())
     }
 
     /// Whether `path` is a group (`mimir.query`): the merge of the paths named under it.

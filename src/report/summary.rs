@@ -113,23 +113,42 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         out += &super::compare::render(c);
     }
     if let Some(g) = &report.generator {
-        let _ = writeln!(out, "\ngenerator: {:.2} CPU-s over {:.1}s on {} core(s)", g.cpu_seconds, g.wall_seconds, g.cores);
+        let host = match (g.cpu().host_share(), g.host_cpus) {
+            (Some(share), Some(n)) => format!("; the machine's {n} CPU(s) {:.0}% busy", share * 100.0),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "\ngenerator: {:.2} CPU-s over {:.1}s on {} core(s){host}", g.cpu_seconds, g.wall_seconds, g.cores);
         for why in &g.limited_by {
             let _ = writeln!(out, "  GENERATOR-LIMITED: {why}");
         }
-        if !g.limited_by.is_empty() {
-            let _ = writeln!(out, "  these figures show the generator's limits as well as the target's: do not read them as the target's alone");
+        for why in &g.host_busy {
+            let _ = writeln!(out, "  HOST BUSY: {why}");
+        }
+        for why in &g.target_fell_behind {
+            let _ = writeln!(out, "  TARGET DID NOT KEEP UP: {why}");
+        }
+        if g.inconclusive() {
+            let _ =
+                writeln!(out, "  these figures show the generator's or the machine's limits as well as the target's: do not read them as the target's alone");
         }
     }
-    let limited = report.generator.as_ref().is_some_and(|g| !g.limited_by.is_empty());
-    let _ = writeln!(
-        out,
-        "\nverdict: {}{}",
-        if report.passed() { "PASS" } else { "FAIL" },
-        if limited { " (GENERATOR-LIMITED: the generator held the plan back; the target is not blamed for that)" } else { "" }
-    );
+    let _ = writeln!(out, "\nverdict: {}{}", if report.passed() { "PASS" } else { "FAIL" }, held_back(report));
     if let Some(f) = results_file {
         let _ = writeln!(out, "results: {f}");
     }
     out
+}
+
+/// Who held the run back, for the verdict line.
+pub fn held_back(report: &Report) -> &'static str {
+    let Some(g) = &report.generator else { return "" };
+    if !g.target_fell_behind.is_empty() {
+        " (TARGET DID NOT KEEP UP with the plan: a failure of the target)"
+    } else if !g.host_busy.is_empty() {
+        " (HOST BUSY: other processes saturated the machine; these figures are not trustworthy)"
+    } else if !g.limited_by.is_empty() {
+        " (GENERATOR-LIMITED: the generator held the plan back; the target is not blamed for that)"
+    } else {
+        ""
+    }
 }

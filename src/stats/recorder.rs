@@ -51,6 +51,14 @@ pub struct Counters {
     /// (milliseconds), as Prometheus's highest-timestamp gauges show it.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub queue_lag_max_ms: u64,
+    /// Remote-write queue: the samples each shard may hold (`capacity`) and the shards it may run
+    /// (`max_shards`), and the most shards its rule asked for (before the bound): needed vs allowed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queue_capacity: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queue_shards_allowed: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queue_shards_wanted_max: u64,
     /// Remote-write queue: times the shards were resharded.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub queue_reshards: u64,
@@ -85,6 +93,9 @@ impl Counters {
         self.queue_shards_max = self.queue_shards_max.max(o.queue_shards_max);
         self.queue_lag_max_ms = self.queue_lag_max_ms.max(o.queue_lag_max_ms);
         self.queue_reshards += o.queue_reshards;
+        self.queue_capacity = self.queue_capacity.max(o.queue_capacity);
+        self.queue_shards_allowed = self.queue_shards_allowed.max(o.queue_shards_allowed);
+        self.queue_shards_wanted_max = self.queue_shards_wanted_max.max(o.queue_shards_wanted_max);
         self.samples_retried += o.samples_retried;
         self.samples_failed += o.samples_failed;
         self.samples_dropped += o.samples_dropped;

@@ -88,8 +88,29 @@ pub fn own_cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// The whole machine's busy CPU seconds so far (all CPUs: user, nice, system, irq, softirq,
+/// steal; not idle or iowait) and how many CPUs it has, from `/proc/stat`.
+pub fn host_cpu_busy_seconds() -> Option<(f64, usize)> {
+    parse_proc_stat(&std::fs::read_to_string("/proc/stat").ok()?)
+}
+
+fn parse_proc_stat(text: &str) -> Option<(f64, usize)> {
+    let mut lines = text.lines();
+    let total = lines.next()?.strip_prefix("cpu ")?;
+    let ticks: Vec<f64> = total.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    let busy: f64 = [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| ticks.get(i)).sum();
+    let cpus = lines.filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit)).count();
+    Some((busy / 100.0, cpus.max(1)))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn proc_stat_busy_time_leaves_out_idle_and_iowait() {
+        let text = "cpu  100 20 30 5000 40 5 5 0 0 0\ncpu0 50 10 15 2500 20 2 3 0 0 0\ncpu1 50 10 15 2500 20 3 2 0 0 0\nintr 1\n";
+        assert_eq!(super::parse_proc_stat(text), Some((1.6, 2)));
+    }
+
     use super::*;
 
     #[test]

@@ -25,7 +25,7 @@ use crate::targets::mimir::config::QueueSection;
 use crate::targets::mimir::readback::WrittenSample;
 use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
 use http::{HeaderMap, Uri};
-use reshard::{desired, Ewma, Load, SHARD_UPDATE};
+use reshard::{desired, wanted, Ewma, Load, SHARD_UPDATE};
 use shard::Shard;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -78,6 +78,8 @@ pub struct Shared {
     samples_dropped: AtomicU64,
     send_nanos: AtomicU64,
     batches_delivered: AtomicU64,
+    /// The most shards the resharding rule asked for (before `max_shards`).
+    shards_wanted: AtomicU64,
 }
 
 impl Shared {
@@ -111,6 +113,7 @@ impl Shared {
             samples_dropped: AtomicU64::new(0),
             send_nanos: AtomicU64::new(0),
             batches_delivered: AtomicU64::new(0),
+            shards_wanted: AtomicU64::new(0),
         }
     }
 
@@ -293,6 +296,9 @@ impl Rates {
             send_seconds_rate: self.send_seconds.rate(),
             behind_s: sh.lag_ms() as f64 / 1000.0,
         };
+        if let Some(w) = wanted(load) {
+            sh.shards_wanted.fetch_max(w as u64, Ordering::Relaxed);
+        }
         let n = desired(load, current, sh.cfg.min_shards, sh.cfg.max_shards);
         (n != current).then_some(n)
     }
@@ -320,6 +326,9 @@ async fn watch(shared: Arc<Shared>, ctx: WorkerContext, stop: CancellationToken,
                 c.queue_pending_max = c.queue_pending_max.max(shared.pending.load(Ordering::Relaxed));
                 c.queue_shards_max = c.queue_shards_max.max(shared.shards.load(Ordering::Relaxed));
                 c.queue_lag_max_ms = c.queue_lag_max_ms.max(shared.lag_ms());
+                c.queue_capacity = shared.cfg.capacity as u64;
+                c.queue_shards_allowed = shared.cfg.max_shards as u64;
+                c.queue_shards_wanted_max = c.queue_shards_wanted_max.max(shared.shards_wanted.load(Ordering::Relaxed));
                 flush.after(&ctx, &mut recorder, now);
             }
         }

@@ -53,15 +53,21 @@ pub struct Load {
     pub behind_s: f64,
 }
 
-/// The shard count to run next: the current one unless the rule wants a change.
-pub fn desired(load: Load, current: usize, min: usize, max: usize) -> usize {
+/// The shards the rule asks for before any bound or tolerance (Prometheus's `shards_desired`);
+/// `None` while nothing has been sent.
+pub fn wanted(load: Load) -> Option<f64> {
     if load.out_rate <= 0.0 {
-        return current;
+        return None;
     }
     let kept = load.out_rate / (load.dropped_rate + load.out_rate);
     let backlog = load.behind_s.max(0.0) * load.in_rate * kept;
     let time_per_sample = load.send_seconds_rate / load.out_rate;
-    let wanted = (time_per_sample * (load.in_rate * kept + CATCH_UP_PER_SECOND * backlog)).ceil();
+    Some((time_per_sample * (load.in_rate * kept + CATCH_UP_PER_SECOND * backlog)).ceil())
+}
+
+/// The shard count to run next: the current one unless the rule wants a change.
+pub fn desired(load: Load, current: usize, min: usize, max: usize) -> usize {
+    let Some(wanted) = wanted(load) else { return current };
     let (lower, upper) = (current as f64 * (1.0 - TOLERANCE), current as f64 * (1.0 + TOLERANCE));
     if (lower..=upper).contains(&wanted) {
         return current;
