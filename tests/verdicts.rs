@@ -135,13 +135,16 @@ async fn load_that_was_never_sent_fails_the_verdict() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains(&format!("planned {planned}, sent {}", planned - w.counters.skipped)), "{}", r.stdout);
     assert!(r.stdout.contains("raise max_in_flight or lower the rate"), "{}", r.stdout);
-    // The generator, not the target, held the plan back: the report says so.
+    // The target held the plan back (200 ms × 20/s needs 4 in flight, 1 is allowed), not the
+    // generator, whose CPU was idle: the report names the target, with the figures.
     let g = report.generator.as_ref().expect("the generator's own figures");
     assert!(g.cpu_seconds > 0.0 && g.wall_seconds > 3.0);
-    assert!(g.limited_by.iter().any(|w| w.contains("skipped at the in-flight bound")), "{g:?}");
-    assert!(g.limited_by.iter().any(|w| w.contains("late (p99)")), "{g:?}");
+    assert!(g.limited_by.is_empty(), "{g:?}");
+    assert_eq!(g.target_fell_behind.len(), 1, "{g:?}");
+    let why = &g.target_fell_behind[0];
+    assert!(why.contains("skipped at the in-flight bound") && why.contains("late (p99)") && why.contains("needs 4 in flight, 1 allowed"), "{why}");
     assert!(w.lateness.as_ref().unwrap().p99_us.unwrap() > 10_000);
-    assert!(r.stdout.contains("verdict: FAIL (GENERATOR-LIMITED"), "{}", r.stdout);
+    assert!(r.stdout.contains("verdict: FAIL (TARGET DID NOT KEEP UP"), "{}", r.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -434,22 +437,6 @@ async fn a_deliberate_slowdown_is_a_regression_with_its_interval() {
     assert!(lo > 0.2 && est > lo && p50.p_value.unwrap() < 0.05, "{p50:?}");
     assert!(p50.shown.contains("interval p50s +") && p50.shown.contains("p = "), "{}", p50.shown);
     eprintln!("{}", lgtm_bench::report::compare::render(&c));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_target_is_named_as_the_party_that_did_not_keep_up() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let prom = prometheus().await;
-    // Every answer held 200 ms: 50 calls/s need 10 in flight, and 2 are allowed.
-    let proxy = FaultProxy::start(prom.port, Mode::Slow(Duration::from_millis(200))).await;
-    let dir = tempfile::tempdir().unwrap();
-    let r = run(dir.path(), &writes(&proxy.base(), 50, 2), &[]).await;
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    let g = r.report.expect("results are written").generator.expect("the generator's figures");
-    assert_eq!(g.target_fell_behind.len(), 1, "{g:?}");
-    assert!(g.target_fell_behind[0].starts_with("mimir.write: ") && g.target_fell_behind[0].contains(", 2 allowed: the target did not keep up"), "{g:?}");
-    assert!(g.host_busy.is_empty() && g.limited_by.is_empty(), "neither the generator nor the host is blamed: {g:?}");
-    assert!(r.stdout.contains("TARGET DID NOT KEEP UP: mimir.write") && r.stdout.contains("verdict: FAIL (TARGET DID NOT KEEP UP"), "{}", r.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

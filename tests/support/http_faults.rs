@@ -22,6 +22,30 @@ pub enum Fault {
     Stall(Duration),
 }
 
+/// Which fault a request meets: by its number (`pattern[n % len]`), or by when it comes (every
+/// `period`, the first `refused` of it answered `status` by the proxy).
+#[derive(Clone, Debug)]
+pub enum Faults {
+    ByCount(Vec<Fault>),
+    ByTime { period: Duration, refused: Duration, status: u16 },
+}
+
+impl Faults {
+    fn pick(&self, n: u64, since_start: Duration) -> Fault {
+        match self {
+            Faults::ByCount(pattern) => pattern[(n % pattern.len() as u64) as usize],
+            Faults::ByTime { period, refused, status } => {
+                let into = Duration::from_nanos((since_start.as_nanos() % period.as_nanos().max(1)) as u64);
+                if into < *refused {
+                    Fault::Answer(*status, "ingestion rate limit exceeded")
+                } else {
+                    Fault::Pass
+                }
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Counts {
     pub requests: AtomicU64,
@@ -38,10 +62,15 @@ pub struct HttpFaults {
 impl HttpFaults {
     /// Request n (from 0) meets `pattern[n % pattern.len()]`.
     pub async fn start(upstream: u16, pattern: Vec<Fault>) -> HttpFaults {
+        Self::start_with(upstream, Faults::ByCount(pattern)).await
+    }
+
+    pub async fn start_with(upstream: u16, faults: Faults) -> HttpFaults {
+        let started = std::time::Instant::now();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let counts = Arc::new(Counts::default());
-        let pattern = Arc::new(pattern);
+        let pattern = Arc::new(faults);
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let c = counts.clone();
         let task = tokio::spawn(async move {
@@ -52,7 +81,7 @@ impl HttpFaults {
                         let (pattern, counts, client) = (pattern.clone(), counts.clone(), client.clone());
                         async move {
                             let n = counts.requests.fetch_add(1, Ordering::Relaxed);
-                            let fault = pattern[(n % pattern.len() as u64) as usize];
+                            let fault = pattern.pick(n, started.elapsed());
                             let (parts, body) = req.into_parts();
                             let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
                             if let Fault::Answer(status, text) = fault {
