@@ -24,6 +24,8 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
     let prom = support::prometheus::Prometheus::start();
     let dir = tempfile::tempdir().unwrap();
     let memory = format!("[mimir.memory]\nbudget = \"1.5Gi\"\ninterval = \"500ms\"\nmetrics_urls = [\"{}/metrics\"]\n", prom.base());
+    // Written through the remote-write queue, whose figures get plots of their own.
+    let memory = format!("{memory}[mimir.write.queue]\nmax_samples_per_send = 20\nbatch_send_deadline = \"200ms\"\n");
     let scenario = dir.path().join("s.toml");
     std::fs::write(&scenario, support::small_scenario("report", &prom.base(), &memory)).unwrap();
     let (out, reports) = (dir.path().join("results"), dir.path().join("reports"));
@@ -59,6 +61,9 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
     assert!(drawn("memory-mimir") >= 2, "memory over time");
     assert!(figure("memory-mimir").contains("class=\"threshold\""), "the budget drawn");
     assert!(drawn("throughput") >= 2, "throughput planned and achieved");
+    for queue in ["queue-pending", "queue-lag", "queue-shards"] {
+        assert!(drawn(queue) >= 2, "{queue}: the remote-write queue over time");
+    }
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a screenshot was taken: {}", shot.display());
 
     // Two results files (a baseline and a run) are overlaid, one colour each.
@@ -95,6 +100,14 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
     for (name, p) in &report.paths {
         assert!(md.contains(&format!("| `{name}` | {} |", p.calls)), "{name}");
     }
+    let q = &report.paths["mimir.queue"].counters;
+    assert!(
+        md.contains(&format!(
+            "`mimir.queue` queue: up to {} shards ({} reshards), up to {} samples pending",
+            q.queue_shards_max, q.queue_reshards, q.queue_pending_max
+        )),
+        "{md}"
+    );
 }
 
 #[test]

@@ -228,7 +228,8 @@ impl<'a> Page<'a> {
                 errors.series.push(Series { name: format!("{class}{}", self.label(i, r)), colour: COLOURS[colour % COLOURS.len()], points, dash: Dash::Solid });
                 colour += 1;
             }
-            for (path, p) in r.paths.iter().filter(|(n, p)| n.ends_with(".write") && p.planned_calls.is_some()) {
+            // The open-loop write plan: the write path's calls, or a sending queue's scrape ticks.
+            for (path, p) in r.paths.iter().filter(|(n, p)| (n.ends_with(".write") || n.ends_with(".queue")) && p.planned_calls.is_some()) {
                 let points = iv.counts.iter().map(|c| (c.start_s, c.paths.get(path).map_or(0, |p| p.calls) as f64 / iv.seconds)).collect();
                 let c = COLOURS[(i * 2) % COLOURS.len()];
                 throughput.series.push(Series { name: format!("{path} achieved{}", self.label(i, r)), colour: c, points, dash: Dash::Solid });
