@@ -200,8 +200,8 @@ max_backoff = "20ms"
 }
 
 /// A measurement, not run by the suite (`cargo test --release --test remote_write_queue -- --ignored
-/// --nocapture`): the same high-rate write into a real Prometheus while every fifth second's
-/// first two seconds are answered 429 by the proxy, with the deployment's short `max_backoff`
+/// --nocapture`): the same high-rate write into a real Prometheus while the last two seconds of
+/// every five are answered 429 by the proxy, with the deployment's short `max_backoff`
 /// (100ms) and with Prometheus's default (5s), side by side: requests reaching the target,
 /// retries, lag and end-to-end latency. Both must deliver every sample, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,7 +249,6 @@ max_backoff = "{max_backoff}"
         let file = dir.path().join("s.toml");
         std::fs::write(&file, text).unwrap();
         let out = dir.path().join("r");
-        // The first requests (the preflight) must not meet a burst: start at a second 2..5 of the period.
         let o = Command::new(BIN).args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).stdin(Stdio::null()).output().await.unwrap();
         let stdout = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
         let results: Vec<PathBuf> = std::fs::read_dir(&out)

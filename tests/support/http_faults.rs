@@ -23,7 +23,7 @@ pub enum Fault {
 }
 
 /// Which fault a request meets: by its number (`pattern[n % len]`), or by when it comes (every
-/// `period`, the first `refused` of it answered `status` by the proxy).
+/// `period` from the proxy's start, the last `refused` of it answered `status` by the proxy).
 #[derive(Clone, Debug)]
 pub enum Faults {
     ByCount(Vec<Fault>),
@@ -36,7 +36,7 @@ impl Faults {
             Faults::ByCount(pattern) => pattern[(n % pattern.len() as u64) as usize],
             Faults::ByTime { period, refused, status } => {
                 let into = Duration::from_nanos((since_start.as_nanos() % period.as_nanos().max(1)) as u64);
-                if into < *refused {
+                if into >= period.saturating_sub(*refused) {
                     Fault::Answer(*status, "ingestion rate limit exceeded")
                 } else {
                     Fault::Pass
