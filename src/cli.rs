@@ -78,17 +78,30 @@ pub enum Command {
         /// `merge`; by default the scenario's fingerprint.
         #[arg(long, value_name = "ID", env = "LGTM_BENCH_SHARD_GROUP", requires = "shard")]
         shard_group: Option<String>,
-        /// A previous results file to compare with, or a folder of kept results (the newest of this
-        /// scenario is taken); a regression fails the run (exit 1) like an objective.
-        #[arg(long, value_name = "FILE")]
+        /// A previous results file to compare with, or a folder of kept results (the newest runs of
+        /// this scenario are taken, see --baseline-runs); a regression fails the run (exit 1) like
+        /// an objective.
+        #[arg(long, value_name = "FILE|DIR")]
         baseline: Option<PathBuf>,
         /// With --baseline: how much a latency percentile may grow (e.g. 20%).
         #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
         max_regression: f64,
-        /// With --baseline DIR: pool the newest N kept runs of the scenario into one baseline
-        /// sample (their intervals together), so the gate sees the spread between runs too.
-        #[arg(long, value_name = "N", default_value_t = 1, requires = "baseline")]
+        /// With --baseline DIR: the newest N kept runs of the scenario are the baseline group; their
+        /// spread is the run-to-run noise the gate allows for (at least 3 to estimate it).
+        #[arg(long, value_name = "N", default_value_t = 5, requires = "baseline")]
         baseline_runs: usize,
+        /// With --baseline: keep baseline runs whose generator or machine was saturated (left out
+        /// by default: their figures are not the target's alone).
+        #[arg(long, requires = "baseline")]
+        include_noisy: bool,
+        /// Run the scenario N times, one after another, kept as one group (a folder under --out);
+        /// with --baseline the group is judged as a whole.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+        repeat: u64,
+        /// Before each run, reset the target with this shell command (`sh -c`), e.g. a restart on
+        /// an empty data folder, so that every run meets a target in the same state.
+        #[arg(long, value_name = "CMD")]
+        fresh_target_command: Option<String>,
         /// Also write the HTML, Markdown and JUnit reports into this folder (also for an
         /// interrupted run).
         #[arg(long, value_name = "DIR")]
@@ -109,10 +122,13 @@ pub enum Command {
     },
     /// Compare a results file with a baseline results file; exit 1 on a regression.
     Compare {
-        /// The baseline results file.
+        /// The baseline: a results file, or a folder of kept runs of one scenario (a group).
         baseline: PathBuf,
-        /// The results file to check.
+        /// The runs to check: a results file, or a folder of them (e.g. `run --repeat`'s).
         current: PathBuf,
+        /// Keep runs whose generator or machine was saturated (left out of a folder by default).
+        #[arg(long)]
+        include_noisy: bool,
         /// How much a latency percentile may grow (e.g. 20%).
         #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
         max_regression: f64,

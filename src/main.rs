@@ -13,21 +13,38 @@ fn main() -> ExitCode {
         Command::Schema { of } => commands::schema(&of),
         Command::Selftest { scenario, duration, overrides } => commands::selftest::selftest(&scenario, &overrides, duration),
         Command::Merge { files, out } => commands::merge::merge(&files, &out),
-        Command::Compare { baseline, current, max_regression, all_paths } => commands::compare::compare(&baseline, &current, max_regression, all_paths),
-        Command::Run { scenario, out, overrides, quiet, shard, shard_group, baseline, max_regression, baseline_runs, report } => {
-            commands::run::run(commands::run::RunArgs {
-                file: scenario,
-                out,
-                overrides,
-                quiet,
-                shard,
-                shard_group,
-                baseline,
-                max_regression,
-                baseline_runs,
-                report,
-            })
+        Command::Compare { baseline, current, include_noisy, max_regression, all_paths } => {
+            commands::compare::compare(&baseline, &current, max_regression, all_paths, include_noisy)
         }
+        Command::Run {
+            scenario,
+            out,
+            overrides,
+            quiet,
+            shard,
+            shard_group,
+            baseline,
+            max_regression,
+            baseline_runs,
+            include_noisy,
+            repeat,
+            fresh_target_command,
+            report,
+        } => commands::run::run(commands::run::RunArgs {
+            file: scenario,
+            out,
+            overrides,
+            quiet,
+            shard,
+            shard_group,
+            baseline,
+            max_regression,
+            baseline_runs,
+            include_noisy,
+            repeat: repeat as usize,
+            fresh_target_command,
+            report,
+        }),
         Command::Capacity {
             scenario,
             dimension,

@@ -4,7 +4,7 @@
 
 mod support;
 
-use lgtm_bench::report::compare::{compare, Tolerance};
+use lgtm_bench::report::compare::{compare, compare_groups, Tolerance};
 use lgtm_bench::report::{json, Report};
 use support::replay::{Canned, ReplayServer};
 
@@ -63,69 +63,48 @@ async fn regressions_are_found_and_noise_is_not() {
     assert_eq!(compare(&base, &gone, tol).missing, ["mimir.write"]);
 }
 
-/// A report whose `path` has per-interval p50 and p99 latencies `p99s` (p50 half of them).
-fn with_intervals(report: &Report, path: &str, p99s: &[u64]) -> Report {
+/// The run with `path`'s p99 set to `p99` (and its p50 to half of it): one run of a group.
+fn with_p99(report: &Report, path: &str, p99: u64) -> Report {
     tweak(report, |v| {
-        let counts: Vec<serde_json::Value> = p99s
-            .iter()
-            .enumerate()
-            .map(|(i, p99)| serde_json::json!({"index": i, "start_s": i as f64, "paths": {path: {"calls": 10, "p50_us": p99 / 2, "p99_us": p99, "late_starts": 0, "skipped": 0, "retries": 0, "abandoned": 0, "items_ok": 10, "items_failed": 0}}}))
-            .collect();
-        v["intervals"] = serde_json::json!({"seconds": 1.0, "log": null, "counts": counts});
-        v["run"]["warmup_seconds"] = serde_json::json!(0.0);
-        v["paths"][path]["latency"]["p99_us"] = serde_json::json!(p99s.iter().max());
+        v["paths"][path]["latency"]["p99_us"] = serde_json::json!(p99);
+        v["paths"][path]["latency"]["p50_us"] = serde_json::json!(p99 / 2);
     })
 }
 
-#[test]
-fn pooled_baselines_give_one_sample_of_every_runs_intervals() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(ReplayServer::start(vec![Canned::new(204, "")]));
-    let dir = tempfile::tempdir().unwrap();
-    let (_, file, _) = rt.block_on(one_run(&server.base(), dir.path(), &[]));
-    let base = json::read(&file).unwrap();
-    let (a, b) = (with_intervals(&base, "mimir.write", &[100; 6]), with_intervals(&base, "mimir.write", &[120; 6]));
-    let pooled = lgtm_bench::report::compare::pooled(vec![a, b.clone()]).unwrap();
-    assert_eq!(pooled.intervals.as_ref().unwrap().counts.len(), 12, "6 + 6 intervals");
-    assert_eq!(pooled.paths["mimir.write"].latency.p99_us, b.paths["mimir.write"].latency.p99_us, "the newest's figures");
-    // Six intervals a side are too few to test; pooled, the baseline has twelve and the test runs.
-    let current = with_intervals(&base, "mimir.write", &[110; 8]);
-    let judged = |baseline: &Report| {
-        compare(baseline, &current, Tolerance::default()).changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap().p_value
-    };
-    assert!(judged(&b).is_none() && judged(&pooled).is_some());
-}
-
 #[tokio::test]
-async fn latency_is_judged_on_the_runs_intervals_with_an_interval_and_a_p_value() {
+async fn latency_is_judged_on_runs_against_the_baselines_own_spread() {
     let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
     let dir = tempfile::tempdir().unwrap();
     let (_, file, _) = one_run(&server.base(), dir.path(), &[]).await;
     let run = json::read(&file).unwrap();
     let tol = Tolerance { latency: 0.1, ..Tolerance::default() };
-    let noisy = |seed: u64, scale: f64| -> Vec<u64> { (0..20).map(|i| ((100_000 + (seed * 7919 + i * 104_729) % 40_000) as f64 * scale) as u64).collect() };
-    // Two runs drawn from the same spread: no significant change.
-    let (a, a2) = (with_intervals(&run, "mimir.write", &noisy(1, 1.0)), with_intervals(&run, "mimir.write", &noisy(2, 1.0)));
-    let same = compare(&a, &a2, tol);
-    let p99 = same.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap();
+    let group = |p99s: &[u64]| p99s.iter().map(|p| with_p99(&run, "mimir.write", *p)).collect::<Vec<_>>();
+    let judged = |b: &[Report], c: &[Report]| {
+        let cmp = compare_groups(&b.iter().collect::<Vec<_>>(), &c.iter().collect::<Vec<_>>(), tol);
+        (cmp.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap().clone(), cmp)
+    };
+    // Five baseline runs that vary by about ±8% between them.
+    let baseline = group(&[100_000, 109_000, 95_000, 104_000, 99_000]);
+    // Candidates inside that spread: no regression, and the spread is shown.
+    let (p99, _) = judged(&baseline, &group(&[103_000, 97_000, 106_000]));
     assert!(!p99.regressed && p99.assessment == "no significant change", "{p99:?}");
-    assert!(p99.shown.contains("p = ") && p99.shown.contains('['), "{}", p99.shown);
-    // A real 30% slowdown in every interval: regressed, with its interval.
-    let slow = with_intervals(&run, "mimir.write", &noisy(3, 1.3));
-    let worse = compare(&a, &slow, tol);
-    let p99 = worse.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap();
-    assert!(p99.regressed && p99.assessment == "regressed", "{p99:?}");
+    assert!(p99.shown.contains("baseline runs vary ±8% (5 baseline runs and 3 runs)") && p99.shown.contains("p = "), "{}", p99.shown);
+    // A real +30% in three candidate runs: regressed, with its interval.
+    let slow = group(&[131_000, 128_000, 135_000]);
+    let (p99, worse) = judged(&baseline, &slow);
+    assert!(p99.regressed && p99.assessment == "regressed" && worse.regressed, "{p99:?}");
     let [est, lo, hi] = p99.change.unwrap();
-    assert!(lo > 0.1 && lo < est && est < hi && p99.p_value.unwrap() < 0.05, "{p99:?}");
-    assert!(worse.regressed);
-    // And faster is an improvement, never a regression.
-    let better = compare(&slow, &a, tol);
-    assert_eq!(better.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap().assessment, "improved");
-    assert!(!better.regressed);
-    // Significant, but the whole-run figure moved by less than the 1 ms floor: said, not failed.
-    let tiny = |us: u64| with_intervals(&run, "mimir.write", &[us, us + 20, us + 40, us + 10, us + 30, us + 5, us + 25, us + 15, us + 35, us]);
-    let small = compare(&tiny(1_000), &tiny(1_300), tol);
-    let p99 = small.changes.iter().find(|c| c.path == "mimir.write" && c.stat == "p99").unwrap();
+    assert!(lo > 0.1 && lo < est && est < hi && p99.p_value.unwrap() < 0.05 && p99.spread.unwrap() < est, "{p99:?}");
+    assert_eq!((worse.baseline_runs.len(), worse.current_runs.len()), (5, 3));
+    // Faster is an improvement, never a regression.
+    let (p99, _) = judged(&slow, &baseline);
+    assert_eq!((p99.assessment.as_str(), p99.regressed), ("improved", false));
+    // One baseline run: run-to-run noise cannot be estimated; the tolerance decides, saying so.
+    let (p99, _) = judged(&baseline[..1], &slow[..1]);
+    assert!(p99.regressed && p99.p_value.is_none(), "{p99:?}");
+    assert!(p99.shown.contains("noise cannot be estimated from fewer than 3 baseline runs, judged on the tolerance"), "{}", p99.shown);
+    // Significant, but the figure moved by less than the 1 ms floor: said, not failed.
+    let (p99, small) = judged(&group(&[1_000, 1_010, 990, 1_005, 995]), &group(&[1_300, 1_310, 1_290]));
     assert_eq!((p99.regressed, p99.assessment.as_str()), (false, "slower, but by less than the floor"), "{p99:?}");
     assert!(lgtm_bench::report::compare::render(&small).contains("  small     mimir.write"));
 }
@@ -227,11 +206,12 @@ async fn run_with_a_baseline_fails_on_a_regression_and_keeps_the_comparison() {
     json::write_to(&kept.join("cmp-20991231T000000Z.json"), &fast).unwrap();
     json::write_to(&kept.join("cmp-20000101T000000Z.json"), &json::read(&result).unwrap()).unwrap();
     json::write_to(&kept.join("cmp-other-21001231T000000Z.json"), &json::read(&result).unwrap()).unwrap();
-    let (code, _, stdout) = one_run(&server.base(), dir.path(), &["--baseline", kept.to_str().unwrap()]).await;
+    let (code, _, stdout) = one_run(&server.base(), dir.path(), &["--baseline", kept.to_str().unwrap(), "--baseline-runs", "1"]).await;
     assert_eq!(code, 1, "the newest kept baseline of `cmp` (the impossibly fast one) was taken: {stdout}");
-    // Several kept runs pooled into one baseline sample.
-    let (_, _, stderr) = one_run(&server.base(), dir.path(), &["--baseline", kept.to_str().unwrap(), "--baseline-runs", "2"]).await;
-    assert!(stderr.contains("2 kept runs pooled into one sample"), "{stderr}");
+    // The newest kept runs form the baseline group (5 by default; here both of `cmp`).
+    let (_, _, stderr) = one_run(&server.base(), dir.path(), &["--baseline", kept.to_str().unwrap()]).await;
+    assert!(stderr.contains("baseline: 2 runs of `cmp`") && stderr.contains("cmp-20000101T000000Z.json"), "{stderr}");
+    assert!(stderr.contains("fewer than 3 baseline runs"), "two runs cannot estimate the noise, and it says so: {stderr}");
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let none = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
@@ -249,4 +229,73 @@ async fn run_with_a_baseline_fails_on_a_regression_and_keeps_the_comparison() {
         .unwrap();
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("no kept results of scenario `cmp`"));
+}
+
+#[tokio::test]
+async fn run_repeat_keeps_a_group_resets_the_target_before_each_run_and_judges_the_group() {
+    let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file, _) = one_run(&server.base(), dir.path(), &[]).await;
+    let resets = dir.path().join("resets.log");
+    let reset = format!("echo reset >> {}", resets.display());
+    let out = dir.path().join("groups");
+    let repeat = |extra: &[&str]| {
+        let mut args: Vec<String> =
+            vec!["run".into(), dir.path().join("s.toml").to_str().unwrap().into(), "--quiet".into(), "--out".into(), out.to_str().unwrap().into()];
+        args.extend(["--repeat", "3", "--fresh-target-command", &reset].iter().map(|s| s.to_string()));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(args).output()
+    };
+    let first = repeat(&[]).await.unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(std::fs::read_to_string(&resets).unwrap().lines().count(), 3, "the target was reset before each run");
+    let group: Vec<std::path::PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(group.len(), 1, "one folder for the group: {group:?}");
+    assert!(group[0].file_name().unwrap().to_string_lossy().starts_with("cmp-repeat-"));
+    assert_eq!(std::fs::read_dir(&group[0]).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json")).count(), 3);
+
+    // The next group, judged as a whole against the first (a folder of three kept runs).
+    let second = repeat(&["--baseline", group[0].to_str().unwrap(), "--max-regression", "1000%"]).await.unwrap();
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(second.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&second.stderr));
+    assert!(stdout.contains("compared with baseline 3 runs") && stdout.contains("candidate: 3 runs"), "{stdout}");
+    assert!(stdout.contains("baseline runs vary ±") && stdout.contains("(3 baseline runs and 3 runs)"), "{stdout}");
+    let newest = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p != &group[0]).unwrap();
+    let kept: lgtm_bench::report::compare::Comparison = serde_json::from_slice(&std::fs::read(newest.join("group-comparison.json")).unwrap()).unwrap();
+    assert_eq!((kept.baseline_runs.len(), kept.current_runs.len()), (3, 3));
+
+    // A reset that fails stops before any load, with the fix.
+    let failing = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["run", dir.path().join("s.toml").to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap(), "--fresh-target-command", "exit 3"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(failing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&failing.stderr).contains("--fresh-target-command `exit 3` failed"), "{}", String::from_utf8_lossy(&failing.stderr));
+    drop(file);
+}
+
+#[tokio::test]
+async fn runs_held_back_by_their_generator_or_machine_are_left_out_of_a_group() {
+    let server = ReplayServer::start(vec![Canned::new(204, "")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file, _) = one_run(&server.base(), dir.path(), &[]).await;
+    let clean = json::read(&file).unwrap();
+    let busy = tweak(&clean, |v| v["generator"]["host_busy"] = serde_json::json!(["host busy: the machine's 2 CPU(s) were 97% busy"]));
+    let kept = dir.path().join("kept");
+    std::fs::create_dir_all(&kept).unwrap();
+    json::write_to(&kept.join("cmp-20260101T000000Z.json"), &clean).unwrap();
+    json::write_to(&kept.join("cmp-20260102T000000Z.json"), &busy).unwrap();
+    let cli = |extra: &[&str]| {
+        let mut args = vec!["compare", kept.to_str().unwrap(), file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        std::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(args).output().unwrap()
+    };
+    let out = cli(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("left out") && stderr.contains("cmp-20260102T000000Z.json") && stderr.contains("baseline: 1 run of `cmp`"), "{stderr}");
+    let with = cli(&["--include-noisy"]);
+    let stderr = String::from_utf8_lossy(&with.stderr);
+    assert!(stderr.contains("baseline: 2 runs of `cmp`"), "{stderr}");
+    assert!(String::from_utf8_lossy(&with.stdout).contains("was held back by its generator or its machine"), "kept, but marked");
 }

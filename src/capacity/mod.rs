@@ -337,14 +337,8 @@ async fn run_step(
 
 /// Runs the user's command that resets the target; a failure stops the search.
 async fn fresh_target(cmd: &str, cancel: &CancellationToken) -> Result<(), (StepFailure, String)> {
-    let child = tokio::process::Command::new("sh").arg("-c").arg(cmd).kill_on_drop(true).status();
-    let status = tokio::select! {
-        s = child => s.map_err(|e| (StepFailure::FreshTarget, format!("--fresh-target-command could not start: {e}")))?,
-        _ = cancel.cancelled() => return Err((StepFailure::Interrupted, "stopped by Ctrl-C while the target was being reset".into())),
-    };
-    if status.success() {
-        Ok(())
-    } else {
-        Err((StepFailure::FreshTarget, format!("--fresh-target-command `{cmd}` failed ({status}); fix it or leave it out to keep the target between steps")))
-    }
+    runner::fresh_target(cmd, cancel).await.map_err(|e| {
+        let kind = if matches!(e, runner::FreshTargetError::Interrupted) { StepFailure::Interrupted } else { StepFailure::FreshTarget };
+        (kind, e.to_string())
+    })
 }

@@ -4,6 +4,7 @@
 pub mod capacity;
 pub mod check;
 pub mod compare;
+pub mod groups;
 pub mod merge;
 pub mod report;
 pub mod run;

@@ -1,12 +1,13 @@
 //! `run`: load and resolve the scenario, drive it, print progress and the summary, write the
 //! results. Ctrl-C (or SIGTERM) stops the run and still writes partial results.
 
+use super::groups::{self, Pick};
 use lgtm_bench::cli::exit;
 use lgtm_bench::engine::plan::Plan;
 use lgtm_bench::engine::runner::{self, RunError, RunOptions};
 use lgtm_bench::engine::target::TargetError;
-use lgtm_bench::report::compare::Tolerance;
-use lgtm_bench::report::{json, summary};
+use lgtm_bench::report::compare::{self, Tolerance};
+use lgtm_bench::report::{summary, Report};
 use lgtm_bench::scenario::shard::Shard;
 use lgtm_bench::scenario::Override;
 use lgtm_bench::targets;
@@ -22,8 +23,12 @@ pub struct RunArgs {
     pub shard_group: Option<String>,
     pub baseline: Option<PathBuf>,
     pub max_regression: f64,
-    /// With a baseline folder: how many of the newest kept runs are pooled into one sample.
+    /// With a baseline folder: how many of the newest kept runs form the baseline group.
     pub baseline_runs: usize,
+    pub include_noisy: bool,
+    /// Runs of the scenario, one after another, kept as one group.
+    pub repeat: usize,
+    pub fresh_target_command: Option<String>,
     pub report: Option<PathBuf>,
 }
 
@@ -35,87 +40,112 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let baseline = match args.baseline.as_deref().map(|b| baseline_of(b, &plan.run.name, args.baseline_runs)).transpose() {
+    let pick = Pick { scenario: Some(&plan.run.name), newest: args.baseline_runs, include_noisy: args.include_noisy, side: "baseline" };
+    let baseline = match args.baseline.as_deref().map(|b| groups::load(b, &pick)).transpose() {
         Ok(b) => b.map(|b| (b, Tolerance { latency: args.max_regression, ..Tolerance::default() })),
         Err(e) => {
             eprintln!("error: --baseline: {e}");
             return exit::BAD_INPUT;
         }
     };
-    let opts = RunOptions { scenario_file: args.file.display().to_string(), out_dir: args.out, progress: !args.quiet, baseline };
-    super::block_on(drive(plan, opts, args.report)).unwrap_or_else(|code| code)
+    super::block_on(drive(plan, args, baseline)).unwrap_or_else(|code| code)
 }
 
-async fn drive(plan: Plan, opts: RunOptions, report_dir: Option<PathBuf>) -> u8 {
+async fn drive(plan: Plan, args: RunArgs, baseline: Option<(Vec<Report>, Tolerance)>) -> u8 {
     let cancel = CancellationToken::new();
     tokio::spawn(stop_on_signal(cancel.clone()));
     eprintln!("{}", plan.describe().trim_end());
-    match runner::run(&plan, opts, cancel.clone()).await {
+    let scenario_file = args.file.display().to_string();
+    if args.repeat <= 1 {
+        let opts = RunOptions { scenario_file, out_dir: args.out.clone(), progress: !args.quiet, baseline };
+        return match one_run(&plan, opts, &args, &cancel).await {
+            Ok(report) => exit_code(&report, report.baseline.as_ref()),
+            Err(code) => code,
+        };
+    }
+    // A group: every run into one folder, judged as a whole against the baseline at the end.
+    let group = args.out.join(format!("{}-repeat-{}", plan.run.name, chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+    let mut runs = Vec::new();
+    for i in 1..=args.repeat {
+        eprintln!("\n=== run {i} of {} (group {}) ===", args.repeat, group.display());
+        let opts = RunOptions { scenario_file: scenario_file.clone(), out_dir: group.clone(), progress: !args.quiet, baseline: None };
+        match one_run(&plan, opts, &args, &cancel).await {
+            Ok(report) if report.run.interrupted => return exit::INTERRUPTED,
+            Ok(report) => runs.push(report),
+            Err(code) => return code,
+        }
+    }
+    let failed = runs.iter().filter(|r| !r.passed()).count();
+    eprintln!("\n{} runs kept as one group in {}; {failed} failed an objective", runs.len(), group.display());
+    let Some((base, tolerance)) = baseline else {
+        return if failed > 0 { exit::OBJECTIVES_FAILED } else { exit::PASSED };
+    };
+    let comparison = compare::compare_groups(&base.iter().collect::<Vec<_>>(), &runs.iter().collect::<Vec<_>>(), tolerance);
+    print!("{}", compare::render(&comparison));
+    match serde_json::to_vec_pretty(&comparison).map(|json| std::fs::write(group.join("group-comparison.json"), json)) {
+        Ok(Ok(())) => eprintln!("comparison: {}", group.join("group-comparison.json").display()),
+        Ok(Err(e)) => eprintln!("warning: the group's comparison could not be written to {}: {e}", group.display()),
+        Err(e) => eprintln!("warning: the group's comparison could not be written: {e}"),
+    }
+    if failed > 0 || comparison.failed() {
+        exit::OBJECTIVES_FAILED
+    } else if !comparison.comparable {
+        exit::NOT_COMPARABLE
+    } else {
+        exit::PASSED
+    }
+}
+
+fn exit_code(report: &Report, comparison: Option<&compare::Comparison>) -> u8 {
+    if report.run.interrupted {
+        exit::INTERRUPTED
+    } else if !report.passed() {
+        exit::OBJECTIVES_FAILED
+    } else if comparison.is_some_and(|c| !c.comparable) {
+        exit::NOT_COMPARABLE
+    } else {
+        exit::PASSED
+    }
+}
+
+/// One run, after resetting the target when asked: prints its summary, writes its reports; the
+/// exit code when it could not run or its results could not be written.
+async fn one_run(plan: &Plan, opts: RunOptions, args: &RunArgs, cancel: &CancellationToken) -> Result<Report, u8> {
+    if let Some(cmd) = &args.fresh_target_command {
+        eprintln!("resetting the target: {cmd}");
+        if let Err(e) = runner::fresh_target(cmd, cancel).await {
+            eprintln!("error: {e}");
+            return Err(if matches!(e, runner::FreshTargetError::Interrupted) { exit::INTERRUPTED } else { exit::BAD_INPUT });
+        }
+    }
+    match runner::run(plan, opts, cancel.clone()).await {
         Ok(outcome) => {
             print!("{}", summary::render(&outcome.report, Some(&outcome.results_file.display().to_string())));
-            if let Some(dir) = &report_dir {
+            if let Some(dir) = &args.report {
                 if let Err(e) = super::report::write_all(&outcome.report, &outcome.results_file, dir) {
                     eprintln!("error: {e}");
-                    return exit::RESULTS_NOT_WRITTEN;
+                    return Err(exit::RESULTS_NOT_WRITTEN);
                 }
             }
             if outcome.report.run.interrupted {
                 eprintln!("interrupted: partial results written to {}", outcome.results_file.display());
-                exit::INTERRUPTED
-            } else if !outcome.report.passed() {
-                exit::OBJECTIVES_FAILED
-            } else if outcome.report.baseline.as_ref().is_some_and(|c| !c.comparable) {
-                exit::NOT_COMPARABLE
-            } else {
-                exit::PASSED
             }
+            Ok(outcome.report)
         }
         Err(RunError::Target(TargetError::Preflight(e))) => {
             eprintln!("error: preflight failed, no load was sent: {e}");
-            if e.is_unreachable() {
-                exit::UNREACHABLE
-            } else {
-                exit::TARGET_REJECTED
-            }
+            Err(if e.is_unreachable() { exit::UNREACHABLE } else { exit::TARGET_REJECTED })
         }
         Err(RunError::Target(TargetError::Setup(e))) => {
             eprintln!("error: {e}");
-            exit::BAD_INPUT
+            Err(exit::BAD_INPUT)
         }
         Err(RunError::WriteResults { dir, source, report }) => {
             print!("{}", summary::render(&report, None));
             eprintln!("error: the results could not be written to {dir}: {source}; make the folder writable or pass --out DIR");
-            exit::RESULTS_NOT_WRITTEN
+            Err(exit::RESULTS_NOT_WRITTEN)
         }
     }
-}
-
-/// The baseline: the results file given, or in a folder the newest kept results of the same
-/// scenario (by the start time in their names), `runs` of them pooled into one sample.
-fn baseline_of(path: &std::path::Path, scenario: &str, runs: usize) -> Result<lgtm_bench::report::Report, String> {
-    if !path.is_dir() {
-        return json::read(path).map_err(|e| e.to_string());
-    }
-    let prefix = format!("{scenario}-");
-    let mut kept: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().strip_prefix(&prefix).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))))
-        .collect();
-    kept.sort();
-    if kept.is_empty() {
-        return Err(format!("no kept results of scenario `{scenario}` in {} (files named {prefix}<UTC start>.json)", path.display()));
-    }
-    let chosen = kept.split_off(kept.len().saturating_sub(runs.max(1)));
-    for f in &chosen {
-        eprintln!("baseline: {}", f.display());
-    }
-    if chosen.len() > 1 {
-        eprintln!("baseline: {} kept runs pooled into one sample (the newest's figures, every run's intervals)", chosen.len());
-    }
-    let reports = chosen.iter().map(|f| json::read(f).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
-    lgtm_bench::report::compare::pooled(reports).ok_or_else(|| "no baseline".to_string())
 }
 
 /// First Ctrl-C or SIGTERM: stop the load and write what was measured. Second: leave at once.

@@ -26,8 +26,9 @@ pub struct RunOptions {
     pub scenario_file: String,
     pub out_dir: PathBuf,
     pub progress: bool,
-    /// A previous run to compare with; a regression makes the run fail like an objective.
-    pub baseline: Option<(Report, report::compare::Tolerance)>,
+    /// Previous runs to compare with (a group of kept baseline runs, oldest first); a regression
+    /// makes the run fail like an objective.
+    pub baseline: Option<(Vec<Report>, report::compare::Tolerance)>,
 }
 
 pub struct RunOutcome {
@@ -41,6 +42,31 @@ pub enum RunError {
     Target(#[from] TargetError),
     #[error("the results could not be written to {dir}: {source}; check that the folder is writable or pass --out")]
     WriteResults { dir: String, source: std::io::Error, report: Box<Report> },
+}
+
+/// Runs the user's command that resets the target (`sh -c`), before a capacity step or a run of
+/// `run --repeat`; its failure is the error, with the fix.
+pub async fn fresh_target(cmd: &str, cancel: &CancellationToken) -> Result<(), FreshTargetError> {
+    let child = tokio::process::Command::new("sh").arg("-c").arg(cmd).kill_on_drop(true).status();
+    let status = tokio::select! {
+        s = child => s.map_err(|e| FreshTargetError::Start(e.to_string()))?,
+        _ = cancel.cancelled() => return Err(FreshTargetError::Interrupted),
+    };
+    if status.success() {
+        Ok(())
+    } else {
+        Err(FreshTargetError::Failed { cmd: cmd.to_string(), status: status.to_string() })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FreshTargetError {
+    #[error("--fresh-target-command could not start: {0}")]
+    Start(String),
+    #[error("stopped by Ctrl-C while the target was being reset")]
+    Interrupted,
+    #[error("--fresh-target-command `{cmd}` failed ({status}); fix it, or leave it out to keep the target as it is")]
+    Failed { cmd: String, status: String },
 }
 
 /// A new run id: 8 hex digits from the clock and the process id.
@@ -131,7 +157,7 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
         report.generator = Some(GeneratorReport::judge(cpu, &report.paths));
     }
     if let Some((base, tolerance)) = &opts.baseline {
-        report.baseline = Some(report::compare::compare(base, &report, *tolerance));
+        report.baseline = Some(report::compare::compare_groups(&base.iter().collect::<Vec<_>>(), &[&report], *tolerance));
     }
     match report::json::write_atomically(&opts.out_dir, &results_name, &report) {
         Ok(results_file) => Ok(RunOutcome { report, results_file }),

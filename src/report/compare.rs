@@ -1,13 +1,14 @@
-//! Comparing a run with a baseline, for perf-regression jobs. For every load and query path both
-//! runs measured: a latency percentile regressed when the runs' per-interval figures differ
-//! significantly (Mann-Whitney, 5%) AND the median change is larger than the tolerance (and a small
-//! absolute floor), reported with its confidence interval and p-value; with too few intervals the
-//! fixed tolerance decides and says so. The error ratio regressed when a test on the counts says it
-//! rose; an open-loop path may not fall behind its baseline's achieved rate. A pure function of
-//! the two reports.
+//! Comparing runs with baseline runs, for perf-regression jobs. Each side is a group of runs of one
+//! scenario (one run is a group of one). For every load and query path both sides measured: a
+//! latency percentile regressed when the candidate runs differ from the baseline runs more than
+//! their run-to-run noise (`significance::judge_runs`: p < 5%, interval above zero), by more than
+//! the tolerance (and a small absolute floor), and outside the baseline runs' own spread; with
+//! fewer than three baseline runs the noise cannot be estimated and the fixed tolerance decides,
+//! saying so. The error ratio regressed when a test on the counts says it rose; an open-loop path
+//! may not fall behind its baseline's achieved rate. A pure function of the reports.
 
-use super::significance::{judge_shift, proportions, Shift};
-use super::{LatencyReport, Report};
+use super::significance::{judge_runs, median, proportions, shift, Shift, MIN_BASELINE_RUNS};
+use super::Report;
 use crate::units::fmt_micros;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -49,70 +50,83 @@ pub struct Change {
     /// The test's p-value, when the runs had enough intervals (latency) or calls (errors) to test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
-    /// The relative change of the per-interval median and its 95% confidence interval.
+    /// The relative change (ratio of the runs' geometric means, minus one) and its 95% confidence
+    /// interval, when there were enough baseline runs to judge on runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<[f64; 3]>,
+    /// The baseline runs' own spread (0.09 = they vary ±9%): a change inside it is never a regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<f64>,
 }
 
-/// Significance level of the tests, and intervals a side needed before latency is tested.
+/// Significance level of the tests.
 const ALPHA: f64 = 0.05;
-const MIN_INTERVALS: usize = 8;
 
-/// The per-interval `stat` (p50 or p99) of `path` over the measured part of a run.
-fn interval_samples(r: &Report, path: &str, stat: &str) -> Vec<f64> {
-    let Some(iv) = &r.intervals else { return vec![] };
-    iv.counts
-        .iter()
-        .filter(|c| c.start_s >= r.run.warmup_seconds)
-        .filter_map(|c| c.paths.get(path))
-        .filter_map(|p| if stat == "p50" { p.p50_us } else { p.p99_us })
-        .map(|v| v as f64)
-        .collect()
-}
-
-/// A latency statistic judged on the runs' per-interval samples: significant (Mann-Whitney, 5%,
-/// and the 95% interval of the median change above zero) AND larger than the tolerance is a
-/// regression; without enough intervals, the fixed tolerance.
-fn latency_change(path: &str, stat: &str, (b, c): (u64, u64), samples: (Vec<f64>, Vec<f64>), tol: &Tolerance) -> Change {
-    let grew = c.saturating_sub(b);
-    let pct = if b > 0 { (c as f64 / b as f64 - 1.0) * 100.0 } else { 0.0 };
-    let whole = format!("{} → {}", fmt_micros(b), fmt_micros(c));
-    let (sb, sc) = samples;
+/// A latency statistic judged on the runs: each run's whole-run figure is one sample. With enough
+/// baseline runs, significant (run-level t-test) AND beyond the tolerance AND outside the
+/// baseline's run-to-run spread is a regression; otherwise the fixed tolerance, saying why.
+fn latency_change(path: &str, stat: &str, (sb, sc): (Vec<f64>, Vec<f64>), tol: &Tolerance) -> Change {
+    let (b, c) = (median(&sb), median(&sc));
+    let grew = (c - b).max(0.0) as u64;
+    let whole = format!("{} → {}", fmt_micros(b as u64), fmt_micros(c as u64));
     let mut change = Change {
         path: path.into(),
         stat: stat.into(),
-        baseline: b as f64,
-        current: c as f64,
+        baseline: b,
+        current: c,
         regressed: false,
         shown: String::new(),
         assessment: String::new(),
         p_value: None,
         change: None,
+        spread: None,
     };
-    if sb.len() >= MIN_INTERVALS && sc.len() >= MIN_INTERVALS {
-        let (shift, p, (est, lo, hi)) = judge_shift(&sb, &sc, ALPHA, tol.latency, 1000);
-        change.regressed = shift == Shift::Regressed && grew > tol.latency_floor_us;
-        change.assessment = match shift {
-            _ if change.regressed => "regressed",
-            Shift::Regressed => "slower, but by less than the floor",
-            Shift::Improved => "improved",
-            _ => "no significant change",
+    let sides = format!("{} baseline run{} and {} run{}", sb.len(), if sb.len() == 1 { "" } else { "s" }, sc.len(), if sc.len() == 1 { "" } else { "s" });
+    match judge_runs(&sb, &sc) {
+        Some(r) => {
+            let moved = shift(&r, ALPHA, tol.latency);
+            change.regressed = moved == Shift::Regressed && grew > tol.latency_floor_us;
+            change.assessment = match moved {
+                _ if change.regressed => "regressed",
+                Shift::Regressed => "slower, but by less than the floor",
+                Shift::Improved => "improved",
+                Shift::WithinSpread => "within the baseline's run-to-run spread",
+                Shift::NoSignificantChange => "no significant change",
+            }
+            .into();
+            change.p_value = Some(r.p);
+            change.change = Some([r.change, r.low, r.high]);
+            change.spread = Some(r.spread);
+            change.shown = format!(
+                "{whole}: {stat} {:+.0}% [{:+.0}%, {:+.0}%], p = {:.3}; baseline runs vary ±{:.0}% ({sides})",
+                r.change * 100.0,
+                r.low * 100.0,
+                r.high * 100.0,
+                r.p,
+                r.spread * 100.0
+            );
         }
-        .into();
-        change.p_value = Some(p);
-        change.change = Some([est, lo, hi]);
-        change.shown = format!("{whole}: interval {stat}s {:+.0}% [{:+.0}%, {:+.0}%], p = {p:.3}", est * 100.0, lo * 100.0, hi * 100.0);
-    } else {
-        change.regressed = grew > tol.latency_floor_us && c as f64 > b as f64 * (1.0 + tol.latency);
-        change.assessment = if change.regressed { "regressed" } else { "no significant change" }.into();
-        change.shown = format!("{whole} ({pct:+.1}%; too few intervals to test, judged on the tolerance)");
+        None => {
+            let pct = if b > 0.0 { (c / b - 1.0) * 100.0 } else { 0.0 };
+            change.regressed = grew > tol.latency_floor_us && c > b * (1.0 + tol.latency);
+            change.assessment = if change.regressed { "regressed" } else { "no significant change" }.into();
+            change.shown = format!(
+                "{whole} ({pct:+.1}%; {sides}: run-to-run noise cannot be estimated from fewer than {MIN_BASELINE_RUNS} baseline runs, judged on the tolerance)"
+            );
+        }
     }
     change
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Comparison {
+    /// The newest baseline run.
     pub baseline_run: String,
+    /// Every run on each side (one run is a group of one).
+    #[serde(default)]
+    pub baseline_runs: Vec<String>,
+    #[serde(default)]
+    pub current_runs: Vec<String>,
     pub tolerance: Tolerance,
     pub regressed: bool,
     pub changes: Vec<Change>,
@@ -204,9 +218,9 @@ fn target_changes(baseline: &Report, current: &Report) -> Vec<String> {
 }
 
 /// What a reader should know without it making the runs incomparable.
-fn interruptions(baseline: &Report, current: &Report) -> Vec<String> {
-    [("the baseline", baseline), ("this run", current)]
-        .iter()
+fn interruptions(baseline: &[&Report], current: &[&Report]) -> Vec<String> {
+    let sides = baseline.iter().map(|r| ("the baseline", *r)).chain(current.iter().map(|r| ("this run", *r)));
+    sides
         .filter(|(_, r)| r.run.interrupted)
         .map(|(side, r)| {
             format!(
@@ -217,15 +231,36 @@ fn interruptions(baseline: &Report, current: &Report) -> Vec<String> {
         .collect()
 }
 
-fn quantiles(l: &LatencyReport) -> [(&'static str, Option<u64>); 3] {
-    [("p50", l.p50_us), ("p99", l.p99_us), ("max", l.max_us)]
+pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Comparison {
+    compare_groups(&[baseline], &[current], tol)
 }
 
-pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Comparison {
+/// Runs whose generator or machine was saturated: their figures are not the target's alone.
+pub fn noisy(r: &Report) -> bool {
+    r.generator.as_ref().is_some_and(|g| g.inconclusive())
+}
+
+/// Compares a group of candidate runs with a group of baseline runs (each oldest first; a group may
+/// hold one run). Plans, targets and paths are checked against the newest run of each side.
+pub fn compare_groups(baseline: &[&Report], current: &[&Report], tol: Tolerance) -> Comparison {
+    let (Some(newest_base), Some(newest)) = (baseline.last(), current.last()) else {
+        return Comparison {
+            baseline_run: String::new(),
+            baseline_runs: vec![],
+            current_runs: vec![],
+            tolerance: tol,
+            regressed: false,
+            changes: vec![],
+            missing: vec![],
+            warnings: vec!["nothing to compare: a side has no runs".into()],
+            comparable: false,
+            target_changed: false,
+        };
+    };
     let mut changes = Vec::new();
     let mut missing = Vec::new();
-    for (path, base) in baseline.paths.iter().filter(|(p, _)| tol.all_paths || load_or_query(p)) {
-        let Some(cur) = current.paths.get(path) else {
+    for (path, base) in newest_base.paths.iter().filter(|(p, _)| tol.all_paths || load_or_query(p)) {
+        let Some(cur) = newest.paths.get(path) else {
             missing.push(path.clone());
             continue;
         };
@@ -233,22 +268,32 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
             missing.push(path.clone());
             continue;
         }
-        for ((stat, b), (_, c)) in quantiles(&base.latency).into_iter().zip(quantiles(&cur.latency)) {
-            let (Some(b), Some(c)) = (b, c) else { continue };
-            if stat == "max" {
-                continue; // a single sample: reported in the table, too noisy to gate on
+        // A group (`mimir.query`) is the merge of its queries, each judged on its own.
+        if !newest_base.is_group(path) {
+            for stat in ["p50", "p99"] {
+                let figures = |side: &[&Report]| -> Vec<f64> {
+                    side.iter()
+                        .filter_map(|r| r.paths.get(path))
+                        .filter_map(|p| if stat == "p50" { p.latency.p50_us } else { p.latency.p99_us })
+                        .map(|v| v as f64)
+                        .collect()
+                };
+                let (sb, sc) = (figures(baseline), figures(current));
+                if !sb.is_empty() && !sc.is_empty() {
+                    changes.push(latency_change(path, stat, (sb, sc), &tol));
+                }
             }
-            // A group (`mimir.query`) is the merge of its queries, each judged on its own intervals.
-            if baseline.is_group(path) {
-                continue;
-            }
-            let samples = (interval_samples(baseline, path, stat), interval_samples(current, path, stat));
-            changes.push(latency_change(path, stat, (b, c), samples, &tol));
         }
-        if let (Some(b), Some(c)) = (base.error_ratio, cur.error_ratio) {
-            // Compared as proportions: a test on the failed and made calls of each run.
-            let failed = |ratio: f64, calls: u64| (ratio * calls as f64).round() as u64;
-            let p = proportions(failed(b, base.calls), base.calls, failed(c, cur.calls), cur.calls);
+        // Error ratios as proportions: a test on the failed and made calls of each side's runs.
+        let counts = |side: &[&Report]| {
+            side.iter()
+                .filter_map(|r| r.paths.get(path))
+                .fold((0u64, 0u64), |(f, n), p| (f + (p.error_ratio.unwrap_or(0.0) * p.calls as f64).round() as u64, n + p.calls))
+        };
+        let ((fb, nb), (fc, nc)) = (counts(baseline), counts(current));
+        if nb > 0 && nc > 0 {
+            let (b, c) = (fb as f64 / nb as f64, fc as f64 / nc as f64);
+            let p = proportions(fb, nb, fc, nc);
             let regressed = p < ALPHA && c > b;
             changes.push(Change {
                 path: path.clone(),
@@ -267,9 +312,12 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
                 .into(),
                 p_value: Some(p),
                 change: None,
+                spread: None,
             });
         }
-        if let (Some(planned), Some(b), Some(c)) = (cur.planned_calls, base.achieved_rate, cur.achieved_rate) {
+        if let (Some(planned), true) = (cur.planned_calls, base.achieved_rate.is_some()) {
+            let rates = |side: &[&Report]| median(&side.iter().filter_map(|r| r.paths.get(path)).filter_map(|p| p.achieved_rate).collect::<Vec<_>>());
+            let (b, c) = (rates(baseline), rates(current));
             if planned > 0 {
                 let regressed = c < b * (1.0 - tol.latency);
                 changes.push(Change {
@@ -282,43 +330,56 @@ pub fn compare(baseline: &Report, current: &Report, tol: Tolerance) -> Compariso
                     assessment: if regressed { "regressed" } else { "no significant change" }.into(),
                     p_value: None,
                     change: None,
+                    spread: None,
                 });
             }
         }
     }
     let regressed = changes.iter().any(|c| c.regressed);
-    let differences = plan_differences(baseline, current);
+    let differences: Vec<String> =
+        current.iter().flat_map(|c| plan_differences(newest_base, c)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let comparable = differences.is_empty() && missing.is_empty();
     let mut warnings = interruptions(baseline, current);
-    let changed = target_changes(baseline, current);
+    for r in baseline.iter().chain(current).filter(|r| noisy(r)) {
+        warnings.push(format!("run {} was held back by its generator or its machine (see its results): its figures are not the target's alone", r.run.id));
+    }
+    let changed = target_changes(newest_base, newest);
     let target_changed = !changed.is_empty();
     warnings.extend(changed);
     warnings.extend(differences);
     warnings.extend(missing.iter().map(|m| format!("{m} was measured in the baseline and not in this run")));
-    Comparison { baseline_run: baseline.run.id.clone(), tolerance: tol, regressed, changes, missing, warnings, comparable, target_changed }
-}
-
-/// Several kept runs of one scenario (oldest first) as one baseline: the newest's figures, with
-/// every run's measured intervals pooled into one sample, so the gate's tests see the spread
-/// between runs as well as within one.
-pub fn pooled(mut runs: Vec<Report>) -> Option<Report> {
-    let mut newest = runs.pop()?;
-    if let Some(iv) = newest.intervals.as_mut() {
-        for r in &runs {
-            let measured = r.intervals.iter().flat_map(|i| i.counts.iter()).filter(|c| c.start_s >= r.run.warmup_seconds);
-            iv.counts.extend(measured.cloned());
-        }
+    Comparison {
+        baseline_run: newest_base.run.id.clone(),
+        baseline_runs: baseline.iter().map(|r| r.run.id.clone()).collect(),
+        current_runs: current.iter().map(|r| r.run.id.clone()).collect(),
+        tolerance: tol,
+        regressed,
+        changes,
+        missing,
+        warnings,
+        comparable,
+        target_changed,
     }
-    Some(newest)
 }
 
 pub fn render(c: &Comparison) -> String {
+    let runs = |ids: &[String]| {
+        if ids.len() > 1 {
+            format!("{} runs ({})", ids.len(), ids.join(", "))
+        } else {
+            format!("run {}", ids.first().map_or("?", |s| s.as_str()))
+        }
+    };
+    let base_ids = if c.baseline_runs.is_empty() { vec![c.baseline_run.clone()] } else { c.baseline_runs.clone() };
     let mut out = format!(
-        "\ncompared with baseline run {} (latency tolerance {:.0}%; \"no change\" = no significant change at 5%; \"small\" = significant, but the whole-run figure moved less than {}):\n",
-        c.baseline_run,
+        "\ncompared with baseline {} (latency tolerance {:.0}%; judged on runs: \"no change\" = no significant change at 5%; \"spread\" = significant, but inside the baseline runs' own spread; \"small\" = the figure moved less than {}):\n",
+        runs(&base_ids),
         c.tolerance.latency * 100.0,
         fmt_micros(c.tolerance.latency_floor_us)
     );
+    if c.current_runs.len() > 1 {
+        out += &format!("  candidate: {}\n", runs(&c.current_runs));
+    }
     for w in &c.warnings {
         out += &format!("  WARNING: {w}\n");
     }
@@ -327,6 +388,7 @@ pub fn render(c: &Comparison) -> String {
             _ if ch.regressed => "REGRESSED",
             "improved" => "improved ",
             "slower, but by less than the floor" => "small    ",
+            "within the baseline's run-to-run spread" => "spread   ",
             _ => "no change",
         };
         out += &format!("  {mark} {:<36} {:<13} {}\n", ch.path, ch.stat, ch.shown);

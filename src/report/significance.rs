@@ -1,102 +1,76 @@
-//! Whether a change between two runs is real: the per-interval figures of each run are samples, a
-//! Mann-Whitney U test says whether they differ more than chance would, and a bootstrap gives the
-//! change of the median with its confidence interval. Pure functions, deterministic (seeded).
+//! Whether a change between runs is real. The intervals within one run are not independent samples
+//! of what the next run will do (the machine, the target's state and the neighbours all change
+//! between runs), so the gate judges runs: each run's figure is one sample, the baseline runs'
+//! spread is the noise, and a t-test on the logarithms (a ratio of geometric means, with its
+//! confidence interval) says whether the candidate runs differ more than that noise. Error ratios
+//! are compared as proportions. Pure functions.
 
-/// The two-sided p-value of a Mann-Whitney U test of `a` against `b` (normal approximation with a
-/// correction for ties; meant for ten or more samples a side).
-pub fn mann_whitney(a: &[f64], b: &[f64]) -> f64 {
-    let (n1, n2) = (a.len() as f64, b.len() as f64);
-    if a.is_empty() || b.is_empty() {
-        return 1.0;
-    }
-    let mut all: Vec<(f64, bool)> = a.iter().map(|v| (*v, true)).chain(b.iter().map(|v| (*v, false))).collect();
-    all.sort_by(|x, y| x.0.total_cmp(&y.0));
-    // Average ranks over ties; sum of t^3 - t over tie groups for the variance correction.
-    let (mut rank_a, mut ties, mut i) = (0.0, 0.0, 0);
-    while i < all.len() {
-        let mut j = i;
-        while j + 1 < all.len() && all[j + 1].0 == all[i].0 {
-            j += 1;
-        }
-        let rank = (i + j) as f64 / 2.0 + 1.0;
-        let t = (j - i + 1) as f64;
-        ties += t * t * t - t;
-        rank_a += all[i..=j].iter().filter(|x| x.1).count() as f64 * rank;
-        i = j + 1;
-    }
-    let u = rank_a - n1 * (n1 + 1.0) / 2.0;
-    let n = n1 + n2;
-    let variance = n1 * n2 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)));
-    if variance <= 0.0 {
-        return 1.0;
-    }
-    let z = ((u - n1 * n2 / 2.0).abs() - 0.5).max(0.0) / variance.sqrt();
-    erfc(z / std::f64::consts::SQRT_2).min(1.0)
+/// A statistic's change from baseline runs to candidate runs, judged on the runs themselves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunLevel {
+    /// Ratio of the geometric means minus one (0.12 = +12%), and its 95% confidence interval.
+    pub change: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Two-sided p-value of the t-test on the logarithms.
+    pub p: f64,
+    /// The baseline's run-to-run spread: the largest deviation of one baseline run from their
+    /// geometric mean (0.09 = the runs vary ±9%). A change inside it is never a regression.
+    pub spread: f64,
 }
 
-/// The relative change of the median from `a` to `b` (0.12 = +12%) and its bootstrap confidence
-/// interval at `confidence`, from `rounds` resamples with a fixed seed.
-pub fn median_change(a: &[f64], b: &[f64], confidence: f64, rounds: usize) -> (f64, f64, f64) {
-    let change = |x: &[f64], y: &[f64]| {
-        let (mx, my) = (median(x), median(y));
-        if mx > 0.0 {
-            my / mx - 1.0
-        } else {
-            0.0
-        }
-    };
-    let estimate = change(a, b);
-    if a.is_empty() || b.is_empty() {
-        return (estimate, estimate, estimate);
+/// Baseline runs needed before run-to-run noise can be estimated.
+pub const MIN_BASELINE_RUNS: usize = 3;
+
+/// Judges candidate runs' figures against baseline runs' figures (all positive): `None` with fewer
+/// than `MIN_BASELINE_RUNS` baseline runs or no candidate. The variance is pooled over both sides
+/// (one candidate run has none of its own: the baseline's then stands for it, the prediction form).
+pub fn judge_runs(baseline: &[f64], candidate: &[f64]) -> Option<RunLevel> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    if baseline.len() < MIN_BASELINE_RUNS || candidate.is_empty() || baseline.iter().chain(candidate).any(|v| *v <= 0.0) {
+        return None;
     }
-    let mut state = 0x5EED_u64;
-    let mut draw = |n: usize| {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut x = state;
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((x ^ (x >> 31)) % n as u64) as usize
-    };
-    let mut changes: Vec<f64> = (0..rounds)
-        .map(|_| {
-            let ra: Vec<f64> = (0..a.len()).map(|_| a[draw(a.len())]).collect();
-            let rb: Vec<f64> = (0..b.len()).map(|_| b[draw(b.len())]).collect();
-            change(&ra, &rb)
-        })
-        .collect();
-    changes.sort_by(f64::total_cmp);
-    let tail = (1.0 - confidence) / 2.0;
-    let at = |q: f64| changes[((q * (rounds - 1) as f64).round() as usize).min(rounds - 1)];
-    (estimate, at(tail), at(1.0 - tail))
+    let logs = |x: &[f64]| x.iter().map(|v| v.ln()).collect::<Vec<f64>>();
+    let (lb, lc) = (logs(baseline), logs(candidate));
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    let (mb, mc) = (mean(&lb), mean(&lc));
+    let squares = |x: &[f64], m: f64| x.iter().map(|v| (v - m).powi(2)).sum::<f64>();
+    let (k, m) = (lb.len() as f64, lc.len() as f64);
+    // One candidate run brings no variance of its own: the baseline's k - 1 degrees of freedom.
+    let df = if lc.len() == 1 { k - 1.0 } else { k + m - 2.0 };
+    let pooled = (squares(&lb, mb) + squares(&lc, mc)) / df;
+    let se = (pooled * (1.0 / k + 1.0 / m)).sqrt();
+    let diff = mc - mb;
+    let t = StudentsT::new(0.0, 1.0, df).ok()?;
+    let (p, margin) = if se > 0.0 { (2.0 * (1.0 - t.cdf((diff / se).abs())), t.inverse_cdf(0.975) * se) } else { (if diff == 0.0 { 1.0 } else { 0.0 }, 0.0) };
+    let spread = lb.iter().map(|v| ((v - mb).exp() - 1.0).abs()).fold(0.0, f64::max);
+    Some(RunLevel { change: diff.exp() - 1.0, low: (diff - margin).exp() - 1.0, high: (diff + margin).exp() - 1.0, p: p.clamp(0.0, 1.0), spread })
 }
 
-/// The two-sided p-value that two error ratios (`failed` of `calls`) differ: a two-proportion z-test.
-/// How a statistic moved between two runs' samples.
+/// How a statistic moved, by the gate's rule on runs: regressed when the change is significant
+/// (p < `alpha`, its interval above zero), larger than `tolerance`, and outside the baseline's own
+/// run-to-run spread; improved the same way downwards; "within the spread" when significant but
+/// inside it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shift {
     Regressed,
     Improved,
+    WithinSpread,
     NoSignificantChange,
 }
 
-/// The gate's rule on two samples (baseline `a`, current `b`): regressed when the ranks differ
-/// (Mann-Whitney, p < `alpha`), the 95% bootstrap interval of the median change lies above zero,
-/// and the change is larger than `tolerance` (a fraction); improved the same way downwards.
-/// Per-interval samples of one run are not independent, so neither test alone decides.
-/// Returns the shift, p, and the change with its interval.
-pub fn judge_shift(a: &[f64], b: &[f64], alpha: f64, tolerance: f64, rounds: usize) -> (Shift, f64, (f64, f64, f64)) {
-    let p = mann_whitney(a, b);
-    let (est, lo, hi) = median_change(a, b, 0.95, rounds);
-    let shift = if p < alpha && lo > 0.0 && est > tolerance {
-        Shift::Regressed
-    } else if p < alpha && hi < 0.0 && est < -tolerance {
-        Shift::Improved
-    } else {
-        Shift::NoSignificantChange
-    };
-    (shift, p, (est, lo, hi))
+pub fn shift(r: &RunLevel, alpha: f64, tolerance: f64) -> Shift {
+    let significant_up = r.p < alpha && r.low > 0.0;
+    let significant_down = r.p < alpha && r.high < 0.0;
+    match () {
+        _ if significant_up && r.change > tolerance && r.change > r.spread => Shift::Regressed,
+        _ if significant_down && -r.change > tolerance && -r.change > r.spread => Shift::Improved,
+        _ if significant_up || significant_down => Shift::WithinSpread,
+        _ => Shift::NoSignificantChange,
+    }
 }
 
+/// The two-sided p-value that two error ratios (`failed` of `calls`) differ: a two-proportion z-test.
 pub fn proportions(failed_a: u64, calls_a: u64, failed_b: u64, calls_b: u64) -> f64 {
     if calls_a == 0 || calls_b == 0 {
         return 1.0;
@@ -110,7 +84,8 @@ pub fn proportions(failed_a: u64, calls_a: u64, failed_b: u64, calls_b: u64) -> 
     erfc(((pb - pa).abs() / se) / std::f64::consts::SQRT_2).min(1.0)
 }
 
-fn median(x: &[f64]) -> f64 {
+/// The median of some figures.
+pub fn median(x: &[f64]) -> f64 {
     let mut v = x.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -144,43 +119,73 @@ fn erfc(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// Deterministic draws of per-interval latencies: a lognormal-ish spread around `median`.
-    fn draws(seed: u64, n: usize, median: f64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                let mut sum = 0.0;
-                for _ in 0..4 {
-                    s ^= s << 13;
-                    s ^= s >> 7;
-                    s ^= s << 17;
-                    sum += (s % 1_000_000) as f64 / 1_000_000.0;
-                }
-                median * ((sum - 2.0) * 0.35).exp()
-            })
-            .collect()
+    /// A deterministic stream of standard normal draws (xorshift + Box-Muller).
+    struct Normal(u64);
+
+    impl Normal {
+        fn uniform(&mut self) -> f64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        }
+
+        fn next(&mut self) -> f64 {
+            (-2.0 * self.uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
+        }
     }
 
-    /// The gate's rule: significant at 5% and more than 10% slower.
-    fn regressed(a: &[f64], b: &[f64]) -> bool {
-        judge_shift(a, b, 0.05, 0.10, 400).0 == Shift::Regressed
+    /// Runs' p99s: each run the true figure × a between-run effect (σ 8%, the spread measured
+    /// between fresh-target runs on one machine) × its own within-run noise (σ 3%).
+    fn runs(g: &mut Normal, n: usize, true_ms: f64) -> Vec<f64> {
+        (0..n).map(|_| true_ms * (0.08 * g.next()).exp() * (0.03 * g.next()).exp()).collect()
+    }
+
+    /// 200 pairs of 5 baseline runs and 3 candidate runs: how often the gate says regressed, and
+    /// how often anything significant.
+    fn rates(shift_by: f64) -> (usize, usize) {
+        let mut g = Normal(0x5EED_1234_ABCD_0001);
+        let (mut regressed, mut significant) = (0, 0);
+        for _ in 0..200 {
+            let (b, c) = (runs(&mut g, 5, 100.0), runs(&mut g, 3, 100.0 * (1.0 + shift_by)));
+            let r = judge_runs(&b, &c).unwrap();
+            regressed += usize::from(shift(&r, 0.05, 0.10) == Shift::Regressed);
+            significant += usize::from(r.p < 0.05);
+        }
+        (regressed, significant)
     }
 
     #[test]
-    fn the_same_distribution_rarely_looks_like_a_regression() {
-        let alarms = (0..200).filter(|k| regressed(&draws(2 * k + 1, 24, 100.0), &draws(2 * k + 2, 24, 100.0))).count();
-        assert!(alarms <= 10, "{alarms} false alarms in 200 A/A pairs (at most 5%)");
-        let two_sided = (0..200).filter(|k| mann_whitney(&draws(2 * k + 1, 24, 100.0), &draws(2 * k + 2, 24, 100.0)) < 0.05).count();
-        assert!(two_sided <= 16, "{two_sided} of 200 A/A pairs at p < 0.05");
+    fn run_to_run_noise_without_a_change_is_rarely_called_a_regression() {
+        let (regressed, significant) = rates(0.0);
+        eprintln!("A/A, 200 pairs of 5 + 3 runs with 8% between-run noise: {regressed} regressed, {significant} significant either way");
+        assert!(regressed <= 10, "{regressed} false regressions in 200 (at most 5%)");
+        assert!(significant <= 20, "{significant} significant in 200 (at most 10%)");
     }
 
     #[test]
-    fn a_real_thirty_percent_slowdown_is_found_with_its_interval() {
-        let found = (0..50).filter(|k| regressed(&draws(1000 + k, 24, 100.0), &draws(2000 + k, 24, 130.0))).count();
-        assert!(found >= 45, "found in {found} of 50 pairs");
-        let (est, lo, hi) = median_change(&draws(7, 24, 100.0), &draws(8, 24, 130.0), 0.95, 1000);
-        assert!(lo < est && est < hi && lo > 0.0, "{est} [{lo}, {hi}]");
-        assert!((0.15..0.45).contains(&est), "{est}");
+    fn a_real_thirty_percent_slowdown_is_found() {
+        let (regressed, _) = rates(0.30);
+        eprintln!("+30%, 200 pairs of 5 + 3 runs with 8% between-run noise: found {regressed}");
+        assert!(regressed >= 180, "found in {regressed} of 200 (at least 90%)");
+    }
+
+    #[test]
+    fn the_change_comes_with_its_interval_and_the_baselines_spread() {
+        let r = judge_runs(&[100.0, 110.0, 95.0, 105.0, 100.0], &[131.0, 128.0, 135.0]).unwrap();
+        assert!(r.low < r.change && r.change < r.high && r.low > 0.0, "{r:?}");
+        assert!((0.25..0.35).contains(&r.change), "{r:?}");
+        assert!((0.07..0.09).contains(&r.spread), "the runs vary about ±8%: {r:?}");
+        assert_eq!(shift(&r, 0.05, 0.10), Shift::Regressed);
+        // Significant, but inside a baseline that itself varies by ±40%: never a regression.
+        let wide = RunLevel { change: 0.2, low: 0.05, high: 0.4, p: 0.01, spread: 0.4 };
+        assert_eq!(shift(&wide, 0.05, 0.10), Shift::WithinSpread);
+    }
+
+    #[test]
+    fn fewer_than_three_baseline_runs_cannot_estimate_noise() {
+        assert_eq!(judge_runs(&[100.0, 101.0], &[150.0]), None);
+        assert!(judge_runs(&[100.0, 101.0, 99.0], &[150.0]).is_some());
     }
 
     #[test]
