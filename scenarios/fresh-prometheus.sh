@@ -7,9 +7,12 @@
 set -euo pipefail
 port=${LGTM_BENCH_PROM_PORT:-19090}
 state=${TMPDIR:-/tmp}/lgtm-bench-prometheus-$port
+# Whether the process is still running (a zombie left for a parent that never reaps it is not).
+running() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
 if [ -f "$state/pid" ]; then
-  kill "$(cat "$state/pid")" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$(cat "$state/pid")" 2>/dev/null || break; sleep 0.1; done
+  pid=$(cat "$state/pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
 fi
 rm -rf "$state"
 [ "${1:-}" = stop ] && exit 0
@@ -22,7 +25,7 @@ setsid prometheus --config.file="$state/prometheus.yml" --storage.tsdb.path="$st
 echo $! > "$state/pid"
 for _ in $(seq 1 150); do
   curl -fsS "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && exit 0
-  kill -0 "$(cat "$state/pid")" 2>/dev/null || { cat "$state/prometheus.log" >&2; exit 1; }
+  running "$(cat "$state/pid")" || { cat "$state/prometheus.log" >&2; exit 1; }
   sleep 0.2
 done
 echo "prometheus on port $port did not become ready within 30 s (log: $state/prometheus.log)" >&2

@@ -122,8 +122,10 @@ pub const BEHIND_P99_US: u64 = 100_000;
 /// Who held a step back, by the run report's own rule (`attribution`), with sends counting as
 /// behind only past `BEHIND_P99_US`.
 fn attribution(report: &Report) -> crate::report::attribution::Attribution {
-    let cpu =
-        report.generator.as_ref().map_or(crate::report::attribution::Cpu { own_seconds: 0.0, wall_seconds: 1.0, cores: 1, host: None }, GeneratorReport::cpu);
+    let cpu = report.generator.as_ref().map_or(
+        crate::report::attribution::Cpu { own_seconds: 0.0, wall_seconds: 1.0, cores: 1, host: None, local_targets_seconds: 0.0 },
+        GeneratorReport::cpu,
+    );
     crate::report::attribution::attribute(cpu, &report.paths, BEHIND_P99_US)
 }
 

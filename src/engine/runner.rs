@@ -44,6 +44,19 @@ pub enum RunError {
     WriteResults { dir: String, source: std::io::Error, report: Box<Report> },
 }
 
+/// CPU seconds used over the run by the watched targets that run on this machine (their `/metrics`
+/// read over loopback): part of the system under test when the machine is judged busy.
+fn local_targets_cpu(plan: &Plan, report: &Report) -> f64 {
+    let loopback = |u: &String| {
+        url::Url::parse(u).ok().and_then(|u| u.host_str().map(str::to_string)).is_some_and(|h| h == "localhost" || h.starts_with("127.") || h == "[::1]")
+    };
+    plan.targets
+        .iter()
+        .filter(|t| t.memory().is_some_and(|m| !m.metrics_urls.is_empty() && m.metrics_urls.iter().all(loopback)))
+        .filter_map(|t| report.memory.get(t.name())?.counter_increase.get("process_cpu_seconds_total").copied())
+        .sum()
+}
+
 /// Runs the user's command that resets the target (`sh -c`), before a capacity step or a run of
 /// `run --repeat`; its failure is the error, with the fix.
 pub async fn fresh_target(cmd: &str, cancel: &CancellationToken) -> Result<(), FreshTargetError> {
@@ -153,7 +166,8 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
     report.targets = builds;
     if let (Some(before), Some(after)) = (cpu_before, own_cpu_seconds()) {
         let host = host_before.zip(host_cpu_busy_seconds()).map(|((busy0, cpus), (busy1, _))| (busy1 - busy0, cpus));
-        let cpu = Cpu { own_seconds: after - before, wall_seconds: wall_before.elapsed().as_secs_f64(), cores: report.host.cpus, host };
+        let local_targets_seconds = local_targets_cpu(plan, &report);
+        let cpu = Cpu { own_seconds: after - before, wall_seconds: wall_before.elapsed().as_secs_f64(), cores: report.host.cpus, host, local_targets_seconds };
         report.generator = Some(GeneratorReport::judge(cpu, &report.paths));
     }
     if let Some((base, tolerance)) = &opts.baseline {

@@ -27,6 +27,9 @@ pub struct Cpu {
     pub cores: usize,
     /// The whole machine: busy seconds of all its CPUs over the run, and how many it has.
     pub host: Option<(f64, usize)>,
+    /// CPU seconds the watched targets running on this same machine used over the run (their
+    /// `process_cpu_seconds_total`): part of the system under test, not other processes.
+    pub local_targets_seconds: f64,
 }
 
 impl Cpu {
@@ -37,7 +40,15 @@ impl Cpu {
     pub fn host_share(&self) -> Option<f64> {
         self.host.map(|(busy, cores)| busy / (self.wall_seconds.max(1e-9) * cores.max(1) as f64))
     }
+
+    /// The share of the machine that neither the generator nor a local target used.
+    pub fn others_share(&self) -> Option<f64> {
+        self.host.map(|(busy, cores)| ((busy - self.own_seconds - self.local_targets_seconds) / (self.wall_seconds.max(1e-9) * cores.max(1) as f64)).max(0.0))
+    }
 }
+
+/// The share of a saturated machine that other processes must have taken for it to be their doing.
+pub const OTHERS_SIGNIFICANT: f64 = 0.3;
 
 /// The three parties and what each held back, in words with the figures.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -54,12 +65,19 @@ pub fn attribute(cpu: Cpu, paths: &BTreeMap<String, PathReport>, late_p99_us: u6
     if generator_bound {
         a.generator.push(format!("the generator used {:.0}% of its {} core(s): it was CPU-bound; add shards (--shard) or cores", own * 100.0, cpu.cores));
     }
-    let host_bound = !generator_bound && cpu.host_share().is_some_and(|h| h >= CPU_SATURATED);
+    let others = cpu.others_share().unwrap_or(0.0);
+    let host_bound = !generator_bound && cpu.host_share().is_some_and(|h| h >= CPU_SATURATED) && others >= OTHERS_SIGNIFICANT;
     if let (true, Some(h), Some((_, cores))) = (host_bound, cpu.host_share(), cpu.host) {
+        let target = if cpu.local_targets_seconds > 0.0 {
+            format!(", the target(s) on this machine {:.0}%", cpu.local_targets_seconds / (cpu.wall_seconds.max(1e-9) * cores.max(1) as f64) * 100.0)
+        } else {
+            String::new()
+        };
         a.host.push(format!(
-            "host busy: the machine's {cores} CPU(s) were {:.0}% busy while the generator used {:.0}% of its share; other processes took the CPU, so these figures are not trustworthy: run where nothing else competes",
+            "host busy: the machine's {cores} CPU(s) were {:.0}% busy (the generator {:.0}% of its share{target}, other processes {:.0}%); other processes took the CPU, so these figures are not trustworthy: run where nothing else competes",
             h * 100.0,
-            own * 100.0
+            own * 100.0,
+            others * 100.0
         ));
     }
     // The memory watch's own scrapes are not load: their timing says nothing about the plan.
@@ -179,7 +197,7 @@ mod tests {
     }
 
     fn cpu(own: f64, host: f64) -> Cpu {
-        Cpu { own_seconds: own * 20.0, wall_seconds: 10.0, cores: 2, host: Some((host * 20.0, 2)) }
+        Cpu { own_seconds: own * 20.0, wall_seconds: 10.0, cores: 2, host: Some((host * 20.0, 2)), local_targets_seconds: 0.0 }
     }
 
     fn paths(p: PathReport) -> BTreeMap<String, PathReport> {
@@ -209,8 +227,13 @@ mod tests {
     fn a_busy_host_makes_the_figures_untrustworthy() {
         let a = attribute(cpu(0.1, 0.98), &paths(path(300, 1_000.0, 8)), 10_000);
         assert!(a.target.is_empty() && a.generator.is_empty(), "{a:?}");
-        assert!(a.host[0].starts_with("host busy: the machine's 2 CPU(s) were 98% busy while the generator used 10%"), "{a:?}");
+        assert!(a.host[0].starts_with("host busy: the machine's 2 CPU(s) were 98% busy (the generator 10% of its share, other processes 88%)"), "{a:?}");
         assert!(a.host[1].contains("300 planned calls skipped"), "{a:?}");
+        // The same machine kept busy by the target itself (on this machine, its CPU known): not
+        // other processes; the slow calls are then the target's.
+        let local = Cpu { local_targets_seconds: 0.8 * 20.0, ..cpu(0.1, 0.98) };
+        let a = attribute(local, &paths(path(300, 200_000.0, 8)), 10_000);
+        assert!(a.host.is_empty() && a.target.len() == 1, "{a:?}");
     }
 
     #[test]

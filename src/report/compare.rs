@@ -7,7 +7,7 @@
 //! saying so. The error ratio regressed when a test on the counts says it rose; an open-loop path
 //! may not fall behind its baseline's achieved rate. A pure function of the reports.
 
-use super::significance::{judge_runs, median, proportions, shift, Shift, MIN_BASELINE_RUNS};
+use super::significance::{holm, judge_runs, median, proportions, shift, RunLevel, Shift, MIN_BASELINE_RUNS};
 use super::Report;
 use crate::units::fmt_micros;
 use schemars::JsonSchema;
@@ -47,9 +47,13 @@ pub struct Change {
     /// `regressed`, `improved` or `no significant change`.
     #[serde(default)]
     pub assessment: String,
-    /// The test's p-value, when the runs had enough intervals (latency) or calls (errors) to test.
+    /// The test's p-value, when there were enough baseline runs (latency) or calls (errors) to test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
+    /// Latency: the p-value adjusted for testing every statistic of the comparison at once (Holm);
+    /// the one the decision takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_adjusted: Option<f64>,
     /// The relative change (ratio of the runs' geometric means, minus one) and its 95% confidence
     /// interval, when there were enough baseline runs to judge on runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,12 +69,39 @@ const ALPHA: f64 = 0.05;
 /// A latency statistic judged on the runs: each run's whole-run figure is one sample. With enough
 /// baseline runs, significant (run-level t-test) AND beyond the tolerance AND outside the
 /// baseline's run-to-run spread is a regression; otherwise the fixed tolerance, saying why.
-fn latency_change(path: &str, stat: &str, (sb, sc): (Vec<f64>, Vec<f64>), tol: &Tolerance) -> Change {
+/// One latency statistic's figures on both sides, and its run-level judgement when there were
+/// enough baseline runs: judged together with the others (`holm`) before it becomes a `Change`.
+struct LatencyFigures {
+    path: String,
+    stat: &'static str,
+    baseline: Vec<f64>,
+    current: Vec<f64>,
+    runs: Option<RunLevel>,
+}
+
+/// The latency changes of a comparison: every statistic tested on the runs, the p-values adjusted
+/// for testing them all at once (Holm), so that the chance of any false alarm in the comparison
+/// stays under 5%, not 5% per statistic.
+fn latency_changes(figures: Vec<LatencyFigures>, tol: &Tolerance) -> Vec<Change> {
+    let tested: Vec<f64> = figures.iter().filter_map(|f| f.runs.map(|r| r.p)).collect();
+    let mut adjusted = holm(&tested).into_iter();
+    let family = tested.len();
+    figures
+        .into_iter()
+        .map(|f| {
+            let adjusted = f.runs.map(|_| adjusted.next().unwrap_or(1.0));
+            latency_change(f, adjusted, family, tol)
+        })
+        .collect()
+}
+
+fn latency_change(f: LatencyFigures, adjusted_p: Option<f64>, family: usize, tol: &Tolerance) -> Change {
+    let LatencyFigures { path, stat, baseline: sb, current: sc, runs } = f;
     let (b, c) = (median(&sb), median(&sc));
     let grew = (c - b).max(0.0) as u64;
     let whole = format!("{} → {}", fmt_micros(b as u64), fmt_micros(c as u64));
     let mut change = Change {
-        path: path.into(),
+        path,
         stat: stat.into(),
         baseline: b,
         current: c,
@@ -78,13 +109,14 @@ fn latency_change(path: &str, stat: &str, (sb, sc): (Vec<f64>, Vec<f64>), tol: &
         shown: String::new(),
         assessment: String::new(),
         p_value: None,
+        p_adjusted: None,
         change: None,
         spread: None,
     };
     let sides = format!("{} baseline run{} and {} run{}", sb.len(), if sb.len() == 1 { "" } else { "s" }, sc.len(), if sc.len() == 1 { "" } else { "s" });
-    match judge_runs(&sb, &sc) {
-        Some(r) => {
-            let moved = shift(&r, ALPHA, tol.latency);
+    match runs.zip(adjusted_p) {
+        Some((r, adjusted)) => {
+            let moved = shift(&RunLevel { p: adjusted, ..r }, ALPHA, tol.latency);
             change.regressed = moved == Shift::Regressed && grew > tol.latency_floor_us;
             change.assessment = match moved {
                 _ if change.regressed => "regressed",
@@ -97,12 +129,14 @@ fn latency_change(path: &str, stat: &str, (sb, sc): (Vec<f64>, Vec<f64>), tol: &
             change.p_value = Some(r.p);
             change.change = Some([r.change, r.low, r.high]);
             change.spread = Some(r.spread);
+            change.p_adjusted = Some(adjusted);
             change.shown = format!(
-                "{whole}: {stat} {:+.0}% [{:+.0}%, {:+.0}%], p = {:.3}; baseline runs vary ±{:.0}% ({sides})",
+                "{whole}: {stat} {:+.0}% [{:+.0}%, {:+.0}%], p = {:.3} ({:.3} adjusted for {family} statistics); baseline runs vary ±{:.0}% ({sides})",
                 r.change * 100.0,
                 r.low * 100.0,
                 r.high * 100.0,
                 r.p,
+                adjusted,
                 r.spread * 100.0
             );
         }
@@ -258,6 +292,7 @@ pub fn compare_groups(baseline: &[&Report], current: &[&Report], tol: Tolerance)
         };
     };
     let mut changes = Vec::new();
+    let mut latency = Vec::new();
     let mut missing = Vec::new();
     for (path, base) in newest_base.paths.iter().filter(|(p, _)| tol.all_paths || load_or_query(p)) {
         let Some(cur) = newest.paths.get(path) else {
@@ -280,7 +315,8 @@ pub fn compare_groups(baseline: &[&Report], current: &[&Report], tol: Tolerance)
                 };
                 let (sb, sc) = (figures(baseline), figures(current));
                 if !sb.is_empty() && !sc.is_empty() {
-                    changes.push(latency_change(path, stat, (sb, sc), &tol));
+                    let runs = judge_runs(&sb, &sc);
+                    latency.push(LatencyFigures { path: path.clone(), stat, baseline: sb, current: sc, runs });
                 }
             }
         }
@@ -311,6 +347,7 @@ pub fn compare_groups(baseline: &[&Report], current: &[&Report], tol: Tolerance)
                 }
                 .into(),
                 p_value: Some(p),
+                p_adjusted: None,
                 change: None,
                 spread: None,
             });
@@ -329,12 +366,15 @@ pub fn compare_groups(baseline: &[&Report], current: &[&Report], tol: Tolerance)
                     shown: format!("{b:.1}/s → {c:.1}/s"),
                     assessment: if regressed { "regressed" } else { "no significant change" }.into(),
                     p_value: None,
+                    p_adjusted: None,
                     change: None,
                     spread: None,
                 });
             }
         }
     }
+    let mut changes: Vec<Change> = latency_changes(latency, &tol).into_iter().chain(changes).collect();
+    changes.sort_by(|a, b| (&a.path, &a.stat).cmp(&(&b.path, &b.stat)));
     let regressed = changes.iter().any(|c| c.regressed);
     let differences: Vec<String> =
         current.iter().flat_map(|c| plan_differences(newest_base, c)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();

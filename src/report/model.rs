@@ -103,6 +103,10 @@ impl MemoryReport {
     }
 }
 
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
 /// The generator's own use of the machine over the run, and whether it was the bottleneck.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct GeneratorReport {
@@ -121,6 +125,9 @@ pub struct GeneratorReport {
     pub host_busy_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_cpus: Option<usize>,
+    /// CPU seconds of the watched targets that run on this same machine (loopback `/metrics`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub local_targets_cpu_seconds: f64,
     /// The machine was saturated by other processes: the figures are not trustworthy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_busy: Vec<String>,
@@ -144,6 +151,7 @@ impl GeneratorReport {
             limited_by: a.generator,
             host_busy_seconds: cpu.host.map(|(busy, _)| busy),
             host_cpus: cpu.host.map(|(_, n)| n),
+            local_targets_cpu_seconds: cpu.local_targets_seconds,
             host_busy: a.host,
             target_fell_behind: a.target,
         }
@@ -156,6 +164,7 @@ impl GeneratorReport {
             wall_seconds: self.wall_seconds,
             cores: self.cores,
             host: self.host_busy_seconds.zip(self.host_cpus),
+            local_targets_seconds: self.local_targets_cpu_seconds,
         }
     }
 

@@ -17,6 +17,9 @@ pub const LOAD_COUNTERS: &[&str] = &[
     // Tempo
     "tempo_distributor_spans_received_total",
     "tempo_discarded_spans_total",
+    // Any Go or client-library process: its CPU, so a target on the generator's own machine is
+    // told apart from other processes competing for it.
+    "process_cpu_seconds_total",
 ];
 
 /// Gauges of what a target holds (summed over their labels): their last reading is reported.
