@@ -110,15 +110,25 @@ pub enum Command {
     /// Render results files as a self-contained HTML report, a Markdown summary and JUnit XML
     /// (several files are overlaid, e.g. a baseline and a run).
     Report {
-        /// Results files (their interval logs beside them are read too).
+        /// Results files of runs (overlaid in one report), or one capacity or check results file;
+        /// the runs' interval logs beside them are read too.
         #[arg(required = true, num_args = 1..)]
         files: Vec<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        html: Option<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        markdown: Option<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
+        /// Write the self-contained HTML report: to FILE, or without a value beside the first
+        /// results file (or into --out) as <results name>.html.
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        html: Option<Option<PathBuf>>,
+        /// Write the Markdown summary (a CI job summary, a pull-request comment): to FILE, or
+        /// without a value as <results name>.md.
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        markdown: Option<Option<PathBuf>>,
+        /// Write JUnit XML (a test case per objective and per baseline check): to FILE, or
+        /// without a value as <results name>.xml.
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        junit: Option<Option<PathBuf>>,
+        /// Where reports without a file name go (default: beside the first results file).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Compare a results file with a baseline results file; exit 1 on a regression.
     Compare {

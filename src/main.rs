@@ -85,7 +85,12 @@ fn main() -> ExitCode {
             let opts = lgtm_bench::check::CheckOptions { mode, wait_s3: wait_s3.map(|d| d.get()), manifests, scenario_file: scenario.display().to_string() };
             commands::check::check(&scenario, &overrides, opts, &out)
         }
-        Command::Report { files, html, markdown, junit } => commands::report::report(&files, html.as_deref(), markdown.as_deref(), junit.as_deref()),
+        Command::Report { files, html, markdown, junit, out } => {
+            let at = |choice: Option<Option<std::path::PathBuf>>, ext: &str| {
+                choice.map(|c| c.unwrap_or_else(|| commands::report::beside(&files, out.as_deref(), ext)))
+            };
+            commands::report::report(&files, at(html, "html").as_deref(), at(markdown, "md").as_deref(), at(junit, "xml").as_deref())
+        }
     };
     ExitCode::from(code)
 }

@@ -40,7 +40,9 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
     // HTML: self-contained, and as the browser renders it.
     let page = with_ext(&reports, "html");
     let html = std::fs::read_to_string(&page).unwrap();
-    assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script") && !html.contains("@import"), "nothing is fetched at view time");
+    assert!(!html.contains("src=") && !html.contains("<script") && !html.contains("@import"), "nothing is fetched at view time");
+    assert!(html.matches("href=\"").count() == html.matches("href=\"#").count(), "links only within the page");
+    charts_read_at_a_glance(&html);
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
     let (dom, log) = support::browser::chromium(&page, &shot);
     assert!(dom.contains(&format!("verdict: {verdict}")), "the verdict shown is the results file's ({verdict})");
@@ -57,14 +59,22 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
         assert!(drawn(&format!("latency-{path}")) >= 2, "{path}: latency over time has data points");
         assert!(drawn(&format!("spectrum-{path}")) >= 10, "{path}: percentile spectrum has data points");
     }
-    assert!(figure("latency-mimir.write").contains("class=\"threshold\""), "objective thresholds drawn");
+    // The objective (p99 < 30 s) is far above loopback latencies: named at the edge, not squashing the data.
+    assert!(
+        figure("latency-mimir.write").contains("threshold-label offscale") && figure("latency-mimir.write").contains("off scale: 30 s"),
+        "objective thresholds drawn"
+    );
     assert!(drawn("memory-mimir") >= 2, "memory over time");
-    assert!(figure("memory-mimir").contains("class=\"threshold\""), "the budget drawn");
+    // 1.5 GiB against a few tens of MiB: the budget is named at the edge.
+    assert!(figure("memory-mimir").contains("budget 1.50Gi (off scale: 1.50 GiB"), "the budget drawn");
     assert!(drawn("throughput") >= 2, "throughput planned and achieved");
     for queue in ["queue-pending", "queue-lag", "queue-shards"] {
         assert!(drawn(queue) >= 2, "{queue}: the remote-write queue over time");
     }
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a screenshot was taken: {}", shot.display());
+    // At 1280 px the charts fill the content width (1280 less the page's 2 × 2em padding).
+    let chart_width = support::browser::widest_run(&shot, [0xfa, 0xfa, 0xfa]);
+    assert!(chart_width >= 1100, "the widest chart is {chart_width} px wide in a 1280 px window");
 
     // Two results files (a baseline and a run) are overlaid, one colour each.
     let results = with_ext(&out, "json");
@@ -117,4 +127,50 @@ fn the_report_command_refuses_nothing_to_write_and_unreadable_files() {
     assert!(String::from_utf8_lossy(&none.stderr).contains("--html"));
     let missing = Command::new(BIN).args(["report", "nope.json", "--markdown", "/dev/null"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(2));
+}
+
+/// A tick label's number in its unit (`1,500`, `20 ms`, `0.5 s`, `99%` → 1500, 20, 0.5, 99).
+fn tick_number(label: &str) -> f64 {
+    let number: String = label.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',' || *c == '-').filter(|c| *c != ',').collect();
+    number.parse().unwrap_or_else(|_| panic!("tick label `{label}` has no number"))
+}
+
+fn is_one_two_five(v: f64) -> bool {
+    let m = v / 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].iter().any(|n| (m - n).abs() < 1e-6)
+}
+
+/// Every chart scales with the page, every point carries its value, and every axis ticks on 1-2-5
+/// steps of its unit (decades, 2 and 5 on log axes).
+fn charts_read_at_a_glance(html: &str) {
+    let svgs: Vec<&str> = html.split("<svg ").skip(1).map(|s| &s[..s.find("</svg>").unwrap()]).collect();
+    assert!(svgs.len() >= 10, "{} charts", svgs.len());
+    let tick = regex::Regex::new(r#"<text class="tick" data-axis="(x|y)" data-scale="(linear|log)"[^>]*>([^<]*)</text>"#).unwrap();
+    let titled = regex::Regex::new(r"<circle [^>]*><title>[^<]+</title></circle>").unwrap();
+    for svg in &svgs {
+        assert!(svg.starts_with("viewBox=") && svg.contains("width:100%"), "a chart that does not scale: {}", &svg[..80]);
+        let circles = svg.matches("<circle ").count();
+        assert!(circles > 0 && svg.matches("</circle>").count() == circles && titled.find_iter(svg).count() == circles, "every point has a title");
+        for axis in ["x", "y"] {
+            for scale in ["linear", "log"] {
+                let values: Vec<(f64, String)> =
+                    tick.captures_iter(svg).filter(|c| &c[1] == axis && &c[2] == scale).map(|c| (tick_number(&c[3]), c[3].to_string())).collect();
+                if values.len() < 2 {
+                    continue;
+                }
+                if scale == "log" {
+                    assert!(values.iter().all(|(v, _)| is_one_two_five(*v)), "log ticks off decades/2/5: {values:?}");
+                    continue;
+                }
+                // Within one unit, steps are equal and one of 1, 2 or 5 × 10ⁿ.
+                let unit = |l: &str| l.trim_start_matches(|c: char| c.is_ascii_digit() || ".,- ".contains(c)).to_string();
+                let same: Vec<&(f64, String)> = values.iter().filter(|(_, l)| unit(l) == unit(&values[1].1)).collect();
+                let steps: Vec<f64> = same.windows(2).map(|w| w[1].0 - w[0].0).collect();
+                assert!(
+                    steps.iter().all(|s| (s - steps[0]).abs() < 1e-6 * steps[0].abs().max(1.0)) && is_one_two_five(steps[0]),
+                    "{axis} ticks not on a 1-2-5 step: {values:?}"
+                );
+            }
+        }
+    }
 }

@@ -5,8 +5,9 @@
 
 use super::model::{show_level, CapacityReport};
 use super::search::Judgement;
+use crate::report::axis::Unit;
 use crate::report::chart::{esc, Chart, Dash, Series};
-use crate::units::{fmt_micros, ByteSize};
+use crate::units::ByteSize;
 use crate::verdict::{Objective, Stat};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -19,12 +20,12 @@ fn judgement_word(j: Judgement) -> &'static str {
     }
 }
 
-fn y_format(stat: Stat) -> fn(f64) -> String {
+fn y_unit(stat: Stat) -> Unit {
     match stat {
-        Stat::Latency { .. } | Stat::Service { .. } | Stat::Lateness { .. } => |v| fmt_micros(v.max(0.0) as u64),
-        Stat::Peak => |v| ByteSize(v.max(0.0) as u64).to_string(),
-        Stat::ErrorRatio => |v| format!("{:.2}%", v * 100.0),
-        _ => |v| format!("{v:.0}"),
+        Stat::Latency { .. } | Stat::Service { .. } | Stat::Lateness { .. } | Stat::LagMax => Unit::Micros,
+        Stat::Peak => Unit::Bytes,
+        Stat::ErrorRatio => Unit::Ratio,
+        _ => Unit::Count,
     }
 }
 
@@ -58,7 +59,7 @@ fn chart(r: &CapacityReport, objective: &str, points: Vec<(f64, f64)>) -> Option
     {
         return None;
     }
-    let fmt = y_format(o.stat);
+    let unit = y_unit(o.stat);
     let mut series = vec![Series {
         name: format!("{} {}", o.subject, objective.split_whitespace().nth(1).unwrap_or("")),
         colour: "#1f77b4",
@@ -81,6 +82,13 @@ fn chart(r: &CapacityReport, objective: &str, points: Vec<(f64, f64)>) -> Option
     if let Some(f) = r.answer.first_fail {
         marks.push((f, format!("first fail: {}", show_level(f, &r.dimension.unit))));
     }
+    // The bracket the answer lies in, shaded and named.
+    let shaded = match (r.answer.level, r.answer.first_fail) {
+        (Some(pass), Some(fail)) if fail > pass => {
+            vec![(pass, fail, format!("bracket: passed {} / failed {}", show_level(pass, &r.dimension.unit), show_level(fail, &r.dimension.unit)))]
+        }
+        _ => vec![],
+    };
     let c = Chart {
         id: format!("objective-{}-{}", o.subject, objective.split_whitespace().nth(1).unwrap_or("")),
         title: format!("{objective}: against {}", r.dimension.key),
@@ -88,11 +96,13 @@ fn chart(r: &CapacityReport, objective: &str, points: Vec<(f64, f64)>) -> Option
         y_label: objective.split_whitespace().take(2).collect::<Vec<_>>().join(" "),
         log_y: false,
         series,
-        thresholds: vec![(o.threshold, format!("threshold {}", fmt(o.threshold)))],
-        shaded: vec![],
+        thresholds: vec![(o.threshold, format!("threshold {}", crate::report::axis::show(o.threshold, unit)))],
+        shaded,
         marks,
-        y_fmt: Some(fmt),
+        x_unit: if r.dimension.unit.contains("/s") { Unit::Plain } else { Unit::Count },
+        y_unit: unit,
         x_ticks: None,
+        empty: None,
     };
     Some(c.svg())
 }

@@ -5,9 +5,20 @@ use lgtm_bench::cli::exit;
 use lgtm_bench::report::{html, json, junit, markdown, Report};
 use std::path::{Path, PathBuf};
 
+/// Where a report without a file name goes: `<results name>.<ext>` beside the first results file,
+/// or in `out`.
+pub fn beside(files: &[PathBuf], out: Option<&Path>, ext: &str) -> PathBuf {
+    let first = files.first().map(PathBuf::as_path).unwrap_or(Path::new("results.json"));
+    let name = first.with_extension(ext).file_name().map(|n| n.to_owned()).unwrap_or_default();
+    match out {
+        Some(dir) => dir.join(name),
+        None => first.with_extension(ext),
+    }
+}
+
 pub fn report(files: &[PathBuf], html_out: Option<&Path>, markdown_out: Option<&Path>, junit_out: Option<&Path>) -> u8 {
     if html_out.is_none() && markdown_out.is_none() && junit_out.is_none() {
-        eprintln!("error: say what to write: --html FILE, --markdown FILE and/or --junit FILE");
+        eprintln!("error: say what to write: --html, --markdown and/or --junit (each with a FILE, or without one to write beside the results file)");
         return exit::BAD_INPUT;
     }
     if let [one] = files {
@@ -34,7 +45,8 @@ pub fn report(files: &[PathBuf], html_out: Option<&Path>, markdown_out: Option<&
     let outputs = [(html_out, html::render(&reports, &dirs)), (markdown_out, markdown::render(&reports)), (junit_out, junit::render(&reports))];
     for (path, text) in outputs {
         let Some(path) = path else { continue };
-        if let Err(e) = std::fs::write(path, text) {
+        let written = path.parent().filter(|d| !d.as_os_str().is_empty()).map_or(Ok(()), std::fs::create_dir_all).and_then(|_| std::fs::write(path, text));
+        if let Err(e) = written {
             eprintln!("error: cannot write {}: {e}; check the path", path.display());
             return exit::RESULTS_NOT_WRITTEN;
         }

@@ -1,11 +1,18 @@
 //! Line charts as inline SVG for the HTML report: lines over x (log y optional), horizontal
-//! thresholds, shaded ranges and marks, with a legend. No script, nothing fetched.
+//! thresholds, shaded ranges and marks, with a legend. Ticks come from `axis` (1-2-5 steps in the
+//! axis's unit, decades on log axes); every point carries its value as an SVG `<title>` (shown on
+//! hover, no script); a chart scales to the page width (`viewBox`); a threshold far above the data
+//! is named at the edge instead of squashing the data. Nothing fetched.
 
+use super::axis::{self, Unit};
 use std::fmt::Write;
 
-const W: f64 = 720.0;
-const H: f64 = 260.0;
-const PAD: f64 = 60.0;
+const W: f64 = 960.0;
+const H: f64 = 280.0;
+const PAD: f64 = 64.0;
+
+/// A colour-blind-safe palette (Okabe and Ito).
+pub const PALETTE: [&str; 7] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"];
 
 /// One line of a chart.
 pub struct Series {
@@ -34,8 +41,13 @@ pub struct Chart {
     pub thresholds: Vec<(f64, String)>,
     pub shaded: Vec<(f64, f64, String)>,
     pub marks: Vec<(f64, String)>,
-    pub y_fmt: Option<fn(f64) -> String>,
+    /// What the axes' numbers are: they decide the ticks and how values read.
+    pub x_unit: Unit,
+    pub y_unit: Unit,
+    /// Ticks of the x axis when it is not numeric in `x_unit` (percentiles).
     pub x_ticks: Option<Vec<(f64, String)>>,
+    /// What to say instead of a chart when no series has a point.
+    pub empty: Option<String>,
 }
 
 /// Text for HTML and SVG.
@@ -46,10 +58,11 @@ pub fn esc(text: &str) -> String {
 impl Chart {
     pub fn svg(&self) -> String {
         let Some(scale) = Scale::of(self) else {
-            return format!("<figure id=\"{}\"><figcaption>{}</figcaption><p class=\"empty\">nothing measured</p></figure>", self.id, esc(&self.title));
+            let empty = self.empty.as_deref().unwrap_or("nothing measured");
+            return format!("<figure id=\"{}\"><figcaption>{}</figcaption><p class=\"empty\">{}</p></figure>", self.id, esc(&self.title), esc(empty));
         };
         let mut s = format!(
-            "<figure id=\"{}\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\">",
+            "<figure id=\"{}\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {W} {H}\" preserveAspectRatio=\"xMidYMid meet\" style=\"width:100%;height:auto\" role=\"img\">",
             self.id,
             esc(&self.title)
         );
@@ -67,7 +80,7 @@ impl Chart {
     /// Shaded ranges, axes, ticks and labels.
     fn frame(&self, s: &mut String, k: &Scale) {
         for (a, b, label) in &self.shaded {
-            let (x, width) = (k.x(*a), (k.x(*b) - k.x(*a)).max(0.0));
+            let (x, width) = (k.x(a.max(k.x0)), (k.x(b.min(k.x1)) - k.x(a.max(k.x0))).max(0.0));
             let _ = write!(
                 s,
                 "<rect class=\"shade\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{width:.1}\" height=\"{:.1}\"><title>{}</title></rect>",
@@ -75,32 +88,63 @@ impl Chart {
                 H - 2.0 * PAD + 20.0,
                 esc(label)
             );
+            let _ = write!(
+                s,
+                "<text class=\"tick shade-label\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                x + 3.0,
+                PAD - 1.0,
+                esc(label.split(" (").next().unwrap_or(label))
+            );
         }
         let _ = write!(s, "<line class=\"axis\" x1=\"{PAD}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", H - PAD + 10.0, W - PAD, H - PAD + 10.0);
         let _ = write!(s, "<line class=\"axis\" x1=\"{PAD}\" y1=\"{}\" x2=\"{PAD}\" y2=\"{}\"/>", PAD - 10.0, H - PAD + 10.0);
-        let fmt = self.y_fmt.unwrap_or(|v| format!("{v:.3}"));
-        for i in 0..=4 {
-            let v = k.y_tick(i as f64 / 4.0);
-            let _ = write!(s, "<text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", PAD - 4.0, k.y(v) + 4.0, esc(&fmt(v)));
+        let y_scale = if self.log_y { "log" } else { "linear" };
+        for (v, label) in &k.y_ticks.at {
+            let y = k.y(*v);
+            let _ = write!(s, "<line class=\"grid\" x1=\"{PAD}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\"/>", W - PAD);
+            let _ = write!(
+                s,
+                "<text class=\"tick\" data-axis=\"y\" data-scale=\"{y_scale}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                PAD - 4.0,
+                y + 4.0,
+                esc(label)
+            );
         }
-        let decimals = if k.x1 - k.x0 < 10.0 { 1 } else { 0 };
-        let ticks =
-            self.x_ticks.clone().unwrap_or_else(|| (0..=4).map(|i| k.x0 + (k.x1 - k.x0) * i as f64 / 4.0).map(|x| (x, format!("{x:.decimals$}"))).collect());
-        for (x, label) in ticks.iter().filter(|(x, _)| *x >= k.x0 && *x <= k.x1) {
-            let _ = write!(s, "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>", k.x(*x), H - PAD + 26.0, esc(label));
+        let x_scale = if self.x_ticks.is_some() { "custom" } else { "linear" };
+        for (x, label) in k.x_ticks.iter().filter(|(x, _)| *x >= k.x0 - 1e-9 && *x <= k.x1 + 1e-9) {
+            let _ = write!(
+                s,
+                "<text class=\"tick\" data-axis=\"x\" data-scale=\"{x_scale}\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                k.x(*x),
+                H - PAD + 26.0,
+                esc(label)
+            );
         }
         let _ = write!(s, "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", W / 2.0, H - 6.0, esc(&self.x_label));
         let _ = write!(s, "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"start\">{}</text>", PAD - 40.0, PAD - 22.0, esc(&self.y_label));
     }
 
-    /// Thresholds (horizontal) and marks (vertical).
+    /// Thresholds (horizontal; named at the top edge when far above the data) and marks (vertical).
     fn overlays(&self, s: &mut String, k: &Scale) {
-        for (y, label) in &self.thresholds {
-            let y = k.y(*y);
+        let mut off = 0.0;
+        for (value, label) in &self.thresholds {
+            if *value > k.y_ticks.hi * (1.0 + 1e-9) {
+                let _ = write!(
+                    s,
+                    "<text class=\"tick threshold-label offscale\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{} (off scale: {} ↑)</text>",
+                    W - PAD,
+                    PAD - 14.0 - off,
+                    esc(label),
+                    esc(&axis::show(*value, self.y_unit))
+                );
+                off += 12.0;
+                continue;
+            }
+            let y = k.y(*value);
             let _ = write!(s, "<line class=\"threshold\" x1=\"{PAD}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\"><title>{}</title></line>", W - PAD, esc(label));
             let _ = write!(s, "<text class=\"tick threshold-label\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", W - PAD, y - 3.0, esc(label));
         }
-        for (x, label) in &self.marks {
+        for (i, (x, label)) in self.marks.iter().enumerate() {
             let x = k.x(*x);
             let _ = write!(
                 s,
@@ -109,21 +153,28 @@ impl Chart {
                 H - PAD + 10.0,
                 esc(label)
             );
+            let _ = write!(s, "<text class=\"tick mark-label\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 3.0, PAD + 2.0 + 12.0 * i as f64, esc(label));
         }
     }
 
+    /// Each series as a line, and every point as a marker carrying its value on hover.
     fn lines(&self, s: &mut String, k: &Scale) {
+        let x_of = |x: f64| match &self.x_ticks {
+            Some(_) => format!("{x:.2}"),
+            None => axis::show(x, self.x_unit),
+        };
         for series in &self.series {
-            let points: Vec<String> = series
+            let kept: Vec<(f64, f64)> = series
                 .points
                 .iter()
-                .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0))
-                .map(|(x, y)| format!("{:.1},{:.1}", k.x(*x), k.y(*y)))
+                .copied()
+                .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0) && *y <= k.y_ticks.hi * 1.000_001)
                 .collect();
+            let points: Vec<String> = kept.iter().map(|(x, y)| format!("{:.1},{:.1}", k.x(*x), k.y(*y))).collect();
             let dash = match series.dash {
                 Dash::Solid => "",
-                Dash::Dashed => " stroke-dasharray=\"6 3\"",
-                Dash::Dotted => " stroke-dasharray=\"1 3\"",
+                Dash::Dashed => " stroke-dasharray=\"7 4\"",
+                Dash::Dotted => " stroke-dasharray=\"1.5 3\"",
             };
             let _ = write!(
                 s,
@@ -133,25 +184,40 @@ impl Chart {
                 points.join(" "),
                 esc(&series.name)
             );
+            let _ = write!(s, "<g class=\"points\" fill=\"{}\">", series.colour);
+            for (x, y) in &kept {
+                let _ = write!(
+                    s,
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\"><title>{}: {} at {}</title></circle>",
+                    k.x(*x),
+                    k.y(*y),
+                    series.dash.marker(),
+                    esc(&series.name),
+                    esc(&axis::show(*y, self.y_unit)),
+                    esc(&x_of(*x))
+                );
+            }
+            s.push_str("</g>");
         }
     }
 }
 
-/// From data to the drawing: the ranges of a chart, and where a value lands.
+/// From data to the drawing: the ranges of a chart, its ticks, and where a value lands.
 struct Scale {
     x0: f64,
     x1: f64,
-    y0: f64,
-    y1: f64,
+    x_ticks: Vec<(f64, String)>,
+    y_ticks: axis::Ticks,
     log_y: bool,
 }
 
 impl Scale {
-    /// The ranges that hold every point, threshold and shaded range; `None` when nothing was measured.
+    /// The ranges that hold every point, nearby threshold and shaded range, widened to whole
+    /// ticks; `None` when nothing was measured. A threshold more than five times the data's top
+    /// is left off the scale (the chart names it at the edge).
     fn of(c: &Chart) -> Option<Scale> {
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-        let points = c.series.iter().flat_map(|s| s.points.iter().copied());
-        for (x, y) in points.chain(c.thresholds.iter().map(|(y, _)| (f64::NAN, *y))) {
+        for (x, y) in c.series.iter().flat_map(|s| s.points.iter().copied()) {
             if x.is_finite() {
                 (x0, x1) = (x0.min(x), x1.max(x));
             }
@@ -159,22 +225,29 @@ impl Scale {
                 (y0, y1) = (y0.min(y), y1.max(y));
             }
         }
+        if x0 > x1 || y0 > y1 {
+            return None;
+        }
+        let data_top = y1.max(1e-9);
+        for (t, _) in c.thresholds.iter().filter(|(t, _)| t.is_finite() && *t <= 5.0 * data_top && (!c.log_y || *t > 0.0)) {
+            (y0, y1) = (y0.min(*t), y1.max(*t));
+        }
         for (a, b, _) in &c.shaded {
             (x0, x1) = (x0.min(*a), x1.max(*b));
         }
-        if x0 > x1 || c.series.iter().all(|s| s.points.is_empty()) {
-            return None;
-        }
-        if !c.log_y {
-            y0 = y0.min(0.0);
-        }
+        let y_ticks = if c.log_y { axis::log(y0, y1, c.y_unit) } else { axis::linear(y0.min(0.0), y1, c.y_unit) };
+        let x_ticks = match &c.x_ticks {
+            Some(t) => t.clone(),
+            None => {
+                let t = axis::linear(x0, x1, c.x_unit);
+                (x0, x1) = (t.lo, t.hi);
+                t.at
+            }
+        };
         if x1 - x0 < 1e-9 {
             x1 = x0 + 1.0;
         }
-        if y1 - y0 < 1e-9 {
-            y1 = y0 + 1.0;
-        }
-        Some(Scale { x0, x1, y0: y0.max(if c.log_y { 1e-9 } else { f64::MIN }), y1, log_y: c.log_y })
+        Some(Scale { x0, x1, x_ticks, y_ticks, log_y: c.log_y })
     }
 
     fn t(&self, y: f64) -> f64 {
@@ -190,22 +263,21 @@ impl Scale {
     }
 
     fn y(&self, y: f64) -> f64 {
-        let (l0, l1) = (self.t(self.y0), self.t(self.y1));
+        let (l0, l1) = (self.t(self.y_ticks.lo), self.t(self.y_ticks.hi));
         H - PAD + 10.0 - (self.t(y) - l0) / (l1 - l0).max(1e-9) * (H - 2.0 * PAD)
-    }
-
-    /// The value a fraction `f` up the y axis.
-    fn y_tick(&self, f: f64) -> f64 {
-        let (l0, l1) = (self.t(self.y0), self.t(self.y1));
-        if self.log_y {
-            10f64.powf(l0 + (l1 - l0) * f)
-        } else {
-            self.y0 + (self.y1 - self.y0) * f
-        }
     }
 }
 
 impl Dash {
+    /// Marker sizes differ with the dash, so lines read apart without colour too.
+    fn marker(self) -> f64 {
+        match self {
+            Dash::Solid => 2.6,
+            Dash::Dashed => 2.0,
+            Dash::Dotted => 1.6,
+        }
+    }
+
     fn css(self) -> &'static str {
         match self {
             Dash::Solid => "solid",

@@ -5,6 +5,7 @@
 //! restarts marked; write throughput planned and achieved; the resolved scenario. Several results
 //! files are overlaid, one colour each.
 
+use super::axis::Unit;
 use super::chart::{esc, Chart, Dash, Series};
 use super::Report;
 use crate::stats::histogram::Latency;
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-const COLOURS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
+use super::chart::PALETTE as COLOURS;
 /// Which figure of a point a line draws.
 type PointValue = fn(&Point) -> f64;
 
@@ -81,14 +82,6 @@ fn finish(block: Option<(f64, BTreeMap<String, Latency>)>, groups: &[&String], o
     }
 }
 
-fn ms(us: f64) -> String {
-    fmt_micros(us.max(0.0) as u64)
-}
-
-fn bytes(b: f64) -> String {
-    ByteSize(b.max(0.0) as u64).to_string()
-}
-
 /// The report of one or more runs (`dirs[i]` holds the interval log of `reports[i]`).
 pub fn render(reports: &[Report], dirs: &[&Path]) -> String {
     let title = reports.iter().map(|r| r.run.scenario_name.as_str()).collect::<Vec<_>>().join(" vs ");
@@ -138,7 +131,7 @@ impl<'a> Page<'a> {
     }
 
     fn latency_over_time(&self, out: &mut String) {
-        out.push_str("<h2>Latency over time</h2><p>p50, p99 and max per interval, from the intended send; warm-up shaded.</p>");
+        out.push_str("<h2>Latency over time</h2><p>p50, p99 and max per interval, from the intended send (log scale); warm-up and ramp shaded. Hover a point for its value.</p>");
         for path in &self.paths {
             let mut chart = Chart {
                 id: format!("latency-{path}"),
@@ -146,16 +139,20 @@ impl<'a> Page<'a> {
                 x_label: "seconds since the plan started".into(),
                 y_label: "latency".into(),
                 log_y: true,
-                y_fmt: Some(ms),
+                x_unit: Unit::Seconds,
+                y_unit: Unit::Micros,
                 ..Default::default()
             };
+            let several = self.reports.len() > 1;
             for (i, (r, log)) in self.reports.iter().zip(&self.logs).enumerate() {
-                let colour = COLOURS[i % COLOURS.len()];
                 let intervals = r.intervals.as_ref().map_or(0.0, |x| x.seconds);
                 let list = log.get(path).map_or(&[][..], Vec::as_slice);
                 let stats: [(&str, PointValue, Dash); 3] =
                     [("p50", |p| p.p50, Dash::Dashed), ("p99", |p| p.p99, Dash::Solid), ("max", |p| p.max, Dash::Dotted)];
-                for (stat, value, dash) in stats {
+                // One run: a colour per statistic; several runs: a colour per run. The dash tells the
+                // statistic either way, and max is drawn last so that it shows where it meets p99.
+                for (k, (stat, value, dash)) in stats.into_iter().enumerate() {
+                    let colour = COLOURS[if several { i } else { k } % COLOURS.len()];
                     let points = list.iter().map(|p| (p.at + intervals / 2.0, value(p))).collect();
                     chart.series.push(Series { name: format!("{stat}{}", self.label(i, r)), colour, points, dash });
                 }
@@ -182,7 +179,7 @@ impl<'a> Page<'a> {
                 x_label: "percentile".into(),
                 y_label: "latency".into(),
                 log_y: true,
-                y_fmt: Some(ms),
+                y_unit: Unit::Micros,
                 x_ticks: Some(ticks),
                 ..Default::default()
             };
@@ -206,7 +203,9 @@ impl<'a> Page<'a> {
             title: "failed calls per interval, by class".into(),
             x_label: "seconds since the plan started".into(),
             y_label: "calls".into(),
-            y_fmt: Some(|v| format!("{v:.0}")),
+            x_unit: Unit::Seconds,
+            y_unit: Unit::Count,
+            empty: Some("no errors: every call measured succeeded".into()),
             ..Default::default()
         };
         let mut throughput = Chart {
@@ -214,7 +213,7 @@ impl<'a> Page<'a> {
             title: "write throughput: achieved per interval and planned".into(),
             x_label: "seconds since the plan started".into(),
             y_label: "calls/s".into(),
-            y_fmt: Some(|v| format!("{v:.1}")),
+            x_unit: Unit::Seconds,
             ..Default::default()
         };
         let mut colour = 0;
@@ -230,7 +229,15 @@ impl<'a> Page<'a> {
             }
             // The open-loop write plan: the write path's calls, or a sending queue's scrape ticks.
             for (path, p) in r.paths.iter().filter(|(n, p)| (n.ends_with(".write") || n.ends_with(".queue")) && p.planned_calls.is_some()) {
-                let points = iv.counts.iter().map(|c| (c.start_s, c.paths.get(path).map_or(0, |p| p.calls) as f64 / iv.seconds)).collect();
+                // Each interval's calls over that interval's own length within the measured window:
+                // the last interval of a run is usually partial.
+                let end = r.run.warmup_seconds + r.run.measured_seconds;
+                let points = iv
+                    .counts
+                    .iter()
+                    .filter(|c| c.start_s < end)
+                    .map(|c| (c.start_s, c.paths.get(path).map_or(0, |p| p.calls) as f64 / ((c.start_s + iv.seconds).min(end) - c.start_s).max(1e-9)))
+                    .collect();
                 let c = COLOURS[(i * 2) % COLOURS.len()];
                 throughput.series.push(Series { name: format!("{path} achieved{}", self.label(i, r)), colour: c, points, dash: Dash::Solid });
                 if let (Some(planned), true) = (p.planned_calls, r.run.planned_measured_seconds > 0.0) {
@@ -263,19 +270,20 @@ impl<'a> Page<'a> {
         }
         out.push_str("<h2>Remote-write queue</h2><p>Per results interval, the most at any moment: samples pending in the shards, the lag of the newest acknowledged sample behind the newest scraped, and the shards running.</p>");
         type Pick = fn(&crate::stats::Counters) -> f64;
-        type QueueChart = (&'static str, &'static str, &'static str, Pick, fn(f64) -> String);
+        type QueueChart = (&'static str, &'static str, &'static str, Pick, Unit);
         let charts: [QueueChart; 3] = [
-            ("queue-pending", "samples pending", "samples", |c| c.queue_pending_max as f64, |v| format!("{v:.0}")),
-            ("queue-lag", "remote-write lag", "seconds", |c| c.queue_lag_max_ms as f64 / 1000.0, |v| format!("{v:.2}")),
-            ("queue-shards", "shards", "shards", |c| c.queue_shards_max as f64, |v| format!("{v:.0}")),
+            ("queue-pending", "samples pending", "samples", |c| c.queue_pending_max as f64, Unit::Count),
+            ("queue-lag", "remote-write lag", "lag", |c| c.queue_lag_max_ms as f64 * 1000.0, Unit::Micros),
+            ("queue-shards", "shards", "shards", |c| c.queue_shards_max as f64, Unit::Count),
         ];
-        for (id, title, unit, pick, fmt) in charts {
+        for (id, title, label, pick, unit) in charts {
             let mut chart = Chart {
                 id: id.into(),
                 title: title.into(),
                 x_label: "seconds since the plan started".into(),
-                y_label: unit.into(),
-                y_fmt: Some(fmt),
+                y_label: label.into(),
+                x_unit: Unit::Seconds,
+                y_unit: unit,
                 ..Default::default()
             };
             for (k, &(i, path)) in queued.iter().enumerate() {
@@ -301,7 +309,8 @@ impl<'a> Page<'a> {
                 title: format!("{target}: memory"),
                 x_label: "seconds since the plan started".into(),
                 y_label: "bytes".into(),
-                y_fmt: Some(bytes),
+                x_unit: Unit::Seconds,
+                y_unit: Unit::Bytes,
                 ..Default::default()
             };
             for (i, r) in self.reports.iter().enumerate() {
@@ -338,10 +347,25 @@ impl<'a> Page<'a> {
                 if i == 0 { " open" } else { "" },
                 esc(&r.run.scenario_file),
                 esc(&self.label(i, r)),
-                esc(&serde_json::to_string_pretty(&r.scenario).unwrap_or_default())
+                esc(&as_toml(&r.scenario))
             );
         }
     }
+}
+
+/// The scenario as the TOML it was written in (defaults filled in, secrets redacted); JSON if it
+/// cannot be written as TOML.
+fn as_toml(scenario: &serde_json::Value) -> String {
+    fn without_nulls(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                serde_json::Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect())
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(without_nulls).collect()),
+            other => other.clone(),
+        }
+    }
+    toml::to_string_pretty(&without_nulls(scenario)).unwrap_or_else(|_| serde_json::to_string_pretty(scenario).unwrap_or_default())
 }
 
 /// Draws the thresholds of the objectives on `path` whose statistic `wanted` accepts.
@@ -370,18 +394,42 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
         if r.run.interrupted { format!(" (INTERRUPTED: {})", esc(&r.run.stop_reason)) } else { String::new() },
         esc(&r.run.started_at)
     );
-    out.push_str("<table><tr><th></th><th>objective</th><th>observed</th><th>margin</th></tr>");
-    for o in &r.verdict.objectives {
-        let margin = match (Objective::parse(&o.objective), o.observed) {
-            (Ok(obj), Some(v)) if obj.threshold > 0.0 => format!("{:+.0}%", (obj.threshold - v) / obj.threshold * 100.0),
-            (Ok(_), Some(v)) => format!("{v}"),
+    // One look: every objective as a bar of observed against its threshold, failed ones first,
+    // each linked to the chart that shows it.
+    out.push_str("<table class=\"objectives\"><tr><th></th><th>objective</th><th>observed</th><th>against the threshold</th><th>margin</th></tr>");
+    let mut objectives: Vec<_> = r.verdict.objectives.iter().collect();
+    objectives.sort_by_key(|o| o.passed);
+    for o in objectives {
+        let parsed = Objective::parse(&o.objective).ok();
+        let margin = match (&parsed, o.observed) {
+            (Some(obj), Some(v)) if obj.threshold > 0.0 => format!("{:+.0}%", (obj.threshold - v) / obj.threshold * 100.0),
+            (Some(_), Some(v)) => format!("{v}"),
             _ => "-".into(),
         };
+        let fill = match (&parsed, o.observed) {
+            (Some(obj), Some(v)) if obj.threshold > 0.0 => (v / obj.threshold).clamp(0.0, 1.5),
+            (_, Some(v)) if v > 0.0 => 1.5,
+            _ => 0.0,
+        };
+        let bar = format!(
+            "<span class=\"bar\" title=\"{} of the threshold\"><span style=\"width:{:.1}%\"></span><i></i></span>",
+            if fill >= 1.5 { "150% or more".to_string() } else { format!("{:.0}%", fill * 100.0) },
+            fill / 1.5 * 100.0
+        );
+        let link = parsed.as_ref().map_or(String::new(), |obj| {
+            let chart = if obj.subject.ends_with(".memory") {
+                format!("memory-{}", obj.subject.trim_end_matches(".memory"))
+            } else {
+                format!("latency-{}", obj.subject)
+            };
+            format!("#{chart}")
+        });
         let _ = write!(
             out,
-            "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td><a href=\"{}\"><code>{}</code></a></td><td>{}</td><td>{bar}</td><td>{}</td></tr>",
             if o.passed { "pass" } else { "fail" },
             if o.passed { "PASS" } else { "FAIL" },
+            esc(&link),
             esc(&o.objective),
             esc(&o.observed_display),
             margin
@@ -421,9 +469,9 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
     out.push_str("</table></section>");
 }
 
-pub(crate) const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:960px;color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}\
+pub(crate) const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;padding:0 2em;max-width:1400px;color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}\
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#1a7f37}\
-section.verdict.pass h2{color:#1a7f37}section.verdict.fail h2{color:#c62828}.warn{color:#a15c00;font-weight:600}\
-figure{margin:1em 0}figcaption{font-weight:600}svg{background:#fafafa;border:1px solid #eee}.axis{stroke:#888}.tick{font-size:10px;fill:#555}.label{font-size:11px;fill:#333}\
-.series{stroke-width:1.6}.threshold{stroke:#c62828;stroke-dasharray:4 3}.threshold-label{fill:#c62828}.mark{stroke:#a15c00;stroke-width:2}.shade{fill:#e8eef7}\
+section.verdict.pass h2{color:#1a7f37}.bar{display:inline-block;position:relative;width:160px;height:10px;background:#eee}.bar span{position:absolute;left:0;top:0;bottom:0;background:#1a7f37}tr.fail .bar span{background:#c62828}.bar i{position:absolute;left:66.7%;top:-2px;bottom:-2px;border-left:2px solid #333}section.verdict.fail h2{color:#c62828}.warn{color:#a15c00;font-weight:600}\
+figure{margin:1em 0}figcaption{font-weight:600}svg{display:block;width:100%;height:auto;background:#fafafa;border:1px solid #eee}.axis{stroke:#888}.grid{stroke:#e6e6e6}.tick{font-size:11px;fill:#555}.offscale{font-style:italic}.label{font-size:11px;fill:#333}\
+.series{stroke-width:1.8}circle:hover{r:5}.threshold{stroke:#c62828;stroke-dasharray:4 3}.threshold-label{fill:#c62828}.mark{stroke:#a15c00;stroke-width:2}.shade{fill:#e8eef7}\
 .legend span{margin-right:1em;font-size:12px}.legend i{display:inline-block;width:16px;height:0;margin-right:4px;vertical-align:middle}.empty{color:#888}pre{background:#f6f8fa;padding:1em;overflow:auto;font-size:12px}footer{margin-top:2em;color:#888;font-size:12px}";

@@ -2,6 +2,7 @@
 //! table and the progress line printed while a run is going.
 
 pub mod attribution;
+pub mod axis;
 pub mod chart;
 pub mod compare;
 pub mod html;
