@@ -153,7 +153,14 @@ impl Chart {
                 H - PAD + 10.0,
                 esc(label)
             );
-            let _ = write!(s, "<text class=\"tick mark-label\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 3.0, PAD + 2.0 + 12.0 * i as f64, esc(label));
+            // Near the right edge a label reads leftwards of its line, so it is never cut off.
+            let (lx, anchor) = if x > W - PAD - 180.0 { (x - 3.0, "end") } else { (x + 3.0, "start") };
+            let _ = write!(
+                s,
+                "<text class=\"tick mark-label\" x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+                PAD + 14.0 + 12.0 * i as f64,
+                esc(label)
+            );
         }
     }
 
@@ -228,7 +235,8 @@ impl Scale {
         if x0 > x1 || y0 > y1 {
             return None;
         }
-        let data_top = y1.max(1e-9);
+        // Data that is all zero (no errors) is no scale to hold a threshold off: it is drawn.
+        let data_top = if y1 > 0.0 { y1 } else { f64::INFINITY };
         for (t, _) in c.thresholds.iter().filter(|(t, _)| t.is_finite() && *t <= 5.0 * data_top && (!c.log_y || *t > 0.0)) {
             (y0, y1) = (y0.min(*t), y1.max(*t));
         }

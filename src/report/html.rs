@@ -90,6 +90,11 @@ pub fn render(reports: &[Report], dirs: &[&Path]) -> String {
     for (i, r) in reports.iter().enumerate() {
         verdict_section(&mut body, r, &page.label(i, r));
     }
+    for r in reports {
+        if let Some(c) = &r.baseline {
+            comparison_section(&mut body, c);
+        }
+    }
     page.latency_over_time(&mut body);
     page.spectrum(&mut body);
     page.errors_and_throughput(&mut body);
@@ -130,8 +135,44 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// One figure per target: the p99 of each of its top-level paths (write, delivery, the query
+    /// group, read-back) over time, so they read against each other; the paths' own charts follow.
+    fn overview(&self, out: &mut String) {
+        let top: Vec<&String> = self.paths.iter().filter(|p| p.matches('.').count() == 1).collect();
+        let targets: std::collections::BTreeSet<&str> = top.iter().filter_map(|p| p.split('.').next()).collect();
+        for target in targets {
+            let mut chart = Chart {
+                id: format!("overview-{target}"),
+                title: format!("{target}: p99 of every path per interval"),
+                x_label: "seconds since the plan started".into(),
+                y_label: "p99".into(),
+                log_y: true,
+                x_unit: Unit::Seconds,
+                y_unit: Unit::Micros,
+                ..Default::default()
+            };
+            let mut k = 0;
+            for path in top.iter().filter(|p| p.starts_with(&format!("{target}."))) {
+                for (i, (r, log)) in self.reports.iter().zip(&self.logs).enumerate() {
+                    let Some(list) = log.get(path.as_str()) else { continue };
+                    let half = r.intervals.as_ref().map_or(0.0, |x| x.seconds) / 2.0;
+                    let dash = [Dash::Solid, Dash::Dashed, Dash::Dotted][i % 3];
+                    chart.series.push(Series {
+                        name: format!("{path}{}", self.label(i, r)),
+                        colour: COLOURS[k % COLOURS.len()],
+                        points: list.iter().map(|p| (p.at + half, p.p99)).collect(),
+                        dash,
+                    });
+                }
+                k += 1;
+            }
+            out.push_str(&chart.svg());
+        }
+    }
+
     fn latency_over_time(&self, out: &mut String) {
-        out.push_str("<h2>Latency over time</h2><p>p50, p99 and max per interval, from the intended send (log scale); warm-up and ramp shaded. Hover a point for its value.</p>");
+        out.push_str("<h2>Latency over time</h2><p>p50, p99 and max per interval, from the intended send (log scale); warm-up and ramp shaded. Hover a point for its value. First each target's paths together, then each path on its own.</p>");
+        self.overview(out);
         for path in &self.paths {
             let mut chart = Chart {
                 id: format!("latency-{path}"),
@@ -353,6 +394,62 @@ impl<'a> Page<'a> {
     }
 }
 
+/// The comparison with the baseline runs: one row per statistic, each run-level change drawn as
+/// its 95% interval on a common scale (-50% … +100%) with zero, the tolerance and the baseline
+/// runs' own spread marked, so a regression reads at a glance.
+fn comparison_section(out: &mut String, c: &super::compare::Comparison) {
+    let runs = if c.baseline_runs.len() > 1 { format!("{} baseline runs", c.baseline_runs.len()) } else { format!("baseline run {}", c.baseline_run) };
+    let verdict = match (c.comparable, c.regressed) {
+        (false, _) => "not comparable (see the warnings)",
+        (true, true) => "REGRESSION",
+        (true, false) => "no regression",
+    };
+    let _ = write!(
+        out,
+        "<section id=\"baseline\"><h2>Compared with {}: {}</h2><p>Latency judged on runs (tolerance {:.0}%): the bar is the change with its 95% interval, the grey band the baseline runs' own spread, the red line the tolerance.</p>",
+        esc(&runs),
+        verdict,
+        c.tolerance.latency * 100.0
+    );
+    for w in &c.warnings {
+        let _ = write!(out, "<p class=\"warn\">{}</p>", esc(w));
+    }
+    out.push_str("<table class=\"changes\"><tr><th></th><th>path</th><th>statistic</th><th>change</th><th>−50% … 0 … +100%</th></tr>");
+    let pos = |v: f64| (v.clamp(-0.5, 1.0) + 0.5) / 1.5 * 100.0;
+    for ch in &c.changes {
+        let mark = if ch.regressed { "REGRESSED" } else { ch.assessment.as_str() };
+        let bar = match (ch.change, ch.spread) {
+            (Some([est, lo, hi]), spread) => {
+                let spread = spread.unwrap_or(0.0);
+                format!(
+                    "<span class=\"interval\" title=\"{:+.0}% [{:+.0}%, {:+.0}%]\"><b style=\"left:{:.1}%;width:{:.1}%\"></b><u style=\"left:{:.1}%;width:{:.1}%\"></u><em style=\"left:{:.1}%\"></em><i style=\"left:{:.1}%\"></i><s style=\"left:{:.1}%\"></s></span>",
+                    est * 100.0,
+                    lo * 100.0,
+                    hi * 100.0,
+                    pos(-spread),
+                    pos(spread) - pos(-spread),
+                    pos(lo),
+                    (pos(hi) - pos(lo)).max(0.5),
+                    pos(est),
+                    pos(0.0),
+                    pos(c.tolerance.latency)
+                )
+            }
+            _ => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{bar}</td></tr>",
+            if ch.regressed { "fail" } else { "pass" },
+            esc(mark),
+            esc(&ch.path),
+            esc(&ch.stat),
+            esc(&ch.shown)
+        );
+    }
+    out.push_str("</table></section>");
+}
+
 /// The scenario as the TOML it was written in (defaults filled in, secrets redacted); JSON if it
 /// cannot be written as TOML.
 fn as_toml(scenario: &serde_json::Value) -> String {
@@ -471,7 +568,7 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
 
 pub(crate) const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;padding:0 2em;max-width:1400px;color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}\
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#1a7f37}\
-section.verdict.pass h2{color:#1a7f37}.bar{display:inline-block;position:relative;width:160px;height:10px;background:#eee}.bar span{position:absolute;left:0;top:0;bottom:0;background:#1a7f37}tr.fail .bar span{background:#c62828}.bar i{position:absolute;left:66.7%;top:-2px;bottom:-2px;border-left:2px solid #333}section.verdict.fail h2{color:#c62828}.warn{color:#a15c00;font-weight:600}\
+section.verdict.pass h2{color:#1a7f37}.interval{display:inline-block;position:relative;width:220px;height:12px;background:#f3f3f3}.interval *{position:absolute;top:0;bottom:0}.interval b{background:#ddd}.interval u{background:#0072B2;top:3px;bottom:3px}tr.fail .interval u{background:#c62828}.interval em{border-left:2px solid #000}.interval i{border-left:1px solid #666}.interval s{border-left:1px dashed #c62828}.bar{display:inline-block;position:relative;width:160px;height:10px;background:#eee}.bar span{position:absolute;left:0;top:0;bottom:0;background:#1a7f37}tr.fail .bar span{background:#c62828}.bar i{position:absolute;left:66.7%;top:-2px;bottom:-2px;border-left:2px solid #333}section.verdict.fail h2{color:#c62828}.warn{color:#a15c00;font-weight:600}\
 figure{margin:1em 0}figcaption{font-weight:600}svg{display:block;width:100%;height:auto;background:#fafafa;border:1px solid #eee}.axis{stroke:#888}.grid{stroke:#e6e6e6}.tick{font-size:11px;fill:#555}.offscale{font-style:italic}.label{font-size:11px;fill:#333}\
 .series{stroke-width:1.8}circle:hover{r:5}.threshold{stroke:#c62828;stroke-dasharray:4 3}.threshold-label{fill:#c62828}.mark{stroke:#a15c00;stroke-width:2}.shade{fill:#e8eef7}\
 .legend span{margin-right:1em;font-size:12px}.legend i{display:inline-block;width:16px;height:0;margin-right:4px;vertical-align:middle}.empty{color:#888}pre{background:#f6f8fa;padding:1em;overflow:auto;font-size:12px}footer{margin-top:2em;color:#888;font-size:12px}";
