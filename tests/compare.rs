@@ -183,8 +183,16 @@ async fn run_with_a_baseline_fails_on_a_regression_and_keeps_the_comparison() {
     });
     let baseline = dir.path().join("baseline.json");
     json::write_to(&baseline, &fast).unwrap();
-    let (code, result, stdout) = one_run(&server.base(), dir.path(), &["--baseline", baseline.to_str().unwrap(), "--max-regression", "10%"]).await;
+    let pages = dir.path().join("pages");
+    let (code, result, stdout) =
+        one_run(&server.base(), dir.path(), &["--baseline", baseline.to_str().unwrap(), "--max-regression", "10%", "--report", pages.to_str().unwrap()]).await;
     assert_eq!(code, 1, "{stdout}");
+    // The HTML overlays the run on its baseline, path by path, and draws the comparison.
+    let html = std::fs::read_dir(&pages).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "html")).unwrap();
+    let html = std::fs::read_to_string(html).unwrap();
+    let run_id = json::read(&result).unwrap().run.id;
+    assert!(html.contains("<section id=\"baseline\"><h2>Compared with baseline run") && html.contains("REGRESSION"), "the comparison section");
+    assert!(html.contains(&format!("(1: {})", fast.run.id)) && html.contains(&format!("(2: {run_id})")), "baseline and run overlaid");
     assert!(stdout.contains("REGRESSED") && stdout.contains("verdict: FAIL"), "{stdout}");
     let report = json::read(&result).unwrap();
     assert!(report.verdict.passed, "the objectives themselves still pass");

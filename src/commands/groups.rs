@@ -18,8 +18,13 @@ pub struct Pick<'a> {
 }
 
 pub fn load(path: &Path, pick: &Pick) -> Result<Vec<Report>, String> {
+    Ok(load_with_files(path, pick)?.into_iter().map(|(r, _)| r).collect())
+}
+
+/// The same, each run with its results file (whose folder holds its interval log).
+pub fn load_with_files(path: &Path, pick: &Pick) -> Result<Vec<(Report, PathBuf)>, String> {
     if !path.is_dir() {
-        return Ok(vec![json::read(path).map_err(|e| e.to_string())?]);
+        return Ok(vec![(json::read(path).map_err(|e| e.to_string())?, path.to_path_buf())]);
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
@@ -52,7 +57,7 @@ pub fn load(path: &Path, pick: &Pick) -> Result<Vec<Report>, String> {
             continue;
         }
         eprintln!("{}: {}", pick.side, f.display());
-        runs.push(r);
+        runs.push((r, f.clone()));
     }
     if runs.is_empty() {
         return Err(format!(

@@ -91,12 +91,18 @@ fn write_pages(pages: &[Option<String>; 3], html_out: Option<&Path>, markdown_ou
 }
 
 /// Writes the HTML, Markdown and JUnit reports of one run into `dir`, named after its results file.
-pub fn write_all(report: &Report, results_file: &Path, dir: &Path) -> Result<(), String> {
+/// The run's three reports into `dir`; with `baseline` (the newest baseline run and its results
+/// file), the HTML overlays the run on it, path by path.
+pub fn write_all(report: &Report, results_file: &Path, dir: &Path, baseline: Option<(&Report, &Path)>) -> Result<(), String> {
     let stem = results_file.file_stem().map_or("report".into(), |s| s.to_string_lossy().to_string());
     let source_dir = results_file.parent().unwrap_or(Path::new("."));
     let reports = std::slice::from_ref(report);
+    let page = match baseline {
+        Some((base, file)) => html::render(&[base.clone(), report.clone()], &[file.parent().unwrap_or(Path::new(".")), source_dir]),
+        None => html::render(reports, &[source_dir]),
+    };
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}; check the path", dir.display()))?;
-    for (ext, text) in [("html", html::render(reports, &[source_dir])), ("md", markdown::render(reports)), ("xml", junit::render(reports))] {
+    for (ext, text) in [("html", page), ("md", markdown::render(reports)), ("xml", junit::render(reports))] {
         let path = dir.join(format!("{stem}.{ext}"));
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}; check the path", path.display()))?;
         eprintln!("report: {}", path.display());

@@ -41,24 +41,28 @@ pub fn run(args: RunArgs) -> u8 {
         }
     };
     let pick = Pick { scenario: Some(&plan.run.name), newest: args.baseline_runs, include_noisy: args.include_noisy, side: "baseline" };
-    let baseline = match args.baseline.as_deref().map(|b| groups::load(b, &pick)).transpose() {
-        Ok(b) => b.map(|b| (b, Tolerance { latency: args.max_regression, ..Tolerance::default() })),
+    let (baseline, newest) = match args.baseline.as_deref().map(|b| groups::load_with_files(b, &pick)).transpose() {
+        Ok(Some(runs)) => {
+            let newest = runs.last().map(|(r, f)| (r.clone(), f.clone()));
+            (Some((runs.into_iter().map(|(r, _)| r).collect(), Tolerance { latency: args.max_regression, ..Tolerance::default() })), newest)
+        }
+        Ok(None) => (None, None),
         Err(e) => {
             eprintln!("error: --baseline: {e}");
             return exit::BAD_INPUT;
         }
     };
-    super::block_on(drive(plan, args, baseline)).unwrap_or_else(|code| code)
+    super::block_on(drive(plan, args, baseline, newest)).unwrap_or_else(|code| code)
 }
 
-async fn drive(plan: Plan, args: RunArgs, baseline: Option<(Vec<Report>, Tolerance)>) -> u8 {
+async fn drive(plan: Plan, args: RunArgs, baseline: Option<(Vec<Report>, Tolerance)>, newest: Option<(Report, PathBuf)>) -> u8 {
     let cancel = CancellationToken::new();
     tokio::spawn(stop_on_signal(cancel.clone()));
     eprintln!("{}", plan.describe().trim_end());
     let scenario_file = args.file.display().to_string();
     if args.repeat <= 1 {
         let opts = RunOptions { scenario_file, out_dir: args.out.clone(), progress: !args.quiet, baseline };
-        return match one_run(&plan, opts, &args, &cancel).await {
+        return match one_run(&plan, opts, &args, newest.as_ref(), &cancel).await {
             Ok(report) => exit_code(&report, report.baseline.as_ref()),
             Err(code) => code,
         };
@@ -69,7 +73,7 @@ async fn drive(plan: Plan, args: RunArgs, baseline: Option<(Vec<Report>, Toleran
     for i in 1..=args.repeat {
         eprintln!("\n=== run {i} of {} (group {}) ===", args.repeat, group.display());
         let opts = RunOptions { scenario_file: scenario_file.clone(), out_dir: group.clone(), progress: !args.quiet, baseline: None };
-        match one_run(&plan, opts, &args, &cancel).await {
+        match one_run(&plan, opts, &args, newest.as_ref(), &cancel).await {
             Ok(report) if report.run.interrupted => return exit::INTERRUPTED,
             Ok(report) => runs.push(report),
             Err(code) => return code,
@@ -110,7 +114,7 @@ fn exit_code(report: &Report, comparison: Option<&compare::Comparison>) -> u8 {
 
 /// One run, after resetting the target when asked: prints its summary, writes its reports; the
 /// exit code when it could not run or its results could not be written.
-async fn one_run(plan: &Plan, opts: RunOptions, args: &RunArgs, cancel: &CancellationToken) -> Result<Report, u8> {
+async fn one_run(plan: &Plan, opts: RunOptions, args: &RunArgs, overlay: Option<&(Report, PathBuf)>, cancel: &CancellationToken) -> Result<Report, u8> {
     if let Some(cmd) = &args.fresh_target_command {
         eprintln!("resetting the target: {cmd}");
         if let Err(e) = runner::fresh_target(cmd, cancel).await {
@@ -122,7 +126,7 @@ async fn one_run(plan: &Plan, opts: RunOptions, args: &RunArgs, cancel: &Cancell
         Ok(outcome) => {
             print!("{}", summary::render(&outcome.report, Some(&outcome.results_file.display().to_string())));
             if let Some(dir) = &args.report {
-                if let Err(e) = super::report::write_all(&outcome.report, &outcome.results_file, dir) {
+                if let Err(e) = super::report::write_all(&outcome.report, &outcome.results_file, dir, overlay.map(|(r, f)| (r, f.as_path()))) {
                     eprintln!("error: {e}");
                     return Err(exit::RESULTS_NOT_WRITTEN);
                 }

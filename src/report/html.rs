@@ -200,7 +200,7 @@ impl<'a> Page<'a> {
                 if i == 0 && r.run.warmup_seconds > 0.0 {
                     chart.shaded.push((0.0, r.run.warmup_seconds, "warm-up (not measured)".into()));
                 }
-                let ramp = r.scenario["run"]["ramp"].as_str().and_then(|t| t.parse::<crate::units::Dur>().ok()).map_or(0.0, |d| d.get().as_secs_f64());
+                let ramp = ramp_seconds(r);
                 if i == 0 && ramp > 0.0 {
                     chart.shaded.push((r.run.warmup_seconds, r.run.warmup_seconds + ramp, "ramp (measured)".into()));
                 }
@@ -277,19 +277,21 @@ impl<'a> Page<'a> {
                     .counts
                     .iter()
                     .filter(|c| c.start_s < end)
-                    .map(|c| (c.start_s, c.paths.get(path).map_or(0, |p| p.calls) as f64 / ((c.start_s + iv.seconds).min(end) - c.start_s).max(1e-9)))
+                    .map(|c| {
+                        let length = ((c.start_s + iv.seconds).min(end) - c.start_s).max(1e-9);
+                        (c.start_s + length / 2.0, c.paths.get(path).map_or(0, |p| p.calls) as f64 / length)
+                    })
                     .collect();
                 let c = COLOURS[(i * 2) % COLOURS.len()];
                 throughput.series.push(Series { name: format!("{path} achieved{}", self.label(i, r)), colour: c, points, dash: Dash::Solid });
                 if let (Some(planned), true) = (p.planned_calls, r.run.planned_measured_seconds > 0.0) {
-                    let rate = planned as f64 / r.run.planned_measured_seconds;
-                    let (from, to) = (r.run.warmup_seconds, r.run.warmup_seconds + r.run.planned_measured_seconds);
-                    throughput.series.push(Series {
-                        name: format!("{path} planned{}", self.label(i, r)),
-                        colour: c,
-                        points: vec![(from, rate), (to, rate)],
-                        dash: Dash::Dashed,
-                    });
+                    // The plan's own shape: a linear ramp from zero, then the steady rate. (Its
+                    // average over ramp and steady is below the steady rate that the intervals reach.)
+                    let (w, ramp) = (r.run.warmup_seconds, ramp_seconds(r));
+                    let steady = (r.run.planned_measured_seconds - ramp).max(0.0);
+                    let rate = planned as f64 / (ramp / 2.0 + steady).max(1e-9);
+                    let points = if ramp > 0.0 { vec![(w, 0.0), (w + ramp, rate), (w + ramp + steady, rate)] } else { vec![(w, rate), (w + steady, rate)] };
+                    throughput.series.push(Series { name: format!("{path} planned{}", self.label(i, r)), colour: c, points, dash: Dash::Dashed });
                 }
             }
         }
@@ -448,6 +450,11 @@ fn comparison_section(out: &mut String, c: &super::compare::Comparison) {
         );
     }
     out.push_str("</table></section>");
+}
+
+/// The measured ramp's length, as the scenario ran it.
+fn ramp_seconds(r: &Report) -> f64 {
+    r.scenario["run"]["ramp"].as_str().and_then(|t| t.parse::<crate::units::Dur>().ok()).map_or(0.0, |d| d.get().as_secs_f64())
 }
 
 /// The scenario as the TOML it was written in (defaults filled in, secrets redacted); JSON if it
