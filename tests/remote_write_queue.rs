@@ -22,6 +22,22 @@ fn appended(prom: &Prometheus) -> f64 {
     text.lines().filter(|l| l.starts_with("prometheus_tsdb_head_samples_appended_total")).map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap()).sum()
 }
 
+/// Runs the binary on a scenario: its results, what it printed, and its exit code.
+async fn run(scenario: &str) -> (lgtm_bench::report::Report, String, Option<i32>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = dir.path().join("r");
+    let o = Command::new(BIN).args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).stdin(Stdio::null()).output().await.unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let results: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap_or_else(|e| panic!("no results in {} ({e}):\n{printed}", out.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    (lgtm_bench::report::json::read(&results[0]).unwrap(), printed, o.status.code())
+}
+
 fn scalar(prom: &Prometheus, promql: &str) -> f64 {
     let v = prom.query(promql);
     let result = &v["data"]["result"];
@@ -70,18 +86,7 @@ max_backoff = "100ms"
 "#,
         base = proxy.base()
     );
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("storm.toml");
-    std::fs::write(&file, text).unwrap();
-    let out = dir.path().join("r");
-    let o = Command::new(BIN).args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).stdin(Stdio::null()).output().await.unwrap();
-    let stdout = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let results: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap_or_else(|e| panic!("no results in {} ({e}):\n{stdout}", out.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    let report = lgtm_bench::report::json::read(&results[0]).unwrap();
+    let (report, stdout, code) = run(&text).await;
 
     let write = &report.paths["mimir.write"];
     let delivery = &report.paths["mimir.delivery"];
@@ -99,7 +104,7 @@ max_backoff = "100ms"
     assert_eq!((delivery.calls, delivery.count(lgtm_bench::stats::OutcomeClass::Success), delivery.counters.abandoned), (planned, planned, 0), "{stdout}");
     assert_eq!((queue.counters.samples_failed, queue.counters.samples_dropped), (0, 0));
     assert!(queue.counters.queue_shards_max >= 4 && queue.counters.queue_pending_max > 0, "{:?}", queue.counters);
-    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    assert_eq!(code, Some(0), "{stdout}");
     // The target's own count: exactly the samples acknowledged, each once.
     assert_eq!(appended(&prom) - before, planned as f64, "Prometheus's prometheus_tsdb_head_samples_appended_total");
     // Stored with their values: each series got one sample every 4th tick, its value the tick's
@@ -171,14 +176,7 @@ max_backoff = "20ms"
 "#,
         base = server.base()
     );
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("one.toml");
-    std::fs::write(&file, text).unwrap();
-    let out = dir.path().join("r");
-    let o = Command::new(BIN).args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).stdin(Stdio::null()).output().await.unwrap();
-    let stdout = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let results: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
-    let report = lgtm_bench::report::json::read(&results[0]).unwrap();
+    let (report, stdout, code) = run(&text).await;
 
     let sent = writes_received(&server);
     assert_eq!(sent.len(), 10 + 2, "10 batches, the first sent three times:\n{stdout}");
@@ -196,7 +194,7 @@ max_backoff = "20ms"
     assert_eq!((write.counters.retries, queue.counters.samples_retried), (2, 200));
     assert_eq!(queue.counters.samples_failed, 100);
     assert_eq!((delivery.count(lgtm_bench::stats::OutcomeClass::Success), delivery.count(lgtm_bench::stats::OutcomeClass::OutOfOrder)), (900, 100));
-    assert_eq!(o.status.code(), Some(1), "100 samples refused: `mimir.delivery errors == 0` fails\n{stdout}");
+    assert_eq!(code, Some(1), "100 samples refused: `mimir.delivery errors == 0` fails\n{stdout}");
 }
 
 /// A measurement, not run by the suite (`cargo test --release --test remote_write_queue -- --ignored
@@ -245,18 +243,7 @@ max_backoff = "{max_backoff}"
 "#,
             base = proxy.base()
         );
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("s.toml");
-        std::fs::write(&file, text).unwrap();
-        let out = dir.path().join("r");
-        let o = Command::new(BIN).args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).stdin(Stdio::null()).output().await.unwrap();
-        let stdout = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-        let results: Vec<PathBuf> = std::fs::read_dir(&out)
-            .unwrap_or_else(|e| panic!("{e}\n{stdout}"))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        let report = lgtm_bench::report::json::read(&results[0]).unwrap();
+        let (report, stdout, _) = run(&text).await;
         let (write, delivery, queue) = (&report.paths["mimir.write"], &report.paths["mimir.delivery"], &report.paths["mimir.queue"]);
         assert_eq!(write.outcomes.get("out_of_order"), None, "{stdout}");
         assert_eq!(delivery.count(lgtm_bench::stats::OutcomeClass::Success), delivery.planned_calls.unwrap(), "{stdout}");

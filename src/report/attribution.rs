@@ -140,6 +140,35 @@ fn needed_in_flight(p: &PathReport) -> Option<(f64, u64)> {
     Some((planned_rate(p)? * service_s, allowed))
 }
 
+impl super::model::GeneratorReport {
+    /// Judges who held the run back: the generator, the host or the target.
+    pub fn judge(cpu: Cpu, paths: &BTreeMap<String, PathReport>) -> super::model::GeneratorReport {
+        let a = attribute(cpu, paths, Self::LATE_P99_US);
+        super::model::GeneratorReport {
+            cpu_seconds: cpu.own_seconds,
+            wall_seconds: cpu.wall_seconds,
+            cores: cpu.cores,
+            limited_by: a.generator,
+            host_busy_seconds: cpu.host.map(|(busy, _)| busy),
+            host_cpus: cpu.host.map(|(_, n)| n),
+            local_targets_cpu_seconds: cpu.local_targets_seconds,
+            host_busy: a.host,
+            target_fell_behind: a.target,
+        }
+    }
+
+    /// The CPU figures it was judged on.
+    pub fn cpu(&self) -> Cpu {
+        Cpu {
+            own_seconds: self.cpu_seconds,
+            wall_seconds: self.wall_seconds,
+            cores: self.cores,
+            host: self.host_busy_seconds.zip(self.host_cpus),
+            local_targets_seconds: self.local_targets_cpu_seconds,
+        }
+    }
+}
+
 /// A sending queue that filled: its words, with needed vs allowed shards.
 fn queue_full(name: &str, p: &PathReport) -> Option<String> {
     let c = &p.counters;

@@ -141,33 +141,6 @@ impl GeneratorReport {
     /// Send lateness (p99) above which a path counts as behind its plan.
     pub const LATE_P99_US: u64 = 10_000;
 
-    /// Judges who held the run back: the generator, the host or the target (`attribution`).
-    pub fn judge(cpu: super::attribution::Cpu, paths: &BTreeMap<String, PathReport>) -> GeneratorReport {
-        let a = super::attribution::attribute(cpu, paths, Self::LATE_P99_US);
-        GeneratorReport {
-            cpu_seconds: cpu.own_seconds,
-            wall_seconds: cpu.wall_seconds,
-            cores: cpu.cores,
-            limited_by: a.generator,
-            host_busy_seconds: cpu.host.map(|(busy, _)| busy),
-            host_cpus: cpu.host.map(|(_, n)| n),
-            local_targets_cpu_seconds: cpu.local_targets_seconds,
-            host_busy: a.host,
-            target_fell_behind: a.target,
-        }
-    }
-
-    /// The CPU figures it was judged on.
-    pub fn cpu(&self) -> super::attribution::Cpu {
-        super::attribution::Cpu {
-            own_seconds: self.cpu_seconds,
-            wall_seconds: self.wall_seconds,
-            cores: self.cores,
-            host: self.host_busy_seconds.zip(self.host_cpus),
-            local_targets_seconds: self.local_targets_cpu_seconds,
-        }
-    }
-
     /// Whether the generator or the host, not the target, held the run back: its figures are
     /// inconclusive about the target.
     pub fn inconclusive(&self) -> bool {
