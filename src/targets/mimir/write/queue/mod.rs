@@ -70,6 +70,9 @@ pub struct Shared {
     pub paths: QueuePaths,
     pub visibility: Option<Feed<WrittenSample>>,
     pending: AtomicU64,
+    /// The most samples pending since the watch last read it: a peak between two readings is
+    /// not missed.
+    pending_peak: AtomicU64,
     shards: AtomicU64,
     highest_scraped_ms: AtomicI64,
     highest_sent_ms: AtomicI64,
@@ -105,6 +108,7 @@ impl Shared {
             paths,
             visibility,
             pending: AtomicU64::new(0),
+            pending_peak: AtomicU64::new(0),
             shards: AtomicU64::new(0),
             highest_scraped_ms: AtomicI64::new(clock.start_unix_ms),
             highest_sent_ms: AtomicI64::new(clock.start_unix_ms),
@@ -253,7 +257,8 @@ async fn enqueue(shared: &Shared, shards: &[Shard], tick: Tick, ctx: &WorkerCont
             };
             // The shard gives the room back when the samples leave it.
             room.expect("the queue never closes its shards' semaphores").forget();
-            shared.pending.fetch_add(piece.len() as u64, Ordering::Relaxed);
+            let now = shared.pending.fetch_add(piece.len() as u64, Ordering::Relaxed) + piece.len() as u64;
+            shared.pending_peak.fetch_max(now, Ordering::Relaxed);
             let _ = shard.tx.send(Chunk { samples: piece, enqueued_at: Instant::now() });
         }
     }
@@ -304,8 +309,8 @@ impl Rates {
     }
 }
 
-/// Reads the queue's gauges four times an interval once measurement began: samples pending, shards
-/// running, lag. Ends with the queue.
+/// Reads the queue's gauges four times an interval once measurement began: the most samples
+/// pending since the last reading, shards running, lag. Ends with the queue.
 async fn watch(shared: Arc<Shared>, ctx: WorkerContext, stop: CancellationToken, measured_from: Instant) {
     let every = (ctx.interval / 4).max(std::time::Duration::from_millis(25));
     let mut ticks = tokio::time::interval(every);
@@ -318,12 +323,15 @@ async fn watch(shared: Arc<Shared>, ctx: WorkerContext, stop: CancellationToken,
             _ = stop.cancelled() => break,
             _ = ticks.tick() => {
                 let now = Instant::now();
+                // The peak since the last reading, then start the next one from what is pending now
+                // (read in warm-up too, so that its peak is not counted as the first measured one).
+                let peak = shared.pending_peak.swap(shared.pending.load(Ordering::Relaxed), Ordering::Relaxed);
                 if now < measured_from {
                     continue;
                 }
                 flush.before(&ctx, &mut recorder, now);
                 let c = &mut recorder.path_mut(shared.paths.queue).counters;
-                c.queue_pending_max = c.queue_pending_max.max(shared.pending.load(Ordering::Relaxed));
+                c.queue_pending_max = c.queue_pending_max.max(peak);
                 c.queue_shards_max = c.queue_shards_max.max(shared.shards.load(Ordering::Relaxed));
                 c.queue_lag_max_ms = c.queue_lag_max_ms.max(shared.lag_ms());
                 c.queue_capacity = shared.cfg.capacity as u64;
