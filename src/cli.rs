@@ -223,9 +223,9 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Check the deployment's acceptance criteria (Tempo AC-lgtm-002, Mimir AC-lgtm-003, secrets
-    /// AC-lgtm-004, Grafana AC-lgtm-005, memory, the remote-write queue) and print each PASS, FAIL or
-    /// SKIPPED with its evidence.
+    /// Check the deployment's acceptance criteria, by the task list's own ids (Tempo AC-lgtm-002-…,
+    /// Mimir AC-lgtm-003-…, secrets AC-lgtm-004-…, Grafana AC-lgtm-005-…, NFR-SCALE-002 resources,
+    /// NFR-RECOVER-001 recovery) and print each PASS, FAIL or SKIPPED with its evidence.
     Check {
         /// The scenario file (TOML): its targets and its [check] section.
         scenario: PathBuf,

@@ -98,22 +98,22 @@ async fn mimir_criteria_pass_on_a_real_prometheus_and_its_blocks_are_found_in_a_
     let c = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")), &[], &S3_ENV).await;
     assert_eq!(c.code, 0, "{}\n{}", c.stdout, c.stderr);
     for (id, part) in [
-        ("AC-lgtm-003-01", "acknowledged"),
-        ("AC-lgtm-003-01", "malformed"),
+        ("AC-lgtm-003-02", "acknowledged"),
+        ("AC-lgtm-003-02", "malformed"),
         ("AC-lgtm-003-02", "queryable"),
-        ("AC-lgtm-003-03", "recent"),
-        ("AC-lgtm-003-03", "7-day"),
-        ("AC-lgtm-003-03", "does not exist"),
-        ("AC-lgtm-003-03", "10 queries"),
-        ("AC-lgtm-003-05", "S3 bucket"),
+        ("AC-lgtm-003-05", "recent"),
+        ("AC-lgtm-003-05", "7-day"),
+        ("AC-lgtm-003-05", "does not exist"),
+        ("AC-lgtm-003-05", "10 queries"),
+        ("AC-lgtm-003-01", "S3 bucket"),
     ] {
         assert_eq!(c.status(id, part), Status::Pass, "{id} {part}\n{}", c.stdout);
     }
     // What is not configured is skipped, with the key to set, never passed.
-    assert_eq!(c.status("AC-lgtm-005", "Grafana"), Status::Skipped);
-    assert_eq!(c.status("RW-QUEUE", "remote-write"), Status::Skipped);
-    assert_eq!(c.status("AC-lgtm-004", "SOPS"), Status::Skipped);
-    assert_eq!(c.status("NFR-MEMORY", "mimir pods"), Status::Skipped);
+    assert_eq!(c.status("AC-lgtm-005-01", "Grafana"), Status::Skipped);
+    assert_eq!(c.status("AC-lgtm-003-02", "TASK-lgtm-017"), Status::Skipped);
+    assert_eq!(c.status("AC-lgtm-004-01", "SOPS"), Status::Skipped);
+    assert_eq!(c.status("NFR-SCALE-002", "mimir pods"), Status::Skipped);
     assert!(c.stdout.contains("set [check.remote_write_queue]"), "{}", c.stdout);
     // The evidence is what was measured: the written values read back, the block's own meta.json.
     assert!(c.stdout.contains("10 of 10 samples read back equal"), "{}", c.stdout);
@@ -136,13 +136,13 @@ async fn mimir_criteria_pass_on_a_real_prometheus_and_its_blocks_are_found_in_a_
     // `report` renders a check results file like a run's.
     let page = dir.path().join("again.html");
     let again = std::process::Command::new(BIN).args(["report", produced("json").to_str().unwrap(), "--html", page.to_str().unwrap()]).output().unwrap();
-    assert!(again.status.success() && std::fs::read_to_string(&page).unwrap().contains("AC-lgtm-003-05"));
+    assert!(again.status.success() && std::fs::read_to_string(&page).unwrap().contains("AC-lgtm-003-01"));
     // Waiting for this check's own samples to reach the bucket: the seeded block is older, so no
     // block covers them within the wait.
     let waited =
         check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "tempo-traces")), &["--wait-s3", "1s"], &S3_ENV).await;
-    assert_eq!(waited.status("AC-lgtm-003-05", "S3 bucket"), Status::Fail);
-    assert!(waited.reason("AC-lgtm-003-05").contains("no block covers this check's samples"), "{}", waited.stdout);
+    assert_eq!(waited.status("AC-lgtm-003-01", "S3 bucket"), Status::Fail);
+    assert!(waited.reason("AC-lgtm-003-01").contains("no block covers this check's samples"), "{}", waited.stdout);
     // The credentials are never shown or written.
     let results = std::fs::read_dir(dir.path().join("results")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect::<String>();
     for text in [&c.stdout, &c.stderr, &results] {
@@ -159,8 +159,8 @@ async fn a_missing_bucket_refused_credentials_or_an_unset_variable_fail_with_the
     let dir = tempfile::tempdir().unwrap();
     let no_bucket = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "no-such-bucket", "x")), &[], &S3_ENV).await;
     assert_eq!(no_bucket.code, 1);
-    assert_eq!(no_bucket.status("AC-lgtm-003-05", "S3"), Status::Fail);
-    assert!(no_bucket.reason("AC-lgtm-003-05").contains("does not exist"), "{}", no_bucket.stdout);
+    assert_eq!(no_bucket.status("AC-lgtm-003-01", "S3"), Status::Fail);
+    assert!(no_bucket.reason("AC-lgtm-003-01").contains("does not exist"), "{}", no_bucket.stdout);
     let wrong = check(
         dir.path(),
         &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "x")),
@@ -168,12 +168,12 @@ async fn a_missing_bucket_refused_credentials_or_an_unset_variable_fail_with_the
         &[("LGTM_TEST_S3_KEY", ACCESS_KEY), ("LGTM_TEST_S3_SECRET", "wrong")],
     )
     .await;
-    assert_eq!(wrong.status("AC-lgtm-003-05", "S3"), Status::Fail);
-    assert!(wrong.reason("AC-lgtm-003-05").contains("credentials were refused"), "{}", wrong.stdout);
+    assert_eq!(wrong.status("AC-lgtm-003-01", "S3"), Status::Fail);
+    assert!(wrong.reason("AC-lgtm-003-01").contains("credentials were refused"), "{}", wrong.stdout);
     let empty = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "x")), &[], &S3_ENV).await;
-    assert!(empty.reason("AC-lgtm-003-05").contains("no block with meta.json"), "an empty bucket: {}", empty.stdout);
+    assert!(empty.reason("AC-lgtm-003-01").contains("no block with meta.json"), "an empty bucket: {}", empty.stdout);
     let unset = check(dir.path(), &mimir_scenario(&prom.base(), &s3_section(&s3.endpoint(), "mimir-blocks", "x")), &[], &[]).await;
-    assert!(unset.reason("AC-lgtm-003-05").contains("LGTM_TEST_S3_KEY"), "{}", unset.stdout);
+    assert!(unset.reason("AC-lgtm-003-01").contains("LGTM_TEST_S3_KEY"), "{}", unset.stdout);
     // An unreachable target: every failure is "did not answer", exit 3.
     let down = check(dir.path(), &mimir_scenario(&format!("http://127.0.0.1:{}", support::free_port()), ""), &[], &[]).await;
     assert_eq!(down.code, 3, "{}", down.stdout);
@@ -199,7 +199,7 @@ async fn recorded_samples_survive_a_real_restart_and_a_fresh_data_dir_loses_exac
     let _fresh = Prometheus::start_in(tempfile::tempdir().unwrap(), port);
     let lost = check(dir.path(), &scenario, &["--verify", record.to_str().unwrap()], &[]).await;
     assert_eq!(lost.code, 1);
-    let why = lost.reason("AC-lgtm-003-04");
+    let why = lost.reason("NFR-RECOVER-001");
     assert!(why.starts_with("10 of 10 lost or changed"), "{why}");
     let recorded: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
     for s in recorded["targets"]["mimir"]["samples"].as_array().unwrap() {
@@ -237,12 +237,12 @@ async fn the_remote_write_queue_of_a_real_prometheus_is_healthy_and_a_wrong_port
     let dir = tempfile::tempdir().unwrap();
     let queue = |p: &Prometheus| format!("[check.remote_write_queue]\nprometheus_url = \"{}\"\nwindow = \"3s\"\n", p.base());
     let ok = check(dir.path(), &mimir_scenario(&receiver.base(), &queue(&healthy)), &[], &[]).await;
-    assert_eq!(ok.status("RW-QUEUE", "remote-write"), Status::Pass, "{}", ok.stdout);
+    assert_eq!(ok.status("AC-lgtm-003-02", "TASK-lgtm-017"), Status::Pass, "{}", ok.stdout);
     assert!(ok.stdout.contains("max samples per send"), "the queue settings in force: {}", ok.stdout);
     let broken = sender(&format!("http://127.0.0.1:{}/api/v1/write", support::free_port()));
     until(&broken, "prometheus_remote_storage_samples_pending").await;
     let bad = check(dir.path(), &mimir_scenario(&receiver.base(), &queue(&broken)), &[], &[]).await;
-    assert_eq!(bad.status("RW-QUEUE", "remote-write"), Status::Fail, "{}", bad.stdout);
+    assert_eq!(bad.status("AC-lgtm-003-02", "TASK-lgtm-017"), Status::Fail, "{}", bad.stdout);
     assert_eq!(bad.code, 1);
 }
 
@@ -253,11 +253,11 @@ async fn tempo_criteria_over_the_wire_with_blocks_copied_from_what_tempo_writes(
     let c = check(dir.path(), &tempo.scenario, &[], &S3_ENV).await;
     for (id, part) in [
         ("AC-lgtm-002-01", "ready"),
-        ("AC-lgtm-002-01", "acknowledged"),
-        ("AC-lgtm-002-02", "found by ID"),
-        ("AC-lgtm-002-02", "10 traces"),
-        ("AC-lgtm-002-04", "does not exist"),
-        ("AC-lgtm-002-05", "S3 bucket"),
+        ("AC-lgtm-002-02", "acknowledged"),
+        ("AC-lgtm-002-05", "found by ID"),
+        ("AC-lgtm-002-05", "10 traces"),
+        ("AC-lgtm-002-05", "does not exist"),
+        ("AC-lgtm-002-02", "S3 bucket"),
     ] {
         assert_eq!(c.status(id, part), Status::Pass, "{id} {part}\n{}", c.stdout);
     }
@@ -316,8 +316,8 @@ async fn waiting_for_tempo_blocks_fails_on_older_ones_and_passes_on_one_cut_afte
     let tempo = FakeTempo::start().await;
     let dir = tempfile::tempdir().unwrap();
     let short = check(dir.path(), &tempo.scenario, &["--wait-s3", "1s"], &S3_ENV).await;
-    assert_eq!(short.status("AC-lgtm-002-05", "S3 bucket"), Status::Fail, "{}", short.stdout);
-    assert!(short.reason("AC-lgtm-002-05").contains("no block covers this check's traces"), "{}", short.stdout);
+    assert_eq!(short.status("AC-lgtm-002-02", "S3 bucket"), Status::Fail, "{}", short.stdout);
+    assert!(short.reason("AC-lgtm-002-02").contains("no block covers this check's traces"), "{}", short.stdout);
     assert_eq!(short.code, 1);
 
     let block = "6f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5";
@@ -390,9 +390,11 @@ async fn grafana_datasources_are_checked_through_its_api_with_the_token() {
     );
     let dir = tempfile::tempdir().unwrap();
     let c = check(dir.path(), &mimir_scenario(&prom.base(), &section), &[], &[("LGTM_TEST_GRAFANA", "glsa_test_token")]).await;
-    assert_eq!(c.status("AC-lgtm-005", "`tempo`"), Status::Pass, "{}", c.stdout);
-    assert_eq!(c.status("AC-lgtm-005", "`mimir`"), Status::Fail, "{}", c.stdout);
-    assert!(c.reason("AC-lgtm-005").contains("no such host"), "the health check's own message: {}", c.stdout);
+    assert_eq!(c.status("AC-lgtm-005-01", "`tempo`"), Status::Pass, "{}", c.stdout);
+    assert_eq!(c.status("AC-lgtm-005-03", "`tempo`"), Status::Pass, "{}", c.stdout);
+    assert_eq!(c.status("AC-lgtm-005-01", "`mimir`"), Status::Pass, "provisioned: {}", c.stdout);
+    assert_eq!(c.status("AC-lgtm-005-03", "`mimir`"), Status::Fail, "{}", c.stdout);
+    assert!(c.reason("AC-lgtm-005-03").contains("no such host"), "the health check's own message: {}", c.stdout);
     let received = grafana.received.lock().unwrap().clone();
     assert_eq!(
         received.iter().map(|r| r.uri.as_str()).collect::<Vec<_>>(),
@@ -401,7 +403,7 @@ async fn grafana_datasources_are_checked_through_its_api_with_the_token() {
     assert!(received.iter().all(|r| r.headers["authorization"] == "Bearer glsa_test_token"));
     assert!(!c.stdout.contains("glsa_test_token"));
     let unset = check(dir.path(), &mimir_scenario(&prom.base(), &section), &[], &[]).await;
-    assert_eq!(unset.status("AC-lgtm-005", "Grafana"), Status::Skipped, "no token: skipped with the variable named");
+    assert_eq!(unset.status("AC-lgtm-005-01", "Grafana"), Status::Skipped, "no token: skipped with the variable named");
 }
 
 /// Writes samples with the given labels into Prometheus through its remote-write receiver.
@@ -470,8 +472,8 @@ async fn pod_memory_limits_restarts_and_oom_kills_are_read_from_the_cluster_metr
     };
     let dir = tempfile::tempdir().unwrap();
     let all = check(dir.path(), &mimir_scenario(&prom.base(), &memory("mimir-.*")), &[], &[]).await;
-    assert_eq!(all.status("NFR-MEMORY", "mimir pods"), Status::Fail, "{}", all.stdout);
-    let c = all.report.as_ref().unwrap().criteria.iter().find(|c| c.id == "NFR-MEMORY").unwrap().clone();
+    assert_eq!(all.status("NFR-SCALE-002", "mimir pods"), Status::Fail, "{}", all.stdout);
+    let c = all.report.as_ref().unwrap().criteria.iter().find(|c| c.id == "NFR-SCALE-002").unwrap().clone();
     let said = format!("{} {}", c.reason.unwrap_or_default(), c.evidence.join(" "));
     for fact in [
         "mimir-querier-0/querier: limit 2.00Gi is over the 1.50Gi budget",
@@ -482,7 +484,7 @@ async fn pod_memory_limits_restarts_and_oom_kills_are_read_from_the_cluster_metr
         assert!(said.contains(fact), "`{fact}` in {said}");
     }
     let ingester = check(dir.path(), &mimir_scenario(&prom.base(), &memory("mimir-ingester-.*")), &[], &[]).await;
-    assert_eq!(ingester.status("NFR-MEMORY", "mimir pods"), Status::Pass, "{}", ingester.stdout);
+    assert_eq!(ingester.status("NFR-SCALE-002", "mimir pods"), Status::Pass, "{}", ingester.stdout);
 }
 
 #[test]
@@ -500,12 +502,14 @@ fn the_shipped_manifests_hold_placeholders_that_fail_and_an_encrypted_secret_pas
         .unwrap()
         .criteria
         .iter()
-        .find(|c| c.id == "AC-lgtm-004" && c.title.contains("mimir/app/secret.sops.yaml"))
+        .find(|c| c.id == "AC-lgtm-004-01" && c.title.contains("mimir/app/secret.sops.yaml"))
         .unwrap_or_else(|| panic!("{}\n{}", shipped.stdout, shipped.stderr))
         .clone();
     assert_eq!(secret.status, Status::Fail);
     assert!(secret.reason.unwrap().contains("plaintext; encrypt it: sops --encrypt --in-place"));
-    assert_eq!(shipped.status("AC-lgtm-004", "mimir HelmRelease"), Status::Pass, "{}", shipped.stdout);
+    assert_eq!(shipped.status("NFR-SCALE-002", "mimir HelmRelease"), Status::Pass, "{}", shipped.stdout);
+    // The placeholders' endpoint is HTTPS, checked on its own.
+    assert_eq!(shipped.status("AC-lgtm-004-04", "mimir/app/secret.sops.yaml"), Status::Pass, "{}", shipped.stdout);
     // The same secret as SOPS writes it: every value ENC[…], age recipients, a MAC.
     let enc = |v: &str| format!("ENC[AES256_GCM,data:{v},iv:aXY=,tag:dGFn,type:str]");
     let encrypted = format!(
@@ -516,10 +520,11 @@ fn the_shipped_manifests_hold_placeholders_that_fail_and_an_encrypted_secret_pas
     std::fs::create_dir_all(&tree).unwrap();
     std::fs::write(tree.join("secret.sops.yaml"), &encrypted).unwrap();
     let ok = rt.block_on(check(dir.path(), &scenario, &["--manifests", tree.to_str().unwrap()], &[]));
-    assert_eq!(ok.status("AC-lgtm-004", "secret.sops.yaml"), Status::Pass, "{}", ok.stdout);
+    assert_eq!(ok.status("AC-lgtm-004-01", "secret.sops.yaml"), Status::Pass, "{}", ok.stdout);
+    assert_eq!(ok.status("AC-lgtm-004-02", "secret.sops.yaml"), Status::Pass, "the S3 credentials are the secret's keys: {}", ok.stdout);
     std::fs::write(tree.join("secret.sops.yaml"), encrypted.replace(&enc("c2VjcmV0"), "hunter2")).unwrap();
     let leaked = rt.block_on(check(dir.path(), &scenario, &["--manifests", tree.to_str().unwrap()], &[]));
-    assert!(leaked.reason("AC-lgtm-004").contains("stringData.S3_SECRET_ACCESS_KEY is plaintext"), "{}", leaked.stdout);
+    assert!(leaked.reason("AC-lgtm-004-01").contains("stringData.S3_SECRET_ACCESS_KEY is plaintext"), "{}", leaked.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -540,4 +545,59 @@ async fn ctrl_c_while_waiting_for_the_bucket_keeps_the_criteria_checked_so_far()
     let report: CheckReport = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
     assert!(report.interrupted);
     assert!(report.criteria.iter().any(|c| c.id == "AC-lgtm-003-02" && c.status == Status::Pass), "checked before Ctrl-C: kept");
+}
+
+/// Every id `check` prints is one the deployment's task list uses (`AC-lgtm-…`, `NFR-…`): a renamed
+/// or guessed id fails here.
+#[test]
+fn check_ids_are_the_documents_own() {
+    const DOCUMENT: &[&str] = &[
+        "AC-lgtm-002-01",
+        "AC-lgtm-002-02",
+        "AC-lgtm-002-03",
+        "AC-lgtm-002-04",
+        "AC-lgtm-002-05",
+        "AC-lgtm-003-01",
+        "AC-lgtm-003-02",
+        "AC-lgtm-003-03",
+        "AC-lgtm-003-04",
+        "AC-lgtm-003-05",
+        "AC-lgtm-004-01",
+        "AC-lgtm-004-02",
+        "AC-lgtm-004-04",
+        "AC-lgtm-005-01",
+        "AC-lgtm-005-02",
+        "AC-lgtm-005-03",
+        "AC-lgtm-005-04",
+        "NFR-RECOVER-001",
+        "NFR-SCALE-002",
+    ];
+    let id = regex::Regex::new(r#""((?:AC-lgtm|NFR|RW)-[A-Z0-9-]+)""#).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for dir in ["src/check", "src/targets/mimir", "src/targets/tempo"] {
+        for f in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "rs")) {
+            for c in id.captures_iter(&std::fs::read_to_string(&f).unwrap()) {
+                assert!(DOCUMENT.contains(&&c[1]), "{}: `{}` is not an id of the deployment's task list", f.display(), &c[1]);
+                seen.insert(c[1].to_string());
+            }
+        }
+    }
+    for expected in [
+        "AC-lgtm-002-02",
+        "AC-lgtm-002-05",
+        "AC-lgtm-003-01",
+        "AC-lgtm-003-02",
+        "AC-lgtm-003-05",
+        "AC-lgtm-004-01",
+        "AC-lgtm-004-02",
+        "AC-lgtm-004-04",
+        "AC-lgtm-005-01",
+        "AC-lgtm-005-03",
+    ] {
+        assert!(seen.contains(expected), "{expected} is checked by nothing");
+    }
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for s in &seen {
+        assert!(readme.contains(&format!("| {s} |")), "the README's criteria table has no row for {s}");
+    }
 }

@@ -57,7 +57,7 @@ pub async fn memory_and_restarts(targets: &[Box<dyn super::TargetChecks>]) -> Ve
             format!("{} pods: memory limit within the {} budget, no restarts or OOM kills", t.name(), t.memory().map_or("?".into(), |m| m.budget.to_string()));
         let Some(mem) = t.memory() else {
             out.push(Criterion::skipped(
-                "NFR-MEMORY",
+                "NFR-SCALE-002",
                 &title,
                 format!("set [{}.memory] with a budget and [{}.memory.cluster] to check it", t.name(), t.name()),
             ));
@@ -65,7 +65,7 @@ pub async fn memory_and_restarts(targets: &[Box<dyn super::TargetChecks>]) -> Ve
         };
         let Some(c) = &mem.cluster else {
             out.push(Criterion::skipped(
-                "NFR-MEMORY",
+                "NFR-SCALE-002",
                 &title,
                 format!("set [{}.memory.cluster] (the cluster's Prometheus, namespace, pod_regex) to check it", t.name()),
             ));
@@ -74,11 +74,11 @@ pub async fn memory_and_restarts(targets: &[Box<dyn super::TargetChecks>]) -> Ve
         let probe = match HttpTarget::new(&c.connection, 1) {
             Ok(h) => ClusterProbe { api: PromApi::new(h, &c.query_url, &c.query_prefix), spec: c.clone() },
             Err(e) => {
-                out.push(Criterion::new("NFR-MEMORY", &title).fail(e.to_string()));
+                out.push(Criterion::new("NFR-SCALE-002", &title).fail(e.to_string()));
                 continue;
             }
         };
-        out.push(pods(&probe, mem.budget.0 as f64, Criterion::new("NFR-MEMORY", &title)).await);
+        out.push(pods(&probe, mem.budget.0 as f64, Criterion::new("NFR-SCALE-002", &title)).await);
     }
     out
 }

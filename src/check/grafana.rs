@@ -1,6 +1,8 @@
-//! Grafana's datasources (AC-lgtm-005), through its HTTP API: each expected datasource exists
-//! (`/api/datasources/uid/{uid}`) with the expected type and URL, and its health check passes
-//! (`/api/datasources/uid/{uid}/health`). The token comes from an environment variable.
+//! Grafana's datasources, through its HTTP API: each expected datasource is provisioned
+//! (`/api/datasources/uid/{uid}`) with the expected type and URL (AC-lgtm-005-01), and its health
+//! check passes (`/api/datasources/uid/{uid}/health`, AC-lgtm-005-03), its own message shown when it
+//! does not. The token comes from an environment variable. Auto-loading after a Grafana restart
+//! (AC-lgtm-005-02) and the message for an unreachable datasource (AC-lgtm-005-04) are not checked.
 
 use super::config::GrafanaSection;
 use super::model::Criterion;
@@ -9,7 +11,8 @@ use crate::scenario::Connection;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};
 
-const ID: &str = "AC-lgtm-005";
+const ID: &str = "AC-lgtm-005-01";
+const HEALTH: &str = "AC-lgtm-005-03";
 
 pub async fn check(section: Option<&GrafanaSection>) -> Vec<Criterion> {
     let Some(g) = section else {
@@ -40,7 +43,7 @@ pub async fn check(section: Option<&GrafanaSection>) -> Vec<Criterion> {
     };
     let mut out = Vec::new();
     for ds in &g.datasources {
-        let mut c = Criterion::new(ID, &format!("Grafana datasource `{}` exists and is healthy", ds.uid));
+        let mut c = Criterion::new(ID, &format!("Grafana datasource `{}` is provisioned with its type and URL", ds.uid));
         match get_json(&http, &g.url, &format!("/api/datasources/uid/{}", ds.uid), &headers).await {
             Ok((200, v)) => {
                 let (kind, url) = (v["type"].as_str().unwrap_or_default(), v["url"].as_str().unwrap_or_default());
@@ -57,16 +60,21 @@ pub async fn check(section: Option<&GrafanaSection>) -> Vec<Criterion> {
             Ok((status, v)) => c = c.fail(format!("HTTP {status}: {}", v["message"].as_str().unwrap_or_default())),
             Err(e) => c = c.fail(e),
         }
-        if c.status != super::model::Status::Fail {
-            c = match get_json(&http, &g.url, &format!("/api/datasources/uid/{}/health", ds.uid), &headers).await {
-                Ok((200, v)) if v["status"] == "OK" => c.saw(format!("health: OK ({})", v["message"].as_str().unwrap_or_default())),
+        let health_title = format!("Grafana datasource `{}` passes its health check", ds.uid);
+        let health = if c.status == super::model::Status::Fail {
+            Criterion::skipped(HEALTH, &health_title, "not checked: the datasource is not provisioned as expected (see AC-lgtm-005-01)")
+        } else {
+            let h = Criterion::new(HEALTH, &health_title);
+            match get_json(&http, &g.url, &format!("/api/datasources/uid/{}/health", ds.uid), &headers).await {
+                Ok((200, v)) if v["status"] == "OK" => h.saw(format!("health: OK ({})", v["message"].as_str().unwrap_or_default())),
                 Ok((status, v)) => {
-                    c.fail(format!("health check: HTTP {status} {} {}", v["status"].as_str().unwrap_or_default(), v["message"].as_str().unwrap_or_default()))
+                    h.fail(format!("health check: HTTP {status} {} {}", v["status"].as_str().unwrap_or_default(), v["message"].as_str().unwrap_or_default()))
                 }
-                Err(e) => c.fail(e),
-            };
-        }
+                Err(e) => h.fail(e),
+            }
+        };
         out.push(c);
+        out.push(health);
     }
     out
 }

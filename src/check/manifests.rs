@@ -1,7 +1,8 @@
-//! Secrets and manifests (AC-lgtm-004), with `--manifests DIR` (e.g. `kubernetes/`): every
-//! `*.sops.yaml` is encrypted (SOPS metadata, age recipients, every value `ENC[...]`, no
-//! plaintext), an S3 secret carries its keys, the S3 endpoint is HTTPS; the HelmReleases of the
-//! targets keep each memory limit within the target's budget and one replica per component.
+//! Secrets and manifests, with `--manifests DIR` (e.g. `kubernetes/`): every `*.sops.yaml` is
+//! encrypted (SOPS metadata, age recipients, every value `ENC[...]`, no plaintext: AC-lgtm-004-01),
+//! an S3 secret carries the credentials as its keys (AC-lgtm-004-02), the S3 endpoint is HTTPS
+//! (AC-lgtm-004-04); the HelmReleases of the targets keep each memory limit within the target's
+//! budget and one replica per component (NFR-SCALE-002, ADR-002).
 
 use super::config::CheckSection;
 use super::model::Criterion;
@@ -9,27 +10,34 @@ use crate::units::ByteSize;
 use serde_yaml_ng::Value;
 use std::path::{Path, PathBuf};
 
-const ID: &str = "AC-lgtm-004";
+/// The plan's ids: secrets SOPS-encrypted, the S3 credentials as the secret's keys, the S3
+/// endpoint HTTPS; each component's resources within its budget (and one replica, ADR-002).
+const ENCRYPTED: &str = "AC-lgtm-004-01";
+const CREDENTIALS: &str = "AC-lgtm-004-02";
+const HTTPS: &str = "AC-lgtm-004-04";
+const RESOURCES: &str = "NFR-SCALE-002";
 /// The keys an S3 credentials secret (`*-s3-secret`) must carry.
 pub const S3_SECRET_KEYS: [&str; 4] = ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_ENDPOINT", "S3_BUCKET"];
 
 pub fn check(dir: Option<&Path>, targets: &[Box<dyn super::TargetChecks>], section: Option<&CheckSection>) -> Vec<Criterion> {
     let Some(dir) = dir else {
         return vec![Criterion::skipped(
-            ID,
+            ENCRYPTED,
             "secrets are SOPS-encrypted and the manifests follow the plan",
             "pass --manifests DIR (e.g. kubernetes/) to check them",
         )];
     };
     let files = yaml_files(dir);
     if files.is_empty() {
-        return vec![Criterion::new(ID, "secrets and manifests").fail(format!("no YAML files under {}", dir.display()))];
+        return vec![Criterion::new(ENCRYPTED, "secrets and manifests").fail(format!("no YAML files under {}", dir.display()))];
     }
     // `.sops.yaml` itself is SOPS's configuration, not a secret.
     let secrets = files.iter().filter(|f| f.file_name().is_some_and(|n| n != ".sops.yaml" && n.to_string_lossy().ends_with(".sops.yaml")));
-    let mut out: Vec<Criterion> = secrets.map(|f| secret(f, section)).collect();
+    let mut out: Vec<Criterion> = secrets.flat_map(|f| secret(f, section)).collect();
     if out.is_empty() {
-        out.push(Criterion::new(ID, "secrets are SOPS-encrypted").fail(format!("no *.sops.yaml under {}: where are the S3 credentials kept?", dir.display())));
+        out.push(
+            Criterion::new(ENCRYPTED, "secrets are SOPS-encrypted").fail(format!("no *.sops.yaml under {}: where are the S3 credentials kept?", dir.display())),
+        );
     }
     out.extend(helm_releases(&files, targets));
     out
@@ -62,14 +70,16 @@ fn is_encrypted(v: &Value) -> bool {
     v.as_str().is_some_and(|s| s.starts_with("ENC[AES256_GCM,data:") && s.ends_with(']'))
 }
 
-/// One SOPS file: encrypted with age, nothing in plaintext, the S3 keys present.
-fn secret(path: &Path, section: Option<&CheckSection>) -> Criterion {
+/// One SOPS file: encrypted with age and nothing in plaintext (AC-lgtm-004-01); an S3 secret
+/// carries the credentials as its keys (AC-lgtm-004-02); the S3 endpoint is HTTPS (AC-lgtm-004-04).
+fn secret(path: &Path, section: Option<&CheckSection>) -> Vec<Criterion> {
     let shown = path.display().to_string();
-    let mut c = Criterion::new(ID, &format!("{shown} is SOPS-encrypted with its keys"));
+    let mut c = Criterion::new(ENCRYPTED, &format!("{shown} is SOPS-encrypted (age, MAC, every value ENC[…])"));
     let docs = match docs(path) {
         Ok(d) => d,
-        Err(e) => return c.fail(e),
+        Err(e) => return vec![c.fail(e)],
     };
+    let mut credentials: Option<Criterion> = None;
     // The endpoint as the secret holds it, when it is readable (plaintext).
     let mut plain_endpoint: Option<String> = None;
     for doc in &docs {
@@ -104,20 +114,29 @@ fn secret(path: &Path, section: Option<&CheckSection>) -> Criterion {
         c = c.saw(format!("`{name}`: {} value(s), all ENC[AES256_GCM,…]", keys.len()));
         if name.ends_with("s3-secret") {
             let missing: Vec<&str> = S3_SECRET_KEYS.iter().copied().filter(|k| !keys.iter().any(|have| have == k)).collect();
-            c = c.expect(missing.is_empty(), format!("`{name}`: carries {}", S3_SECRET_KEYS.join(", ")), format!("`{name}` lacks {}", missing.join(", ")));
+            let k = credentials.take().unwrap_or_else(|| Criterion::new(CREDENTIALS, &format!("{shown}: the S3 credentials are the secret's keys")));
+            credentials = Some(k.expect(
+                missing.is_empty(),
+                format!("`{name}`: carries {}", S3_SECRET_KEYS.join(", ")),
+                format!("`{name}` lacks {}", missing.join(", ")),
+            ));
         }
     }
-    if let Some(e) = plain_endpoint {
-        return c.expect(e.starts_with("https://"), format!("S3 endpoint {e} (in the secret)"), format!("the S3 endpoint {e} is not HTTPS"));
-    }
-    match section.and_then(|s| s.s3.as_ref()) {
-        Some(s3) => c.expect(
+    let https = Criterion::new(HTTPS, &format!("{shown}: the S3 endpoint is HTTPS"));
+    let https = match (plain_endpoint, section.and_then(|s| s.s3.as_ref())) {
+        (Some(e), _) => https.expect(e.starts_with("https://"), format!("S3 endpoint {e} (in the secret)"), format!("the S3 endpoint {e} is not HTTPS")),
+        (None, Some(s3)) => https.expect(
             s3.endpoint.starts_with("https://"),
             format!("S3 endpoint {} (check.s3.endpoint; the secret's copy is encrypted)", s3.endpoint),
             format!("the S3 endpoint {} is not HTTPS", s3.endpoint),
         ),
-        None => c.saw("S3 endpoint: encrypted in the secret; set check.s3.endpoint to check it is HTTPS"),
-    }
+        (None, None) => Criterion::skipped(
+            HTTPS,
+            &format!("{shown}: the S3 endpoint is HTTPS"),
+            "the endpoint is encrypted in the secret: set check.s3.endpoint to check it",
+        ),
+    };
+    std::iter::once(c).chain(credentials).chain(std::iter::once(https)).collect()
 }
 
 /// The targets' HelmReleases: memory limits within the budgets, one replica per component.
@@ -128,11 +147,11 @@ fn helm_releases(files: &[PathBuf], targets: &[Box<dyn super::TargetChecks>]) ->
         let found =
             files.iter().filter_map(|f| docs(f).ok()).flatten().find(|d| d["kind"] == "HelmRelease" && d["metadata"]["name"].as_str() == Some(t.name()));
         let Some(hr) = found else {
-            out.push(Criterion::skipped(ID, &title, format!("no HelmRelease named `{}` under --manifests", t.name())));
+            out.push(Criterion::skipped(RESOURCES, &title, format!("no HelmRelease named `{}` under --manifests", t.name())));
             continue;
         };
         let Some(budget) = t.memory().map(|m| m.budget.0) else {
-            out.push(Criterion::skipped(ID, &title, format!("set [{}.memory] budget to check the limits against it", t.name())));
+            out.push(Criterion::skipped(RESOURCES, &title, format!("set [{}.memory] budget to check the limits against it", t.name())));
             continue;
         };
         // (holds, fact, why not) for every memory limit and replica count in its values.
@@ -151,7 +170,7 @@ fn helm_releases(files: &[PathBuf], targets: &[Box<dyn super::TargetChecks>]) ->
                 findings.push((n <= 1, format!("{path}: {n}"), format!("{path}: {n} replicas, the plan is one")));
             }
         });
-        let mut c = findings.into_iter().fold(Criterion::new(ID, &title), |c, (ok, fact, why)| c.expect(ok, fact, why));
+        let mut c = findings.into_iter().fold(Criterion::new(RESOURCES, &title), |c, (ok, fact, why)| c.expect(ok, fact, why));
         if limits == 0 {
             c = c.fail("no resources.limits.memory in its values: the pods run without a memory limit");
         }

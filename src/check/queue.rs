@@ -10,8 +10,9 @@ use crate::client::http::HttpTarget;
 use crate::client::promql::PromApi;
 use crate::scenario::Connection;
 
-const ID: &str = "RW-QUEUE";
-const TITLE: &str = "the cluster Prometheus's remote-write queue into Mimir is healthy";
+/// TASK-lgtm-017: the cluster Prometheus remote-writes into Mimir (AC-lgtm-003-02).
+const ID: &str = "AC-lgtm-003-02";
+const TITLE: &str = "(TASK-lgtm-017) the cluster Prometheus's remote-write queue into Mimir is healthy";
 
 pub async fn check(section: Option<&QueueSection>) -> Criterion {
     let Some(q) = section else {

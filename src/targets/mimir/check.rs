@@ -60,7 +60,7 @@ pub async fn acceptance(plan: &MimirPlan, ctx: &CheckContext<'_>) -> Acceptance 
     let c = match clients {
         Ok(c) => c,
         Err(e) => {
-            ctx.checked(Criterion::new("AC-lgtm-003-01", "remote-write acknowledged").fail(e.to_string()));
+            ctx.checked(Criterion::new("AC-lgtm-003-02", "remote-write acknowledged").fail(e.to_string()));
             return Acceptance::default();
         }
     };
@@ -82,7 +82,7 @@ pub async fn acceptance(plan: &MimirPlan, ctx: &CheckContext<'_>) -> Acceptance 
 }
 
 async fn write_acknowledged(plan: &MimirPlan, c: &Clients, body: Vec<u8>) -> Criterion {
-    let crit = Criterion::new("AC-lgtm-003-01", "remote-write of known samples acknowledged (2xx) within 1 minute");
+    let crit = Criterion::new("AC-lgtm-003-02", "remote-write of known samples acknowledged (2xx) within 1 minute");
     let started = Instant::now();
     match c.write.send(0, Method::POST, &plan.write_uri, &protocol_headers(), Bytes::from(body)).await {
         Ok(a) => {
@@ -98,7 +98,7 @@ async fn write_acknowledged(plan: &MimirPlan, c: &Clients, body: Vec<u8>) -> Cri
 }
 
 async fn malformed_write(plan: &MimirPlan, c: &Clients) -> Criterion {
-    let crit = Criterion::new("AC-lgtm-003-01", "a malformed write is refused with a descriptive error");
+    let crit = Criterion::new("AC-lgtm-003-02", "a malformed write is refused with a descriptive error (TASK-lgtm-012)");
     match c.write.send(0, Method::POST, &plan.write_uri, &protocol_headers(), Bytes::from_static(b"this is not a snappy protobuf")).await {
         Ok(a) => {
             let text = String::from_utf8_lossy(&a.body).trim().to_string();
@@ -163,7 +163,7 @@ fn q(query: &str) -> String {
 
 async fn queries(api: &PromApi, run_id: &str, written: &[Written]) -> Vec<Criterion> {
     let now = unix_secs(SystemTime::now());
-    let id = "AC-lgtm-003-03";
+    let id = "AC-lgtm-003-05";
     let within = |crit: Criterion, r: Result<(Duration, u16, serde_json::Value), String>, check: &dyn Fn(&serde_json::Value) -> Result<String, String>| match r
     {
         Err(e) => crit.unreachable(e),
@@ -202,7 +202,7 @@ async fn queries(api: &PromApi, run_id: &str, written: &[Written]) -> Vec<Criter
 }
 
 async fn concurrent(api: &PromApi, run_id: &str, now: f64) -> Criterion {
-    let crit = Criterion::new("AC-lgtm-003-03", "PromQL within 3s: 10 queries at once");
+    let crit = Criterion::new("AC-lgtm-003-05", "PromQL within 3s: 10 queries at once");
     let path = format!("/api/v1/query?{}&time={now:.3}", q(&format!("count({METRIC}{{lgtm_bench_run=\"{run_id}\"}})")));
     let tasks: Vec<_> = (0..10).map(|_| timed(api, &path)).collect();
     let mut slowest = Duration::ZERO;
@@ -230,8 +230,8 @@ fn is_ulid(s: &str) -> bool {
 }
 
 async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criterion {
-    let title = "blocks in the S3 bucket (a ULID folder with meta.json under the tenant)";
-    let id = "AC-lgtm-003-05";
+    let title = "the S3 bucket reachable, with blocks (a ULID folder with meta.json under the tenant)";
+    let id = "AC-lgtm-003-01";
     let (s3, bucket) = match ctx.bucket(id, title, |s| s.mimir_bucket.clone(), "mimir_bucket (e.g. \"mimir-blocks\")") {
         Ok(b) => b,
         Err(skipped_or_failed) => return skipped_or_failed,
@@ -283,7 +283,7 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
 /// Reads back what a `--record` wrote: every sample, value equal (NFR-RECOVER-001, AC-lgtm-003-04).
 pub async fn verify(plan: &MimirPlan, recorded: &serde_json::Value) -> Vec<Criterion> {
     let m = &plan.section;
-    let crit = Criterion::new("AC-lgtm-003-04", "NFR-RECOVER-001: samples written before the restart read back, values equal");
+    let crit = Criterion::new("NFR-RECOVER-001", "Mimir: samples written before the restart read back, values equal");
     let written: Vec<Written> = match serde_json::from_value(recorded["samples"].clone()) {
         Ok(w) => w,
         Err(e) => return vec![crit.fail(format!("the record's mimir part cannot be read: {e}"))],

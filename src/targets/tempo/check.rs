@@ -98,7 +98,7 @@ pub async fn acceptance(plan: &TempoPlan, ctx: &CheckContext<'_>) -> Acceptance 
     let (body, ids) = export(&ctx.run_id, now_ns);
     let ack = match plan.exporter() {
         Ok(e) => acknowledged(&e, body).await,
-        Err(e) => Criterion::new("AC-lgtm-002-01", "an OTLP trace is acknowledged within 1s").fail(e.to_string()),
+        Err(e) => Criterion::new("AC-lgtm-002-02", "an OTLP trace is acknowledged within 1s").fail(e.to_string()),
     };
     let (acked, down) = (ack.status == Status::Pass, ack.unreachable);
     ctx.checked(ack);
@@ -106,7 +106,7 @@ pub async fn acceptance(plan: &TempoPlan, ctx: &CheckContext<'_>) -> Acceptance 
     if acked {
         ctx.checked(found_by_id(&api, &ids[0], &want).await);
     } else {
-        let c = Criterion::new("AC-lgtm-002-02", "the trace is found by ID within 5s and complete");
+        let c = Criterion::new("AC-lgtm-002-05", "the trace is found by ID within 5s and complete");
         ctx.checked(if down { c.unreachable("not checked: the OTLP endpoint did not answer") } else { c.fail("not checked: the Export was not acknowledged") });
     }
     ctx.checked(missing(&api, &ctx.run_id).await);
@@ -132,7 +132,7 @@ async fn ready(api: &TempoApi) -> Criterion {
 }
 
 async fn acknowledged(exporter: &Exporter, body: Vec<u8>) -> Criterion {
-    let c = Criterion::new("AC-lgtm-002-01", "an OTLP trace is acknowledged within 1s, no span rejected");
+    let c = Criterion::new("AC-lgtm-002-02", "an OTLP trace is acknowledged within 1s, no span rejected");
     let started = Instant::now();
     let answer: Result<ExportTraceServiceResponse, String> = match exporter {
         Exporter::Grpc(g) => g.export(0, Bytes::from(body)).await.map_err(|s| format!("gRPC {:?}: {}", s.code(), s.message())),
@@ -188,13 +188,13 @@ fn complete(c: Criterion, lookup: &TraceLookup, want: &ExpectedTrace, id: &str) 
 }
 
 async fn found_by_id(api: &TempoApi, id: &str, want: &ExpectedTrace) -> Criterion {
-    let c = Criterion::new("AC-lgtm-002-02", "the trace is found by ID within 5s and complete");
+    let c = Criterion::new("AC-lgtm-002-05", "the trace is found by ID within 5s and complete");
     let (lookup, t, _) = look_up(api, id).await;
     complete(c.expect(t <= QUERY_WITHIN, format!("found after {}", took(t)), format!("took {}, over 5s", took(t))), &lookup, want, id)
 }
 
 async fn missing(api: &TempoApi, run_id: &str) -> Criterion {
-    let c = Criterion::new("AC-lgtm-002-04", "a trace that does not exist is answered \"not found\" within 5s");
+    let c = Criterion::new("AC-lgtm-002-05", "a trace that does not exist is answered \"not found\" within 5s (query non-existent trace)");
     let id = hex(&trace_id(&format!("{run_id}-missing"), u64::MAX - 1));
     let started = Instant::now();
     let (lookup, shown) = match look_up_once(api, &id).await {
@@ -212,7 +212,7 @@ async fn missing(api: &TempoApi, run_id: &str) -> Criterion {
 }
 
 async fn concurrently(api: &TempoApi, ids: &[String], want: &ExpectedTrace) -> Criterion {
-    let c = Criterion::new("AC-lgtm-002-02", "10 traces queried at once, all within 5s and complete");
+    let c = Criterion::new("AC-lgtm-002-05", "10 traces queried at once, all within 5s and complete");
     let lookups = futures_util::future::join_all(ids.iter().map(|id| look_up(api, id))).await;
     let slowest = lookups.iter().map(|(_, t, _)| *t).max().unwrap_or_default();
     let c = c.expect(
@@ -233,7 +233,7 @@ fn is_uuid(s: &str) -> bool {
 /// `spans_start_ns`: when this check's traces start.
 async fn blocks(tenant: &str, ctx: &CheckContext<'_>, spans_start_ns: u64) -> Criterion {
     let title = "the traces reach the S3 bucket (blocks with meta.json under the tenant)";
-    let id = "AC-lgtm-002-05";
+    let id = "AC-lgtm-002-02";
     let (s3, bucket) = match ctx.bucket(id, title, |s| s.tempo_bucket.clone(), "tempo_bucket (e.g. \"tempo-traces\")") {
         Ok(b) => b,
         Err(skipped_or_failed) => return skipped_or_failed,
