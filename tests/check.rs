@@ -601,3 +601,26 @@ fn check_ids_are_the_documents_own() {
         assert!(readme.contains(&format!("| {s} |")), "the README's criteria table has no row for {s}");
     }
 }
+
+/// `check --verify` against a Tempo that does not answer: it lost nothing this check knows of, so
+/// the criterion says it could not check (the unreachable exit code), in words, with no Rust
+/// debug text.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_against_a_tempo_that_does_not_answer_could_not_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = support::free_port();
+    let scenario = format!(
+        "[run]\nname = \"check-tempo\"\nduration = \"1s\"\n[tempo]\notlp_url = \"http://127.0.0.1:{closed}\"\nquery_url = \"http://127.0.0.1:{closed}\"\n[tempo.write]\nrate = 1\n"
+    );
+    let record = dir.path().join("before.json");
+    let recording = serde_json::json!({
+        "schema": "lgtm-bench/check-record/v1", "run_id": "0badc0de", "recorded_at": "2026-12-01T00:00:00Z",
+        "targets": { "tempo": { "run_id": "0badc0de", "trace_ids": ["a7f30000000000000000000000000001", "a7f30000000000000000000000000002"] } }
+    });
+    std::fs::write(&record, recording.to_string()).unwrap();
+    let c = check(dir.path(), &scenario, &["--verify", record.to_str().unwrap()], &[]).await;
+    assert_eq!(c.code, 3, "unreachable, not lost: {}\n{}", c.stdout, c.stderr);
+    let why = c.reason("AC-lgtm-002-03");
+    assert!(why.starts_with("could not check: Tempo at") && why.contains("did not answer for 2 of 2 traces"), "{why}");
+    assert!(!c.stdout.contains("Failed(") && !c.stdout.contains("ConnectionFailure"), "no debug text: {}", c.stdout);
+}

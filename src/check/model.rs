@@ -23,6 +23,17 @@ pub enum Status {
     Skipped,
 }
 
+impl Status {
+    /// As the reports write it: PASS, FAIL, SKIPPED.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Skipped => "SKIPPED",
+        }
+    }
+}
+
 /// One criterion as checked.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Criterion {
@@ -159,7 +170,7 @@ impl CheckReport {
         for c in &self.criteria {
             let mut facts = c.reason.iter().cloned().collect::<Vec<_>>();
             facts.extend(c.evidence.iter().cloned());
-            let _ = writeln!(m, "| {:?} | {} | {} | {} |", c.status, c.id, c.title, facts.join("<br>").replace('|', "\\|"));
+            let _ = writeln!(m, "| {} | {} | {} | {} |", c.status.as_str(), c.id, c.title, facts.join("<br>").replace('|', "\\|"));
         }
         m
     }

@@ -26,7 +26,14 @@ pub fn html(r: &CheckReport) -> String {
         };
         let mut facts: Vec<String> = c.reason.iter().map(|r| format!("<strong>{}</strong>", esc(r))).collect();
         facts.extend(c.evidence.iter().map(|e| esc(e)));
-        let _ = write!(b, "<tr class=\"{class}\"><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td></tr>", c.status, esc(&c.id), esc(&c.title), facts.join("<br>"));
+        let _ = write!(
+            b,
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            c.status.as_str(),
+            esc(&c.id),
+            esc(&c.title),
+            facts.join("<br>")
+        );
     }
     b.push_str("</table>");
     format!(

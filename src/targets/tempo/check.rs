@@ -307,16 +307,34 @@ pub async fn verify(plan: &TempoPlan, recorded: &serde_json::Value) -> Vec<Crite
         Err(e) => return vec![c.fail(e.to_string())],
     };
     let want = expected(run_id);
-    let mut lost = Vec::new();
+    let (mut lost, mut unanswered) = (Vec::new(), 0);
     for id in ids.iter().filter_map(|v| v.as_str()) {
         let (lookup, _, _) = look_up(&api, id).await;
         if judge(&lookup, &want) != OutcomeClass::Success {
-            lost.push(format!("{id}: {lookup:?}"));
+            unanswered += usize::from(matches!(lookup, TraceLookup::Failed(OutcomeClass::ConnectionFailure | OutcomeClass::Timeout)));
+            lost.push(format!("{id}: {}", in_words(&lookup, want.spans)));
         }
+    }
+    // A Tempo that does not answer has lost nothing this check knows of: it could not check.
+    if unanswered > 0 && unanswered == lost.len() {
+        return vec![c.unreachable(format!(
+            "could not check: Tempo at {} did not answer for {unanswered} of {} traces (unreachable or still starting); run --verify again once it is ready",
+            t.query_url,
+            ids.len()
+        ))];
     }
     vec![c.expect(
         lost.is_empty(),
         format!("{} of {} traces found complete", ids.len() - lost.len(), ids.len()),
         format!("{} of {} lost or incomplete: {}", lost.len(), ids.len(), lost.join("; ")),
     )]
+}
+
+/// What a trace lookup came to, as a person reads it.
+fn in_words(lookup: &TraceLookup, expected_spans: usize) -> String {
+    match lookup {
+        TraceLookup::Found { spans, .. } => format!("incomplete ({spans} of {expected_spans} spans)"),
+        TraceLookup::NotFound { .. } => "not found".into(),
+        TraceLookup::Failed(class) => format!("not read: {} ({})", class.as_str(), class.describe()),
+    }
 }
