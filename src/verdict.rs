@@ -220,7 +220,16 @@ impl Objective {
 pub trait Observations {
     /// `None` when the subject was not measured at all (then the objective fails: no figure is invented).
     fn observe(&self, subject: &str, stat: Stat) -> Option<f64>;
+
+    /// The calls a latency figure rests on: (succeeded, made). A percentile over few successes of
+    /// many calls says so.
+    fn calls(&self, _subject: &str) -> Option<(u64, u64)> {
+        None
+    }
 }
+
+/// Errors above this share of the calls are named beside a latency figure.
+const NOTED_ERROR_SHARE: f64 = 0.01;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ObjectiveResult {
@@ -251,8 +260,20 @@ pub fn evaluate(objectives: &[Objective], observed: &impl Observations) -> Verdi
         .map(|o| {
             let figure = observed.observe(&o.subject, o.stat);
             let unit = o.stat.unit();
+            // A latency percentile over the successful calls only: say on how many, when errors took a share.
+            let on = match (o.stat, observed.calls(&o.subject)) {
+                (Stat::Latency { .. } | Stat::Service { .. }, Some((ok, made))) if made > 0 && (made - ok) as f64 > NOTED_ERROR_SHARE * made as f64 => {
+                    format!(" on {ok} of {made} calls ({:.0}% errors)", (made - ok) as f64 / made as f64 * 100.0)
+                }
+                _ => String::new(),
+            };
             match figure {
-                Some(v) => ObjectiveResult { objective: o.text.clone(), passed: o.op.holds(v, o.threshold), observed: Some(v), observed_display: unit.show(v) },
+                Some(v) => ObjectiveResult {
+                    objective: o.text.clone(),
+                    passed: o.op.holds(v, o.threshold),
+                    observed: Some(v),
+                    observed_display: format!("{}{on}", unit.show(v)),
+                },
                 None => ObjectiveResult { objective: o.text.clone(), passed: false, observed: None, observed_display: "not measured".into() },
             }
         })
@@ -276,6 +297,23 @@ mod tests {
             };
             self.0.iter().find(|((s, k), _)| *s == subject && *k == key).map(|(_, v)| *v)
         }
+    }
+
+    /// 13 of 340 calls succeeded, their p99 1.6 s.
+    struct FewSucceeded;
+    impl Observations for FewSucceeded {
+        fn observe(&self, _: &str, stat: Stat) -> Option<f64> {
+            matches!(stat, Stat::Latency { .. }).then_some(1_600_000.0)
+        }
+        fn calls(&self, _: &str) -> Option<(u64, u64)> {
+            Some((13, 340))
+        }
+    }
+
+    #[test]
+    fn a_percentile_of_few_successes_says_so() {
+        let v = evaluate(&[Objective::parse("tempo.query p99 < 5s").unwrap()], &FewSucceeded);
+        assert_eq!(v.objectives[0].observed_display, "1.600s on 13 of 340 calls (96% errors)");
     }
 
     #[test]

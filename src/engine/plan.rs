@@ -54,6 +54,13 @@ impl Plan {
                 Err(e) => problems.push(Problem::new(key, e.to_string())),
             }
         }
+        // A latency objective alone could pass on the few calls that succeeded: an error bound beside it.
+        let errors = implied_error_objectives(&objectives, stated);
+        for text in errors {
+            if let Ok(o) = Objective::parse(&text) {
+                objectives.push(o);
+            }
+        }
         for t in &targets {
             let implied = t.paths().open_loop().into_iter().flat_map(|path| implied_plan_objectives(&path, stated));
             let memory = t.memory().map(|mem| implied_memory_objectives(t.name(), mem, stated)).unwrap_or_default();
@@ -91,6 +98,19 @@ fn states(stated: &[String], subject: &str, stat: &str) -> bool {
         let w: Vec<&str> = o.split_whitespace().collect();
         w.first() == Some(&subject) && w.get(1) == Some(&stat)
     })
+}
+
+/// The error bound a latency objective implies when the scenario states none on its subject:
+/// `<subject> error_ratio < 1%`, so a percentile of the few calls that succeeded cannot pass alone.
+pub fn implied_error_objectives(objectives: &[Objective], stated: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for o in objectives.iter().filter(|o| matches!(o.stat, crate::verdict::Stat::Latency { .. } | crate::verdict::Stat::Service { .. })) {
+        let text = format!("{} error_ratio < 1%", o.subject);
+        if !states(stated, &o.subject, "error_ratio") && !states(stated, &o.subject, "errors") && !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
 }
 
 /// The objectives an open-loop path implies: it delivered its whole plan (`skipped == 0`: the
@@ -131,5 +151,18 @@ pub fn spelled<T: serde::Serialize>(value: &T) -> String {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),
         Err(_) => String::from("?"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_latency_objective_without_an_error_bound_gets_one() {
+        let stated: Vec<String> =
+            ["mimir.write p99 < 1s", "mimir.write p50 < 100ms", "mimir.query p99 < 3s", "mimir.query errors == 0"].map(String::from).to_vec();
+        let objectives: Vec<Objective> = stated.iter().map(|s| Objective::parse(s).unwrap()).collect();
+        assert_eq!(implied_error_objectives(&objectives, &stated), ["mimir.write error_ratio < 1%"], "once per subject, and not where one is stated");
     }
 }

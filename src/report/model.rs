@@ -313,6 +313,10 @@ pub struct Measured<'a> {
 }
 
 impl Observations for Measured<'_> {
+    fn calls(&self, subject: &str) -> Option<(u64, u64)> {
+        self.paths.get(subject).map(|p| (p.count(OutcomeClass::Success), p.calls()))
+    }
+
     fn observe(&self, subject: &str, stat: Stat) -> Option<f64> {
         if let Some(target) = subject.strip_suffix(".memory") {
             let m = self.memory.get(target)?;
