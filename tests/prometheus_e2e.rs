@@ -69,8 +69,9 @@ async fn a_run_writes_exactly_the_planned_series_and_values_and_reports_them() {
     assert!(vis.count(OutcomeClass::Success) > 0);
     assert_eq!(vis.count(OutcomeClass::Lost), 0);
     let judged: Vec<&str> = report.verdict.objectives.iter().map(|o| o.objective.as_str()).collect();
-    assert_eq!(judged.len(), 6, "four stated, and the write path's whole plan: {judged:?}");
+    assert_eq!(judged.len(), 7, "four stated, the write path's whole plan, and an error bound beside the lone query latency objective: {judged:?}");
     assert!(judged.contains(&"mimir.write skipped == 0") && judged.contains(&"mimir.write abandoned == 0"));
+    assert!(judged.contains(&"mimir.query error_ratio < 1%"), "implied: {judged:?}");
     assert!(report.verdict.passed, "{:?}", report.verdict);
     let g = report.generator.as_ref().unwrap();
     assert!(g.cpu_seconds > 0.0 && !g.limited_by.iter().any(|w| w.contains("CPU-bound") || w.contains("skipped")), "a light run: {g:?}");
@@ -128,7 +129,7 @@ async fn shards_of_one_run_merge_into_the_whole() {
     assert_eq!(write.latency.decode().unwrap().len(), 20);
     let q = |r: &lgtm_bench::report::Report| r.paths["mimir.query"].calls;
     assert_eq!(q(&merged), q(&shards[0]) + q(&shards[1]));
-    assert_eq!(merged.verdict.objectives.len(), 6);
+    assert_eq!(merged.verdict.objectives.len(), 7);
     assert!(merged.verdict.passed, "{:?}", merged.verdict);
     // Only the shards of one run merge: the same file twice, a shard missing, a file that is no
     // shard, and shards of another group are refused, each naming the file.

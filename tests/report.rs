@@ -59,6 +59,10 @@ fn one_run_writes_all_three_reports_and_the_html_reads_right_offline() {
         assert!(drawn(&format!("latency-{path}")) >= 2, "{path}: latency over time has data points");
         assert!(drawn(&format!("spectrum-{path}")) >= 10, "{path}: percentile spectrum has data points");
     }
+    // A latency point says its interval and how many calls it rests on.
+    assert!(regex::Regex::new(r"<title>p99: [^<]+ at [^<]+ \(the interval from [0-9.]+ s, [0-9,]+ calls\)</title>")
+        .unwrap()
+        .is_match(figure("latency-mimir.write")));
     // The objective (p99 < 30 s) is far above loopback latencies: named at the edge, not squashing the data.
     assert!(
         figure("latency-mimir.write").contains("threshold-label offscale") && figure("latency-mimir.write").contains("off scale: 30 s"),

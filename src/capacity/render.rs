@@ -65,6 +65,7 @@ fn chart(r: &CapacityReport, objective: &str, points: Vec<(f64, f64)>) -> Option
         colour: "#1f77b4",
         points: points.clone(),
         dash: Dash::Solid,
+        notes: Vec::new(),
     }];
     if let (Stat::Peak, Some(m)) = (o.stat, r.memory.as_ref().filter(|m| objective.starts_with(&format!("{}.memory", m.target)))) {
         let top = points.iter().map(|p| p.0).fold(0.0, f64::max).max(m.projected_level.unwrap_or(0.0).min(points.last().map_or(0.0, |p| p.0) * 2.0));
@@ -73,6 +74,7 @@ fn chart(r: &CapacityReport, objective: &str, points: Vec<(f64, f64)>) -> Option
             colour: "#9467bd",
             points: vec![(0.0, m.before_load_bytes), (top, m.before_load_bytes + m.bytes_per_unit * top)],
             dash: Dash::Dashed,
+            notes: Vec::new(),
         });
     }
     let mut marks = Vec::new();

@@ -20,6 +20,8 @@ pub struct Series {
     pub colour: &'static str,
     pub points: Vec<(f64, f64)>,
     pub dash: Dash,
+    /// What to add to each point's hover text (its interval and count), when known.
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -171,13 +173,14 @@ impl Chart {
             None => axis::show(x, self.x_unit),
         };
         for series in &self.series {
-            let kept: Vec<(f64, f64)> = series
+            let kept: Vec<(f64, f64, Option<&String>)> = series
                 .points
                 .iter()
-                .copied()
-                .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0) && *y <= k.y_ticks.hi * 1.000_001)
+                .enumerate()
+                .filter(|(_, (x, y))| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0) && *y <= k.y_ticks.hi * 1.000_001)
+                .map(|(i, (x, y))| (*x, *y, series.notes.get(i)))
                 .collect();
-            let points: Vec<String> = kept.iter().map(|(x, y)| format!("{:.1},{:.1}", k.x(*x), k.y(*y))).collect();
+            let points: Vec<String> = kept.iter().map(|(x, y, _)| format!("{:.1},{:.1}", k.x(*x), k.y(*y))).collect();
             let dash = match series.dash {
                 Dash::Solid => "",
                 Dash::Dashed => " stroke-dasharray=\"7 4\"",
@@ -192,16 +195,17 @@ impl Chart {
                 esc(&series.name)
             );
             let _ = write!(s, "<g class=\"points\" fill=\"{}\">", series.colour);
-            for (x, y) in &kept {
+            for (x, y, note) in &kept {
                 let _ = write!(
                     s,
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\"><title>{}: {} at {}</title></circle>",
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\"><title>{}: {} at {}{}</title></circle>",
                     k.x(*x),
                     k.y(*y),
                     series.dash.marker(),
                     esc(&series.name),
                     esc(&axis::show(*y, self.y_unit)),
-                    esc(&x_of(*x))
+                    esc(&x_of(*x)),
+                    note.map_or(String::new(), |n| format!(" ({})", esc(n)))
                 );
             }
             s.push_str("</g>");

@@ -27,6 +27,8 @@ struct Point {
     p50: f64,
     p99: f64,
     max: f64,
+    /// Successful calls in the interval.
+    count: u64,
 }
 
 /// The per-interval percentiles of a report by tag, from its interval log (`dir` holds it), and of
@@ -66,7 +68,7 @@ fn interval_points(r: &Report, dir: &Path) -> BTreeMap<String, Vec<Point>> {
 /// Turns one interval's histograms into points, its groups' too.
 fn finish(block: Option<(f64, BTreeMap<String, Latency>)>, groups: &[&String], out: &mut BTreeMap<String, Vec<Point>>) {
     let Some((at, tags)) = block else { return };
-    let point = |h: &Latency| Point { at, p50: h.value_at_quantile(0.5) as f64, p99: h.value_at_quantile(0.99) as f64, max: h.max() as f64 };
+    let point = |h: &Latency| Point { at, p50: h.value_at_quantile(0.5) as f64, p99: h.value_at_quantile(0.99) as f64, max: h.max() as f64, count: h.len() };
     for group in groups {
         let prefix = format!("{group}.");
         let mut merged = crate::stats::histogram::new_latency();
@@ -162,6 +164,7 @@ impl<'a> Page<'a> {
                         colour: COLOURS[k % COLOURS.len()],
                         points: list.iter().map(|p| (p.at + half, p.p99)).collect(),
                         dash,
+                        notes: Vec::new(),
                     });
                 }
                 k += 1;
@@ -195,7 +198,9 @@ impl<'a> Page<'a> {
                 for (k, (stat, value, dash)) in stats.into_iter().enumerate() {
                     let colour = COLOURS[if several { i } else { k } % COLOURS.len()];
                     let points = list.iter().map(|p| (p.at + intervals / 2.0, value(p))).collect();
-                    chart.series.push(Series { name: format!("{stat}{}", self.label(i, r)), colour, points, dash });
+                    let notes =
+                        list.iter().map(|p| format!("the interval from {} s, {} calls", p.at, crate::report::axis::separated(p.count as f64, 0))).collect();
+                    chart.series.push(Series { name: format!("{stat}{}", self.label(i, r)), colour, points, dash, notes });
                 }
                 if i == 0 && r.run.warmup_seconds > 0.0 {
                     chart.shaded.push((0.0, r.run.warmup_seconds, "warm-up (not measured)".into()));
@@ -230,7 +235,13 @@ impl<'a> Page<'a> {
                     .map(|k| 1.0 - 10f64.powf(-(k as f64) / 20.0))
                     .map(|q| (-(1.0 - q).max(1e-4).log10(), h.value_at_quantile(q.min(0.9999)) as f64))
                     .collect();
-                chart.series.push(Series { name: format!("latency{}", self.label(i, r)), colour: COLOURS[i % COLOURS.len()], points, dash: Dash::Solid });
+                chart.series.push(Series {
+                    name: format!("latency{}", self.label(i, r)),
+                    colour: COLOURS[i % COLOURS.len()],
+                    points,
+                    dash: Dash::Solid,
+                    notes: Vec::new(),
+                });
             }
             thresholds(&mut chart, self.reports, path, |s| matches!(s, Stat::Latency { .. }));
             out.push_str(&chart.svg());
@@ -265,7 +276,13 @@ impl<'a> Page<'a> {
             for class in classes {
                 let points =
                     iv.counts.iter().map(|c| (c.start_s, c.paths.values().map(|p| p.outcomes.get(class).copied().unwrap_or(0)).sum::<u64>() as f64)).collect();
-                errors.series.push(Series { name: format!("{class}{}", self.label(i, r)), colour: COLOURS[colour % COLOURS.len()], points, dash: Dash::Solid });
+                errors.series.push(Series {
+                    name: format!("{class}{}", self.label(i, r)),
+                    colour: COLOURS[colour % COLOURS.len()],
+                    points,
+                    dash: Dash::Solid,
+                    notes: Vec::new(),
+                });
                 colour += 1;
             }
             // The open-loop write plan: the write path's calls, or a sending queue's scrape ticks.
@@ -283,7 +300,13 @@ impl<'a> Page<'a> {
                     })
                     .collect();
                 let c = COLOURS[(i * 2) % COLOURS.len()];
-                throughput.series.push(Series { name: format!("{path} achieved{}", self.label(i, r)), colour: c, points, dash: Dash::Solid });
+                throughput.series.push(Series {
+                    name: format!("{path} achieved{}", self.label(i, r)),
+                    colour: c,
+                    points,
+                    dash: Dash::Solid,
+                    notes: Vec::new(),
+                });
                 if let (Some(planned), true) = (p.planned_calls, r.run.planned_measured_seconds > 0.0) {
                     // The plan's own shape: a linear ramp from zero, then the steady rate. (Its
                     // average over ramp and steady is below the steady rate that the intervals reach.)
@@ -291,7 +314,13 @@ impl<'a> Page<'a> {
                     let steady = (r.run.planned_measured_seconds - ramp).max(0.0);
                     let rate = planned as f64 / (ramp / 2.0 + steady).max(1e-9);
                     let points = if ramp > 0.0 { vec![(w, 0.0), (w + ramp, rate), (w + ramp + steady, rate)] } else { vec![(w, rate), (w + steady, rate)] };
-                    throughput.series.push(Series { name: format!("{path} planned{}", self.label(i, r)), colour: c, points, dash: Dash::Dashed });
+                    throughput.series.push(Series {
+                        name: format!("{path} planned{}", self.label(i, r)),
+                        colour: c,
+                        points,
+                        dash: Dash::Dashed,
+                        notes: Vec::new(),
+                    });
                 }
             }
         }
@@ -337,7 +366,13 @@ impl<'a> Page<'a> {
                     .iter()
                     .filter_map(|c| c.paths.get(path).filter(|p| p.counters.queue_shards_max > 0).map(|p| (c.start_s, pick(&p.counters))))
                     .collect();
-                chart.series.push(Series { name: format!("{path}{}", self.label(i, r)), colour: COLOURS[k % COLOURS.len()], points, dash: Dash::Solid });
+                chart.series.push(Series {
+                    name: format!("{path}{}", self.label(i, r)),
+                    colour: COLOURS[k % COLOURS.len()],
+                    points,
+                    dash: Dash::Solid,
+                    notes: Vec::new(),
+                });
             }
             out.push_str(&chart.svg());
         }
@@ -368,6 +403,7 @@ impl<'a> Page<'a> {
                         colour: COLOURS[(i + k) % COLOURS.len()],
                         points,
                         dash: Dash::Solid,
+                        notes: Vec::new(),
                     });
                 }
                 if let Some(b) = m.budget_bytes {
