@@ -16,8 +16,15 @@ pub struct Ticket {
     pub measured: bool,
 }
 
+/// What a failed call asked and what came back, kept as an example (`Example`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detail {
+    pub key: String,
+    pub answer: String,
+}
+
 /// What one call came to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct CallOutcome {
     pub path: PathId,
     pub class: OutcomeClass,
@@ -29,12 +36,22 @@ pub struct CallOutcome {
     pub retries: u64,
     /// Items the target refused although it accepted the call (OTLP partial success).
     pub rejected: u64,
+    /// For a failed call: what was asked and what came back.
+    pub detail: Option<Box<Detail>>,
 }
 
 impl CallOutcome {
     /// A call that carried `items` and was neither retried nor partly rejected.
     pub fn plain(path: PathId, class: OutcomeClass, sent_at: Instant, items: u64) -> CallOutcome {
-        CallOutcome { path, class, sent_at, items, retries: 0, rejected: 0 }
+        CallOutcome { path, class, sent_at, items, retries: 0, rejected: 0, detail: None }
+    }
+
+    /// The same, with what was asked and what came back when it failed.
+    pub fn with_detail(mut self, key: impl FnOnce() -> String, answer: impl FnOnce() -> String) -> CallOutcome {
+        if !self.class.is_success() {
+            self.detail = Some(Box::new(Detail { key: key(), answer: answer() }));
+        }
+        self
     }
 }
 

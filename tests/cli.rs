@@ -134,6 +134,12 @@ async fn garbage_during_the_run_is_counted_and_fails_the_objectives() {
     let q = &report.paths["mimir.query"];
     assert!(q.calls > 0);
     assert_eq!(q.count(lgtm_bench::stats::OutcomeClass::BadResponse), q.calls);
+    // Each query keeps its first failures as examples: the query asked and the answer that came back.
+    let sum = &report.paths["mimir.query.sum"].examples;
+    assert!(!sum.is_empty() && sum.len() <= 5, "{sum:?}");
+    assert!(sum.iter().all(|e| e.class == "bad_response" && e.key == "sum `sum(lgtm_test_a_total)`" && e.answer == "HTTP 200: garbage"), "{sum:?}");
+    assert!(sum.windows(2).all(|w| w[0].at_s <= w[1].at_s), "in time order");
+    assert!(r.stdout.contains("e.g. bad_response at ") && r.stdout.contains("sum `sum(lgtm_test_a_total)` → HTTP 200: garbage"), "{}", r.stdout);
 }
 
 #[tokio::test]

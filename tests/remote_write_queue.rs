@@ -195,6 +195,17 @@ max_backoff = "20ms"
     assert_eq!(queue.counters.samples_failed, 100);
     assert_eq!((delivery.count(lgtm_bench::stats::OutcomeClass::Success), delivery.count(lgtm_bench::stats::OutcomeClass::OutOfOrder)), (900, 100));
     assert_eq!(code, Some(1), "100 samples refused: `mimir.delivery errors == 0` fails\n{stdout}");
+    // Each failed attempt's class keeps an example: the batch (its first series) and the answer.
+    let example = |class: &str| write.examples.iter().find(|e| e.class == class).unwrap_or_else(|| panic!("no {class} example: {:?}", write.examples)).clone();
+    let limited = example("rate_limited");
+    assert!(
+        limited.key.starts_with("a batch of 100 samples, first lgtm_bench_samples_total{lgtm_bench_run=")
+            && limited.answer == "HTTP 429: ingestion rate limit exceeded (retried)",
+        "{limited:?}"
+    );
+    assert_eq!(example("server_error").answer, "HTTP 503: ingester unavailable (retried)");
+    assert_eq!(example("out_of_order").answer, "HTTP 400: out of order sample (refused for good)");
+    assert!(stdout.contains("e.g. out_of_order at "), "{stdout}");
 }
 
 /// A measurement, not run by the suite (`cargo test --release --test remote_write_queue -- --ignored

@@ -3,7 +3,7 @@
 
 use crate::scenario::QueryLoad;
 use crate::stats::{OutcomeClass, PathId};
-use crate::workload::{nth_query, CallOutcome, Ticket, Workload};
+use crate::workload::{nth_query, CallOutcome, Detail, Ticket, Workload};
 use std::future::Future;
 
 /// How a query load is driven.
@@ -42,7 +42,8 @@ pub trait QueryRunner: Send + Sync + 'static {
     fn ready(&self, _spec: &Self::Spec) -> bool {
         true
     }
-    fn run(&self, pool: usize, spec: &Self::Spec, seq: u64) -> impl Future<Output = (OutcomeClass, u64)> + Send;
+    /// The call's class, the items it counts, and for a failure what was asked and what came back.
+    fn run(&self, pool: usize, spec: &Self::Spec, seq: u64) -> impl Future<Output = (OutcomeClass, u64, Option<Detail>)> + Send;
 }
 
 /// A query from the scenario and the path it is recorded under.
@@ -76,8 +77,8 @@ impl<R: QueryRunner> Workload for RotatingQueries<R> {
     async fn call(&self, pool: &mut usize, ticket: Ticket) -> CallOutcome {
         let q = nth_query(&self.queries, ticket.seq);
         let sent_at = tokio::time::Instant::now();
-        let (class, items) = self.runner.run(*pool, &q.spec, ticket.seq).await;
-        CallOutcome::plain(q.path, class, sent_at, items)
+        let (class, items, detail) = self.runner.run(*pool, &q.spec, ticket.seq).await;
+        CallOutcome { detail: detail.filter(|_| !class.is_success()).map(Box::new), ..CallOutcome::plain(q.path, class, sent_at, items) }
     }
 }
 
@@ -95,7 +96,7 @@ mod tests {
 
     impl QueryRunner for Hangs {
         type Spec = ();
-        async fn run(&self, _: usize, _: &(), _: u64) -> (OutcomeClass, u64) {
+        async fn run(&self, _: usize, _: &(), _: u64) -> (OutcomeClass, u64, Option<Detail>) {
             std::future::pending().await
         }
     }

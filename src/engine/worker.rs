@@ -2,7 +2,7 @@
 //! and then hand the recorder to the collector. Cancellation wins every await.
 
 use super::schedule::Schedule;
-use crate::stats::recorder::Measurement;
+use crate::stats::recorder::{Example, Measurement};
 use crate::stats::{OutcomeClass, Recorder};
 use crate::workload::{Ticket, Workload};
 use std::sync::Arc;
@@ -165,6 +165,10 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
                     rejected: outcome.rejected,
                 },
             );
+            if let Some(d) = outcome.detail {
+                let at_s = done.saturating_duration_since(ctx.plan_start).as_secs_f64();
+                recorder.path_mut(outcome.path).keep_example(Example { class: outcome.class.as_str().into(), key: d.key, answer: d.answer, at_s });
+            }
             flush.after(&ctx, &mut recorder, done);
         }
         if closed_loop && unreachable {

@@ -222,6 +222,7 @@ mod tests {
             service_time: latency(service_us, service_us as u64),
             lateness: Some(latency(1_000.0, 2_000)),
             in_flight_bound: Some(bound),
+            examples: Vec::new(),
         }
     }
 

@@ -591,6 +591,22 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
             }
         }
     }
+    let examples: Vec<(&String, &crate::stats::recorder::Example)> = r.paths.iter().flat_map(|(name, p)| p.examples.iter().map(move |e| (name, e))).collect();
+    if !examples.is_empty() {
+        out.push_str("<details open id=\"examples\"><summary>Errors, with examples (the first of each class): what was asked, what came back</summary><table><tr><th>path</th><th>class</th><th>at</th><th>asked</th><th>answer</th></tr>");
+        for (name, e) in examples {
+            let _ = write!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{:.1} s</td><td>{}</td><td>{}</td></tr>",
+                esc(name),
+                esc(&e.class),
+                e.at_s,
+                esc(&e.key),
+                esc(&e.answer)
+            );
+        }
+        out.push_str("</table></details>");
+    }
     out.push_str("<table><tr><th>path</th><th>calls</th><th>rate</th><th>errors</th><th>p50</th><th>p99</th><th>max</th></tr>");
     let us = |v: Option<u64>| v.map_or("-".into(), fmt_micros);
     for (name, p) in &r.paths {

@@ -51,6 +51,14 @@ fn section(out: &mut String, r: &Report) {
         );
     }
     out.push('\n');
+    let examples: Vec<String> = r
+        .paths
+        .iter()
+        .flat_map(|(name, p)| p.examples.iter().map(move |e| format!("- `{name}` {} at {:.1}s: {} → {}", e.class, e.at_s, e.key, e.answer)))
+        .collect();
+    if !examples.is_empty() {
+        let _ = writeln!(out, "Errors, with examples (the first of each class):\n\n{}\n", examples.join("\n"));
+    }
     for (name, p) in &r.paths {
         if let Some(queue) = p.counters.queue_summary() {
             let _ = writeln!(out, "`{name}` {queue}\n");

@@ -222,6 +222,9 @@ pub struct PathReport {
     /// skipped), for judging whether the target or the generator held the plan back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight_bound: Option<u64>,
+    /// The first failed calls of each class (up to 5), in time order: what was asked, what came back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<crate::stats::recorder::Example>,
 }
 
 /// Percentiles in microseconds; absent when nothing was measured. `histogram` holds the whole
@@ -275,6 +278,11 @@ impl PathReport {
             service_time: LatencyReport::from_histogram(&p.service),
             lateness: (!p.lateness.is_empty()).then(|| LatencyReport::from_histogram(&p.lateness)),
             in_flight_bound: None,
+            examples: {
+                let mut e = p.examples.clone();
+                e.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+                e
+            },
         }
     }
 

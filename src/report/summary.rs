@@ -83,6 +83,9 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         if let Some(queue) = c.queue_summary() {
             let _ = writeln!(out, "{:<30}   {queue}", "");
         }
+        for e in &p.examples {
+            let _ = writeln!(out, "{:<30}   e.g. {} at {:.1}s: {} → {}", "", e.class, e.at_s, e.key, e.answer);
+        }
     }
     let _ = writeln!(out, "latency is from the intended send time (service time from the actual send is in the results file)");
     for (target, m) in &report.memory {

@@ -132,6 +132,22 @@ fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     a.into_iter().chain(b).reduce(f64::max)
 }
 
+/// One failed call kept as an example, so a person can tell a transient miss from lost data:
+/// what was asked (its key), what came back, and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Example {
+    pub class: String,
+    /// The request's key: a series selector, a query, a trace id (with its age).
+    pub key: String,
+    /// The answer: status and an excerpt of its body, or the transport error.
+    pub answer: String,
+    /// Seconds since the plan started.
+    pub at_s: f64,
+}
+
+/// Examples kept per path and class: the first ones.
+pub const EXAMPLES_PER_CLASS: usize = 5;
+
 /// Everything measured for one path.
 #[derive(Clone, Debug)]
 pub struct PathStats {
@@ -144,6 +160,8 @@ pub struct PathStats {
     pub lateness: Latency,
     pub outcomes: [u64; CLASS_COUNT],
     pub counters: Counters,
+    /// The first few failed calls of each class, as examples.
+    pub examples: Vec<Example>,
 }
 
 impl Default for PathStats {
@@ -154,6 +172,7 @@ impl Default for PathStats {
             lateness: histogram::new_latency(),
             outcomes: [0; CLASS_COUNT],
             counters: Counters::default(),
+            examples: Vec::new(),
         }
     }
 }
@@ -167,6 +186,21 @@ impl PathStats {
             *mine += theirs;
         }
         self.counters.add(&other.counters);
+        for e in &other.examples {
+            self.keep_example(e.clone());
+        }
+    }
+
+    /// Keeps `e` unless its class has its examples already (the earliest are kept).
+    pub fn keep_example(&mut self, e: Example) {
+        let same: Vec<usize> = self.examples.iter().enumerate().filter(|(_, x)| x.class == e.class).map(|(i, _)| i).collect();
+        if same.len() < EXAMPLES_PER_CLASS {
+            self.examples.push(e);
+        } else if let Some(&latest) = same.iter().max_by(|a, b| self.examples[**a].at_s.total_cmp(&self.examples[**b].at_s)) {
+            if self.examples[latest].at_s > e.at_s {
+                self.examples[latest] = e;
+            }
+        }
     }
 
     pub fn calls(&self) -> u64 {

@@ -6,6 +6,7 @@ use crate::client::http::{join_uri, Answer, TransportError};
 use crate::client::promql::{classify_query, unix_secs, PromApi};
 use crate::engine::queries::QueryRunner;
 use crate::stats::OutcomeClass;
+use crate::workload::Detail;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::Method;
@@ -62,10 +63,14 @@ pub struct PromQueries {
 impl QueryRunner for PromQueries {
     type Spec = QuerySpec;
 
-    async fn run(&self, pool: usize, spec: &QuerySpec, _seq: u64) -> (OutcomeClass, u64) {
+    async fn run(&self, pool: usize, spec: &QuerySpec, _seq: u64) -> (OutcomeClass, u64, Option<Detail>) {
+        let detail = |answer: String| Some(Detail { key: format!("{} `{}`", spec.name, spec.query), answer });
         match run_query(&self.api, pool, spec, SystemTime::now()).await {
-            Ok(answer) => classify_query(&answer),
-            Err(e) => (e.class(), 0),
+            Ok(answer) => {
+                let (class, items) = classify_query(&answer);
+                (class, items, detail(super::write::classify::in_words(&answer)))
+            }
+            Err(e) => (e.class(), 0, detail(e.to_string())),
         }
     }
 }

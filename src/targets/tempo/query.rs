@@ -9,6 +9,7 @@ use super::otlp::AckLedger;
 use crate::client::http::{join_uri, Answer, HttpTarget, TransportError};
 use crate::engine::queries::QueryRunner;
 use crate::stats::OutcomeClass;
+use crate::workload::Detail;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 use std::collections::BTreeSet;
@@ -193,39 +194,53 @@ impl QueryRunner for TempoQueries {
         q.kind != TempoQueryKind::TraceById || old_enough(q).is_some_and(|cutoff| self.ledger.pick(0, cutoff).is_some())
     }
 
-    async fn run(&self, pool: usize, q: &TempoQuery, seq: u64) -> (OutcomeClass, u64) {
-        let transport = |e: TransportError| e.class();
+    async fn run(&self, pool: usize, q: &TempoQuery, seq: u64) -> (OutcomeClass, u64, Option<Detail>) {
+        let (class, items, key, answer) = self.ask(pool, q, seq).await;
+        (class, items, Some(Detail { key, answer }))
+    }
+}
+
+impl TempoQueries {
+    /// One query: its class and items, and its key and answer in words (kept when it failed).
+    async fn ask(&self, pool: usize, q: &TempoQuery, seq: u64) -> (OutcomeClass, u64, String, String) {
+        let transport = |e: TransportError, key: String| (e.class(), 0, key, e.to_string());
+        let status = |a: &crate::client::http::Answer| format!("HTTP {}", a.status.as_u16());
         match q.kind {
             TempoQueryKind::TraceById => {
                 // A trace of an Export acknowledged at least `min_age` ago, old or recent. `ready`
                 // said there is one, and acknowledged Exports only ever grow old enough.
                 let Some(request) = old_enough(q).and_then(|cutoff| self.ledger.pick(mix(seq), cutoff)) else {
-                    return (OutcomeClass::BadResponse, 0);
+                    return (OutcomeClass::BadResponse, 0, "trace by ID".into(), "no acknowledged trace to ask for".into());
                 };
                 let t = request * self.traces_per_request;
-                match self.api.trace_by_id(pool, &hex(&self.ids.trace_id(t))).await {
-                    Ok(a) => (judge(&read_trace(&a), &self.expected), self.expected.spans as u64),
-                    Err(e) => (transport(e), 0),
+                let id = hex(&self.ids.trace_id(t));
+                let key = format!("trace {id} (acknowledged, at least {} old)", q.min_age);
+                match self.api.trace_by_id(pool, &id).await {
+                    Ok(a) => (judge(&read_trace(&a), &self.expected), self.expected.spans as u64, key, status(&a)),
+                    Err(e) => transport(e, key),
                 }
             }
             TempoQueryKind::MissingTrace => {
-                let missing = IdSource::new(mix(seq), "lgtm-bench-missing").trace_id(seq);
-                match self.api.trace_by_id(pool, &hex(&missing)).await {
+                let missing = hex(&IdSource::new(mix(seq), "lgtm-bench-missing").trace_id(seq));
+                let key = format!("missing trace {missing}");
+                match self.api.trace_by_id(pool, &missing).await {
                     Ok(a) => match read_trace(&a) {
-                        TraceLookup::NotFound { descriptive } => (OutcomeClass::Success, u64::from(descriptive)),
-                        TraceLookup::Found { .. } => (OutcomeClass::BadResponse, 0),
-                        TraceLookup::Failed(c) => (c, 0),
+                        TraceLookup::NotFound { descriptive } => (OutcomeClass::Success, u64::from(descriptive), key, status(&a)),
+                        TraceLookup::Found { .. } => (OutcomeClass::BadResponse, 0, key, format!("{}: a trace came back", status(&a))),
+                        TraceLookup::Failed(c) => (c, 0, key, status(&a)),
                     },
-                    Err(e) => (transport(e), 0),
+                    Err(e) => transport(e, key),
                 }
             }
             TempoQueryKind::Traceql => {
                 let traceql = q.query.as_deref().unwrap_or("{}").replace("$run_id", &self.run_id);
                 let end = now_unix();
                 let start = end.saturating_sub(q.range.map_or(3600, |r| r.get().as_secs()));
+                let key = format!("TraceQL `{traceql}`");
                 match self.api.search(pool, &traceql, start, end + 1, q.limit.unwrap_or(20)).await {
-                    Ok(a) => read_search(&a).map_or_else(|c| (c, 0), |ids| (OutcomeClass::Success, ids.len() as u64)),
-                    Err(e) => (transport(e), 0),
+                    Ok(a) => read_search(&a)
+                        .map_or_else(|c| (c, 0, key.clone(), status(&a)), |ids| (OutcomeClass::Success, ids.len() as u64, key.clone(), status(&a))),
+                    Err(e) => transport(e, key),
                 }
             }
             TempoQueryKind::Tags | TempoQueryKind::TagValues => {
@@ -233,9 +248,10 @@ impl QueryRunner for TempoQueries {
                     (TempoQueryKind::TagValues, Some(tag)) => self.api.tag_values(pool, tag).await,
                     _ => self.api.tags(pool).await,
                 };
+                let key = q.tag.as_ref().map_or("tags".to_string(), |t| format!("values of tag `{t}`"));
                 match answer {
-                    Ok(a) => read_tags(&a).map_or_else(|c| (c, 0), |n| (OutcomeClass::Success, n)),
-                    Err(e) => (transport(e), 0),
+                    Ok(a) => read_tags(&a).map_or_else(|c| (c, 0, key.clone(), status(&a)), |n| (OutcomeClass::Success, n, key.clone(), status(&a))),
+                    Err(e) => transport(e, key),
                 }
             }
         }

@@ -23,6 +23,16 @@ pub fn classify(status: StatusCode, body: &[u8]) -> OutcomeClass {
     }
 }
 
+/// An answer as an example shows it: the status and the start of its body.
+pub fn in_words(answer: &crate::client::http::Answer) -> String {
+    let body = String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).trim().replace('\n', " ");
+    if body.is_empty() {
+        format!("HTTP {} (empty body)", answer.status.as_u16())
+    } else {
+        format!("HTTP {}: {body}", answer.status.as_u16())
+    }
+}
+
 /// The wait a `Retry-After` header asks for (seconds or an HTTP date), if any.
 pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();

@@ -84,7 +84,7 @@ impl Workload for RemoteWrite {
         let mut retries = 0;
         loop {
             let sent_at = tokio::time::Instant::now();
-            let class = match self.target.send(state.pool, Method::POST, &self.uri, &self.headers, body.clone()).await {
+            let (class, answer) = match self.target.send(state.pool, Method::POST, &self.uri, &self.headers, body.clone()).await {
                 Ok(answer) => {
                     let class = classify::classify(answer.status, &answer.body);
                     if class == OutcomeClass::RateLimited && retries < self.max_retries {
@@ -94,14 +94,23 @@ impl Workload for RemoteWrite {
                             continue;
                         }
                     }
-                    class
+                    (class, classify::in_words(&answer))
                 }
-                Err(e) => e.class(),
+                Err(e) => (e.class(), e.to_string()),
             };
             if class.is_success() && ticket.measured {
                 self.offer_for_read_back(ticket.seq, timestamp_ms);
             }
-            return CallOutcome { path: self.path, class, sent_at, items: built.samples, retries, rejected: 0 };
+            let first = self.series.series_in_request(ticket.seq, 0);
+            let key = || {
+                format!(
+                    "request {} ({} samples), first {}",
+                    ticket.seq,
+                    built.samples,
+                    self.series.selector(first, self.series.series_id(first, self.clock.offset_ms(ticket.intended)))
+                )
+            };
+            return CallOutcome { path: self.path, class, sent_at, items: built.samples, retries, rejected: 0, detail: None }.with_detail(key, || answer);
         }
     }
 }

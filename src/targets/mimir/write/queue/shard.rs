@@ -8,7 +8,7 @@
 use super::policy::{decide, Backoff, Decision};
 use super::{Chunk, QueuedSample, Shared};
 use crate::engine::worker::{IntervalFlush, WorkerContext};
-use crate::stats::recorder::Measurement;
+use crate::stats::recorder::{Example, Measurement};
 use crate::stats::{OutcomeClass, Recorder};
 use crate::targets::mimir::readback::WrittenSample;
 use crate::targets::mimir::write::classify;
@@ -132,9 +132,9 @@ impl Sender {
                 _ = self.ctx.cancel.cancelled() => { finished = false; break }
                 a = sh.target.send(self.pool, Method::POST, &sh.uri, &sh.headers, body) => a,
             };
-            let (class, retry_after) = match answer {
-                Ok(a) => (classify::classify(a.status, &a.body), classify::retry_after(&a.headers)),
-                Err(e) => (e.class(), None),
+            let (class, retry_after, words) = match answer {
+                Ok(a) => (classify::classify(a.status, &a.body), classify::retry_after(&a.headers), classify::in_words(&a)),
+                Err(e) => (e.class(), None, e.to_string()),
             };
             let done = Instant::now();
             let decision = decide(class, cfg.retry_on_http_429);
@@ -152,6 +152,17 @@ impl Sender {
                 };
                 self.flush.before(&self.ctx, &mut self.recorder, done);
                 self.recorder.record(sh.paths.write, attempt);
+                if !class.is_success() {
+                    let first = batch[0].at;
+                    let key = format!(
+                        "a batch of {} samples, first {}",
+                        batch.len(),
+                        sh.series.selector(first.index, sh.series.series_id(first.index, first.offset_ms))
+                    );
+                    let at_s = done.saturating_duration_since(self.ctx.plan_start).as_secs_f64();
+                    let then = if decision == Decision::Retry { " (retried)" } else { " (refused for good)" };
+                    self.recorder.path_mut(sh.paths.write).keep_example(Example { class: class.as_str().into(), key, answer: format!("{words}{then}"), at_s });
+                }
             }
             match decision {
                 Decision::Delivered => {
