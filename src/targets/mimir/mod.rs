@@ -257,7 +257,7 @@ impl PreparedTarget for Ready<'_> {
             let series = Arc::new(SeriesSet::new(&w.series, &l.run_id, l.run.seed));
             match &w.queue {
                 Some(q) => {
-                    let paths = QueuePaths { queue: l.table.register("mimir.queue"), write: path, delivery: l.table.register("mimir.delivery") };
+                    let paths = QueuePaths { queue: l.table.register(queue::QUEUE_PATH), write: path, delivery: l.table.register(queue::DELIVERY_PATH) };
                     let shared = queue::Shared::new(write_target, plan.write_uri.clone(), w.connections, series, l.clock, q.clone(), paths, feed);
                     queue::launch(l, shared, write_plan.rate);
                 }

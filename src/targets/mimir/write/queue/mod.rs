@@ -33,6 +33,10 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+/// The queue's own paths (its requests are `mimir.write`, as without a queue).
+pub const QUEUE_PATH: &str = "mimir.queue";
+pub const DELIVERY_PATH: &str = "mimir.delivery";
+
 /// One sample in the queue and whether it was scraped in the measured part of the run.
 #[derive(Clone, Copy, Debug)]
 pub struct QueuedSample {
@@ -163,15 +167,15 @@ impl Workload for Scrape {
 }
 
 /// Starts the queue: its scrape ticks at `rate` per second on the run's plan, the queue reading
-/// the log into its shards, and the watch of its figures. `planned_samples` are the samples the
+/// the log into its shards, and the watch of its figures. The delivery path's plan is the samples the
 /// measured ticks carry.
 pub fn launch(l: &mut Launch, shared: Shared, rate: f64) {
     let shared = Arc::new(shared);
     let (log, log_rx) = tokio::sync::mpsc::unbounded_channel();
     let per_tick = shared.series.per_request.min(shared.series.active);
     let planned_ticks = l.schedule(rate).planned_measured_count();
-    l.planned.insert("mimir.delivery".into(), planned_ticks * per_tick);
-    l.open_loop(Scrape { log, shared: shared.clone() }, rate, 2, "mimir.queue");
+    l.planned.insert(DELIVERY_PATH.into(), planned_ticks * per_tick);
+    l.open_loop(Scrape { log, shared: shared.clone() }, rate, 2, QUEUE_PATH);
     let stop = l.worker_ctx.cancel.child_token();
     l.workers.push(tokio::spawn(manage(shared.clone(), log_rx, l.worker_ctx.clone(), stop.clone())));
     l.workers.push(tokio::spawn(watch(shared, l.worker_ctx.clone(), stop, l.measured_from)));
