@@ -146,6 +146,11 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
+/// A unix time in milliseconds as RFC 3339 UTC with milliseconds (`2026-12-01T17:25:39.120Z`).
+pub fn rfc3339_ms(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms).map_or_else(|| format!("{unix_ms} ms"), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
 /// Renders a duration given in microseconds for tables and progress lines.
 pub fn fmt_micros(us: u64) -> String {
     match us {

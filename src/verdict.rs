@@ -26,8 +26,10 @@ pub enum Stat {
     ErrorRatio,
     /// Failed calls.
     Errors,
-    /// Read-after-write checks never satisfied.
+    /// Read-after-write checks never satisfied; trace-by-ID misses still missing when asked again.
     Lost,
+    /// Trace-by-ID misses found when asked again (`tempo.recheck.<query>`).
+    Transient,
     /// Planned calls skipped at the in-flight bound.
     Skipped,
     /// Planned calls sent but never answered when the run stopped (drain timeout or Ctrl-C).
@@ -71,6 +73,7 @@ impl Stat {
             (None, _, "error_ratio") => Some(Stat::ErrorRatio),
             (None, _, "errors") => Some(Stat::Errors),
             (None, _, "lost") => Some(Stat::Lost),
+            (None, _, "transient") => Some(Stat::Transient),
             (None, _, "skipped") => Some(Stat::Skipped),
             (None, _, "abandoned") => Some(Stat::Abandoned),
             (None, _, "peak") => Some(Stat::Peak),
@@ -99,7 +102,7 @@ impl Stat {
         match self {
             Stat::Latency { .. } | Stat::Service { .. } | Stat::Lateness { .. } | Stat::LagMax => Unit::Micros,
             Stat::ErrorRatio => Unit::Ratio,
-            Stat::Errors | Stat::Lost | Stat::Skipped | Stat::Abandoned | Stat::Restarts => Unit::Count,
+            Stat::Errors | Stat::Lost | Stat::Transient | Stat::Skipped | Stat::Abandoned | Stat::Restarts => Unit::Count,
             Stat::PendingMax | Stat::ShardsMax | Stat::SamplesFailed | Stat::SamplesDropped | Stat::SamplesRetried => Unit::Count,
             Stat::Peak => Unit::Bytes,
         }

@@ -43,7 +43,7 @@ pub trait QueryRunner: Send + Sync + 'static {
         true
     }
     /// The call's class, the items it counts, and for a failure what was asked and what came back.
-    fn run(&self, pool: usize, spec: &Self::Spec, seq: u64) -> impl Future<Output = (OutcomeClass, u64, Option<Detail>)> + Send;
+    fn run(&self, pool: usize, spec: &Self::Spec, ticket: Ticket) -> impl Future<Output = (OutcomeClass, u64, Option<Detail>)> + Send;
 }
 
 /// A query from the scenario and the path it is recorded under.
@@ -77,7 +77,7 @@ impl<R: QueryRunner> Workload for RotatingQueries<R> {
     async fn call(&self, pool: &mut usize, ticket: Ticket) -> CallOutcome {
         let q = nth_query(&self.queries, ticket.seq);
         let sent_at = tokio::time::Instant::now();
-        let (class, items, detail) = self.runner.run(*pool, &q.spec, ticket.seq).await;
+        let (class, items, detail) = self.runner.run(*pool, &q.spec, ticket).await;
         CallOutcome { detail: detail.filter(|_| !class.is_success()).map(Box::new), ..CallOutcome::plain(q.path, class, sent_at, items) }
     }
 }
@@ -96,7 +96,7 @@ mod tests {
 
     impl QueryRunner for Hangs {
         type Spec = ();
-        async fn run(&self, _: usize, _: &(), _: u64) -> (OutcomeClass, u64, Option<Detail>) {
+        async fn run(&self, _: usize, _: &(), _: Ticket) -> (OutcomeClass, u64, Option<Detail>) {
             std::future::pending().await
         }
     }

@@ -1,11 +1,13 @@
 //! Read-after-write, for any target. Writers offer a sample of acknowledged writes through a `Feed`;
 //! a `Checker` reads each back (concurrently, up to a bound) with the target's `ReadBack` until it
 //! shows or its deadline passes (`poll_until_visible`), and records the time from acknowledgement
-//! to the first correct read, or `lost`.
+//! to the first correct read, or `lost`. A lost read-back comes with an example (what was written
+//! and how long it was looked for), as failed calls do.
 
 use super::worker::{IntervalFlush, WorkerContext};
-use crate::stats::recorder::Measurement;
+use crate::stats::recorder::{Example, Measurement};
 use crate::stats::{OutcomeClass, PathId, Recorder};
+use crate::workload::Detail;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,11 +16,20 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+/// One resolved read-back: the path, its measurement and, when it failed, what was looked for.
+pub type Resolved = (PathId, Measurement, Option<Detail>);
+
 /// Reads one written thing back until it is visible or lost.
 pub trait ReadBack: Send + Sync + 'static {
     type Sample: Send + 'static;
     /// What to record, under which path, once the sample is resolved.
-    fn check(self: Arc<Self>, sample: Self::Sample) -> impl Future<Output = Vec<(PathId, Measurement)>> + Send;
+    fn check(self: Arc<Self>, sample: Self::Sample) -> impl Future<Output = Vec<Resolved>> + Send;
+}
+
+/// `m` on `path`, with `detail` kept only when it failed.
+pub fn resolved_on(path: PathId, m: Measurement, detail: impl FnOnce() -> Detail) -> Resolved {
+    let detail = (!m.class.is_answered()).then(detail);
+    (path, m, detail)
 }
 
 /// The writers' end: offers never block the hot path; offers beyond the queue are counted.
@@ -86,7 +97,7 @@ impl<R: ReadBack> Checker<R> {
     /// Runs until every offered sample is resolved and the writers are gone, or until cancelled.
     pub async fn run(mut self, ctx: WorkerContext) {
         let mut recorder = Recorder::default();
-        let mut checks: JoinSet<Vec<(PathId, Measurement)>> = JoinSet::new();
+        let mut checks: JoinSet<Vec<Resolved>> = JoinSet::new();
         let mut feed_open = true;
         let mut flush = IntervalFlush::new(&ctx);
         loop {
@@ -101,8 +112,12 @@ impl<R: ReadBack> Checker<R> {
                 Some(done) = checks.join_next(), if !checks.is_empty() => {
                     let now = Instant::now();
                     flush.before(&ctx, &mut recorder, now);
-                    for (path, m) in done.unwrap_or_default() {
+                    let at_s = now.saturating_duration_since(ctx.plan_start).as_secs_f64();
+                    for (path, m, detail) in done.unwrap_or_default() {
                         recorder.record(path, m);
+                        if let Some(d) = detail {
+                            recorder.path_mut(path).keep_example(Example { class: m.class.as_str().into(), key: d.key, answer: d.answer, at_s });
+                        }
                     }
                     flush.after(&ctx, &mut recorder, now);
                 }

@@ -83,6 +83,8 @@ pub struct TargetPaths<'a> {
     pub query_load: Option<&'a QueryLoad>,
     /// Read-after-write paths (`<target>.visibility…`).
     pub read_back: Vec<&'static str>,
+    /// Queries whose misses are asked again later (`<target>.recheck.<name>`: transient or lost).
+    pub rechecked: Vec<&'a str>,
     /// A memory watch (`<target>.memory` and its scrapes).
     pub memory: bool,
 }
@@ -104,6 +106,7 @@ impl TargetPaths<'_> {
             out.extend(self.queries.iter().map(|q| format!("{t}.query.{q}")));
         }
         out.extend(self.read_back.iter().map(|p| format!("{t}.{p}")));
+        out.extend(self.rechecked.iter().map(|q| format!("{t}.recheck.{q}")));
         if self.memory {
             out.insert(format!("{t}.memory"));
             out.insert(format!("{t}.memory.scrape"));

@@ -592,8 +592,11 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
         }
     }
     let examples: Vec<(&String, &crate::stats::recorder::Example)> = r.paths.iter().flat_map(|(name, p)| p.examples.iter().map(move |e| (name, e))).collect();
+    for (query, found) in super::recheck::findings(r) {
+        let _ = write!(out, "<p class=\"recheck\"><code>{}</code> misses: {}</p>", esc(&query), esc(&found));
+    }
     if !examples.is_empty() {
-        out.push_str("<details open id=\"examples\"><summary>Errors, with examples (the first of each class): what was asked, what came back</summary><table><tr><th>path</th><th>class</th><th>at</th><th>asked</th><th>answer</th></tr>");
+        out.push_str("<details open id=\"examples\"><summary>Errors and misses, with examples (the first of each class): what was asked, what came back</summary><table><tr><th>path</th><th>class</th><th>at</th><th>asked</th><th>answer</th></tr>");
         for (name, e) in examples {
             let _ = write!(
                 out,

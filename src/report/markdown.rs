@@ -56,8 +56,11 @@ fn section(out: &mut String, r: &Report) {
         .iter()
         .flat_map(|(name, p)| p.examples.iter().map(move |e| format!("- `{name}` {} at {:.1}s: {} → {}", e.class, e.at_s, e.key, e.answer)))
         .collect();
+    for (query, found) in super::recheck::findings(r) {
+        let _ = writeln!(out, "`{query}` misses: {found}\n");
+    }
     if !examples.is_empty() {
-        let _ = writeln!(out, "Errors, with examples (the first of each class):\n\n{}\n", examples.join("\n"));
+        let _ = writeln!(out, "Errors and misses, with examples (the first of each class):\n\n{}\n", examples.join("\n"));
     }
     for (name, p) in &r.paths {
         if let Some(queue) = p.counters.queue_summary() {

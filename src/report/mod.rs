@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod merge;
 pub mod model;
 pub(crate) mod progress;
+pub mod recheck;
 pub mod significance;
 pub mod summary;
 

@@ -2,6 +2,7 @@
 //! full histograms), the resolved scenario and the verdict. Built from the merged recorders.
 
 use crate::stats::histogram::{self, HistogramError, Latency};
+use crate::stats::paths::is_recheck;
 use crate::stats::{Counters, OutcomeClass, PathStats};
 use crate::verdict::{Observations, Stat, Verdict};
 use crate::watch::{budget_kind, MemoryKind, MemoryRecord, MemorySample, RestartEvent};
@@ -322,7 +323,7 @@ pub struct Measured<'a> {
 
 impl Observations for Measured<'_> {
     fn calls(&self, subject: &str) -> Option<(u64, u64)> {
-        self.paths.get(subject).map(|p| (p.count(OutcomeClass::Success), p.calls()))
+        self.paths.get(subject).map(|p| (p.calls() - p.failures(), p.calls()))
     }
 
     fn observe(&self, subject: &str, stat: Stat) -> Option<f64> {
@@ -343,7 +344,9 @@ impl Observations for Measured<'_> {
             Stat::Lateness { quantile: q } => quantile(&p.lateness, q),
             Stat::ErrorRatio => (calls > 0).then(|| p.failures() as f64 / calls as f64),
             Stat::Errors => (calls > 0).then(|| p.failures() as f64),
-            Stat::Lost => (calls > 0).then(|| p.count(OutcomeClass::Lost) as f64),
+            // A recheck path with no calls had no miss to recheck: none lost, none transient.
+            Stat::Lost => (calls > 0 || is_recheck(subject)).then(|| p.count(OutcomeClass::Lost) as f64),
+            Stat::Transient => Some(p.count(OutcomeClass::Transient) as f64),
             Stat::Skipped => Some(p.counters.skipped as f64),
             Stat::Abandoned => Some(p.counters.abandoned as f64),
             Stat::PendingMax => Some(p.counters.queue_pending_max as f64),

@@ -58,6 +58,7 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
     }
     let _ =
         writeln!(out, "{:<30} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}", "path", "calls", "rate", "errors", "p50", "p90", "p99", "p99.9", "max");
+    let rechecks = super::recheck::findings(report);
     for (name, p) in &report.paths {
         row(&mut out, name, p.calls, p.achieved_rate, p.error_ratio, &p.latency);
         let failures: Vec<String> = p.outcomes.iter().filter(|(k, _)| *k != "success").map(|(k, v)| format!("{k} {v}")).collect();
@@ -82,6 +83,9 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         }
         if let Some(queue) = c.queue_summary() {
             let _ = writeln!(out, "{:<30}   {queue}", "");
+        }
+        if let Some((_, found)) = rechecks.iter().find(|(q, _)| q == name) {
+            let _ = writeln!(out, "{:<30}   {found}", "");
         }
         for e in &p.examples {
             let _ = writeln!(out, "{:<30}   e.g. {} at {:.1}s: {} → {}", "", e.class, e.at_s, e.key, e.answer);

@@ -46,6 +46,7 @@ outcome_classes! {
     PartialTrace => "partial_trace", "a trace by ID that came back with fewer spans than were written";
     GrpcOther => "grpc_other", "any other gRPC status";
     Dropped => "dropped", "remote-write queue: older than sample_age_limit when (re)sent, dropped unsent as Prometheus does";
+    Transient => "transient", "asked again after a not_found: found later, so the miss was a gap in serving, not lost data";
 }
 
 pub const CLASS_COUNT: usize = OutcomeClass::ALL.len();
@@ -53,6 +54,11 @@ pub const CLASS_COUNT: usize = OutcomeClass::ALL.len();
 impl OutcomeClass {
     pub fn is_success(self) -> bool {
         self == OutcomeClass::Success
+    }
+    /// Came to an answer that is not an error: a success, or a miss found again later
+    /// (`transient`, timed from the miss). These are the calls the latency histograms hold.
+    pub fn is_answered(self) -> bool {
+        matches!(self, OutcomeClass::Success | OutcomeClass::Transient)
     }
     pub fn index(self) -> usize {
         self as usize

@@ -45,3 +45,19 @@ pub fn stats_by_name(table: &PathTable, totals: &Recorder, groups: &Groups) -> B
     }
     out
 }
+
+/// Where the misses of a query path are asked again: `tempo.query.by-id` → `tempo.recheck.by-id`.
+pub fn recheck_path(query_path: &str) -> Option<String> {
+    let (target, query) = query_path.split_once(".query.")?;
+    Some(format!("{target}.recheck.{query}"))
+}
+
+/// The query path whose misses a recheck path asks again (`tempo.recheck.by-id` → `tempo.query.by-id`).
+pub fn rechecked_query(path: &str) -> Option<String> {
+    let (target, query) = path.split_once(".recheck.")?;
+    Some(format!("{target}.query.{query}"))
+}
+
+pub fn is_recheck(path: &str) -> bool {
+    rechecked_query(path).is_some()
+}

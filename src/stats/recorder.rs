@@ -151,7 +151,8 @@ pub const EXAMPLES_PER_CLASS: usize = 5;
 /// Everything measured for one path.
 #[derive(Clone, Debug)]
 pub struct PathStats {
-    /// Completion minus intended start, successful calls only (includes queueing: no coordinated omission).
+    /// Completion minus intended start, answered calls only (includes queueing: no coordinated
+    /// omission); for a recheck path, from the miss until the trace was found.
     pub latency: Latency,
     /// Completion minus actual send, successful calls only.
     pub service: Latency,
@@ -211,8 +212,9 @@ impl PathStats {
         self.outcomes[class.index()]
     }
 
+    /// Calls that came to an error (a `transient` miss found later is not one).
     pub fn failures(&self) -> u64 {
-        self.calls() - self.count(OutcomeClass::Success)
+        self.calls() - self.count(OutcomeClass::Success) - self.count(OutcomeClass::Transient)
     }
 }
 
@@ -259,7 +261,7 @@ impl Recorder {
         }
         p.counters.retries += m.retries;
         p.counters.items_rejected += m.rejected;
-        if m.class.is_success() {
+        if m.class.is_answered() {
             histogram::record(&mut p.latency, m.latency);
             histogram::record(&mut p.service, m.service);
             p.counters.items_ok += m.items;

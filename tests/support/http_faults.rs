@@ -27,12 +27,38 @@ pub enum Fault {
 #[derive(Clone, Debug)]
 pub enum Faults {
     ByCount(Vec<Fault>),
-    ByTime { period: Duration, refused: Duration, status: u16 },
+    ByTime {
+        period: Duration,
+        refused: Duration,
+        status: u16,
+    },
+    /// Each trace's first `times` lookups by ID (`/api/v2/traces/{id}`) are answered as Tempo 3.x
+    /// answers a trace it does not have (200 `{"trace":{},"metrics":{}}`); later ones pass.
+    /// `u32::MAX` hides them for good. Other requests pass.
+    HideTraces {
+        times: u32,
+    },
 }
 
+/// Tempo 3.x's answer for a trace it does not have (`tests/fixtures/tempo/`).
+pub const NO_TRACE: &str = r#"{"trace":{},"metrics":{}}"#;
+
 impl Faults {
+    /// The fault for request `n` to `path`; `asked` counts lookups per trace id.
+    fn pick_for(&self, n: u64, since_start: Duration, path: &str, asked: &std::sync::Mutex<std::collections::HashMap<String, u32>>) -> Fault {
+        if let Faults::HideTraces { times } = self {
+            let Some(id) = path.strip_prefix("/api/v2/traces/") else { return Fault::Pass };
+            let mut asked = asked.lock().unwrap();
+            let seen = asked.entry(id.to_string()).or_default();
+            *seen = seen.saturating_add(1);
+            return if *seen <= *times { Fault::Answer(200, NO_TRACE) } else { Fault::Pass };
+        }
+        self.pick(n, since_start)
+    }
+
     fn pick(&self, n: u64, since_start: Duration) -> Fault {
         match self {
+            Faults::HideTraces { .. } => Fault::Pass,
             Faults::ByCount(pattern) => pattern[(n % pattern.len() as u64) as usize],
             Faults::ByTime { period, refused, status } => {
                 let into = Duration::from_nanos((since_start.as_nanos() % period.as_nanos().max(1)) as u64);
@@ -71,24 +97,27 @@ impl HttpFaults {
         let port = listener.local_addr().unwrap().port();
         let counts = Arc::new(Counts::default());
         let pattern = Arc::new(faults);
+        let asked = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let c = counts.clone();
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (pattern, counts, client) = (pattern.clone(), c.clone(), client.clone());
+                let (pattern, counts, client, asked) = (pattern.clone(), c.clone(), client.clone(), asked.clone());
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let (pattern, counts, client) = (pattern.clone(), counts.clone(), client.clone());
+                        let (pattern, counts, client, asked) = (pattern.clone(), counts.clone(), client.clone(), asked.clone());
                         async move {
                             let n = counts.requests.fetch_add(1, Ordering::Relaxed);
-                            let fault = pattern.pick(n, started.elapsed());
+                            let fault = pattern.pick_for(n, started.elapsed(), req.uri().path(), &asked);
                             let (parts, body) = req.into_parts();
                             let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
                             if let Fault::Answer(status, text) = fault {
                                 counts.answered_by_proxy.fetch_add(1, Ordering::Relaxed);
                                 return Ok::<_, hyper::Error>(Response::builder().status(status).body(Full::new(Bytes::from_static(text.as_bytes()))).unwrap());
                             }
-                            let mut forward = Request::builder().method(parts.method).uri(format!("http://127.0.0.1:{upstream}{}", parts.uri.path()));
+                            let mut forward = Request::builder()
+                                .method(parts.method)
+                                .uri(format!("http://127.0.0.1:{upstream}{}", parts.uri.path_and_query().map_or("/", |p| p.as_str())));
                             for (k, v) in &parts.headers {
                                 if k != http::header::HOST {
                                     forward = forward.header(k, v);

@@ -115,6 +115,7 @@ impl TargetPlan for MimirPlan {
             queries: m.queries.iter().map(|q| q.name.as_str()).collect(),
             query_load: m.query_load.as_ref(),
             read_back: if m.visibility.is_some() { vec!["visibility"] } else { vec![] },
+            rechecked: vec![],
             memory: m.memory.is_some(),
         }
     }

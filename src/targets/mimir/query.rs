@@ -63,7 +63,7 @@ pub struct PromQueries {
 impl QueryRunner for PromQueries {
     type Spec = QuerySpec;
 
-    async fn run(&self, pool: usize, spec: &QuerySpec, _seq: u64) -> (OutcomeClass, u64, Option<Detail>) {
+    async fn run(&self, pool: usize, spec: &QuerySpec, _ticket: crate::workload::Ticket) -> (OutcomeClass, u64, Option<Detail>) {
         let detail = |answer: String| Some(Detail { key: format!("{} `{}`", spec.name, spec.query), answer });
         match run_query(&self.api, pool, spec, SystemTime::now()).await {
             Ok(answer) => {

@@ -2,9 +2,9 @@
 //! query at the sample's timestamp until the written value shows, or the deadline passes (lost).
 
 use crate::client::promql::{classify_query, PromApi};
-use crate::engine::readback::{poll_until_visible, ReadBack};
-use crate::stats::recorder::Measurement;
+use crate::engine::readback::{poll_until_visible, resolved_on, ReadBack, Resolved};
 use crate::stats::PathId;
+use crate::workload::Detail;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -35,7 +35,7 @@ pub fn answer_shows(body: &[u8], value: f64) -> bool {
 impl ReadBack for PromReadBack {
     type Sample = WrittenSample;
 
-    async fn check(self: Arc<Self>, sample: WrittenSample) -> Vec<(PathId, Measurement)> {
+    async fn check(self: Arc<Self>, sample: WrittenSample) -> Vec<Resolved> {
         let at = sample.timestamp_ms as f64 / 1000.0;
         let visible = || async {
             match self.api.instant(0, &sample.selector, at).await {
@@ -43,7 +43,11 @@ impl ReadBack for PromReadBack {
                 Err(_) => false,
             }
         };
-        vec![(self.path, poll_until_visible(sample.acked, self.deadline, self.poll_interval, visible).await)]
+        let m = poll_until_visible(sample.acked, self.deadline, self.poll_interval, visible).await;
+        vec![resolved_on(self.path, m, || Detail {
+            key: format!("{} = {} at {}", sample.selector, sample.value, crate::units::rfc3339_ms(sample.timestamp_ms)),
+            answer: format!("not read back with its value within {}", crate::units::fmt_micros(self.deadline.as_micros() as u64)),
+        })]
     }
 }
 

@@ -31,8 +31,31 @@ pub struct TempoSection {
     pub queries: Vec<TempoQuery>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<TraceVisibility>,
+    /// Trace-by-ID misses asked again, to tell a transient miss from lost data.
+    #[serde(default)]
+    pub recheck: Recheck,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemorySection>,
+}
+
+/// An acknowledged trace that a trace-by-ID query did not find is asked for again this long after
+/// the miss, at each delay in turn, until found (`transient`) or the last ask misses too (`lost`),
+/// on the path `tempo.recheck.<query>`. The run waits for rechecks still due when the load ends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recheck {
+    /// Delays after the miss, ascending; `[]` asks no more.
+    #[serde(default = "defaults::recheck_after")]
+    pub after: Vec<Dur>,
+    /// Misses rechecked at once; more wait their turn.
+    #[serde(default = "defaults::recheck_concurrency")]
+    pub concurrency: usize,
+}
+
+impl Default for Recheck {
+    fn default() -> Self {
+        Recheck { after: defaults::recheck_after(), concurrency: defaults::recheck_concurrency() }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,5 +265,11 @@ mod defaults {
     }
     pub fn yes() -> bool {
         true
+    }
+    pub fn recheck_after() -> Vec<Dur> {
+        vec![Dur::secs(10), Dur::secs(60)]
+    }
+    pub fn recheck_concurrency() -> usize {
+        64
     }
 }

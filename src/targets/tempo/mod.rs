@@ -22,15 +22,17 @@ use crate::engine::schedule::Schedule;
 use crate::engine::target::{concurrency_dimension, LoadDimension, PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan, WriteLoad};
 use crate::scenario::shard::{shard_in_flight, shard_queries, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
+use crate::stats::PathId;
+use config::TempoQueryKind;
 use config::{OtlpProtocol, RateUnit, TempoSection, TraceWrite};
 use http::Uri;
 use otlp::payload::Template;
 use otlp::shape::{IdSource, Shape};
 use otlp::transport::{GrpcExporter, HttpExporter};
 use otlp::{AckLedger, Exporter, OtlpWrite};
-use query::{ExpectedTrace, TempoApi, TempoQueries};
-use readback::TraceReadBack;
-use std::collections::BTreeSet;
+use query::{ExpectedTrace, Rechecks, TempoApi, TempoQueries};
+use readback::{TraceReadBack, TraceRecheck};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Export requests per second for a write section and a template.
@@ -135,6 +137,11 @@ impl TargetPlan for TempoPlan {
             queries: t.queries.iter().map(|q| q.name.as_str()).collect(),
             query_load: t.query_load.as_ref(),
             read_back,
+            rechecked: if t.recheck.after.is_empty() {
+                vec![]
+            } else {
+                t.queries.iter().filter(|q| q.kind == TempoQueryKind::TraceById).map(|q| q.name.as_str()).collect()
+            },
             memory: t.memory.is_some(),
         }
     }
@@ -206,6 +213,10 @@ impl TargetPlan for TempoPlan {
         }
         for q in &t.queries {
             out += &format!("tempo.query.{}: {}{}\n", q.name, spelled(&q.kind), q.query.as_ref().map_or(String::new(), |s| format!(" `{s}`")));
+        }
+        if !t.recheck.after.is_empty() && t.queries.iter().any(|q| q.kind == TempoQueryKind::TraceById) {
+            let after: Vec<String> = t.recheck.after.iter().map(ToString::to_string).collect();
+            out += &format!("tempo.recheck: a trace by ID not found is asked again {} after the miss: found → transient, else lost\n", after.join(" and "));
         }
         if let Some(v) = &t.visibility {
             out += &format!(
@@ -302,7 +313,8 @@ impl PreparedTarget for Ready<'_> {
         if !t.queries.is_empty() {
             let names: Vec<String> = t.queries.iter().map(|q| format!("tempo.query.{}", q.name)).collect();
             let queries = t.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
-            let runner = TempoQueries { api, ledger, ids, traces_per_request: template.traces_per_request as u64, expected, run_id: l.run_id.clone() };
+            let recheck = rechecks(t, &api, &expected, l);
+            let runner = TempoQueries { api, ledger, ids, traces_per_request: template.traces_per_request as u64, expected, run_id: l.run_id.clone(), recheck };
             let load = RotatingQueries { runner, queries, connections: 4 };
             l.query_load(load, QueryMode::of(t.query_load.as_ref()), "tempo.query", names);
         }
@@ -311,6 +323,21 @@ impl PreparedTarget for Ready<'_> {
         }
         Ok(())
     }
+}
+
+/// The recheck of trace-by-ID misses (`tempo.recheck.<query>` per trace-by-ID query), unless
+/// `[tempo.recheck] after = []` or there is no such query.
+fn rechecks(t: &TempoSection, api: &TempoApi, expected: &ExpectedTrace, l: &mut Launch) -> Option<Rechecks> {
+    let by_id: Vec<&str> = t.queries.iter().filter(|q| q.kind == TempoQueryKind::TraceById).map(|q| q.name.as_str()).collect();
+    if by_id.is_empty() || t.recheck.after.is_empty() {
+        return None;
+    }
+    let paths: BTreeMap<String, PathId> = by_id.iter().map(|n| (n.to_string(), l.table.register(format!("tempo.recheck.{n}")))).collect();
+    let reader = TraceRecheck { api: api.clone(), expected: expected.clone(), after: t.recheck.after.clone() };
+    let skip_path = *paths.values().next()?;
+    let (feed, checker) = read_back(reader, 1, t.recheck.concurrency, skip_path);
+    l.checker(checker);
+    Some(Rechecks { feed, paths })
 }
 
 impl crate::check::TargetChecks for TempoPlan {

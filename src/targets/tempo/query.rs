@@ -6,13 +6,15 @@
 use super::config::{TempoQuery, TempoQueryKind, TraceApi};
 use super::otlp::shape::{hex, IdSource, RUN_ATTRIBUTE};
 use super::otlp::AckLedger;
+use super::readback::Miss;
 use crate::client::http::{join_uri, Answer, HttpTarget, TransportError};
 use crate::engine::queries::QueryRunner;
-use crate::stats::OutcomeClass;
+use crate::engine::readback::Feed;
+use crate::stats::{OutcomeClass, PathId};
 use crate::workload::Detail;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -180,6 +182,14 @@ pub struct TempoQueries {
     pub traces_per_request: u64,
     pub expected: ExpectedTrace,
     pub run_id: String,
+    /// Where trace-by-ID misses go to be asked again, and each such query's recheck path.
+    pub recheck: Option<Rechecks>,
+}
+
+/// The recheck feed and the path of each trace-by-ID query's misses.
+pub struct Rechecks {
+    pub feed: Feed<Miss>,
+    pub paths: BTreeMap<String, PathId>,
 }
 
 fn mix(x: u64) -> u64 {
@@ -194,29 +204,46 @@ impl QueryRunner for TempoQueries {
         q.kind != TempoQueryKind::TraceById || old_enough(q).is_some_and(|cutoff| self.ledger.pick(0, cutoff).is_some())
     }
 
-    async fn run(&self, pool: usize, q: &TempoQuery, seq: u64) -> (OutcomeClass, u64, Option<Detail>) {
-        let (class, items, key, answer) = self.ask(pool, q, seq).await;
+    async fn run(&self, pool: usize, q: &TempoQuery, ticket: crate::workload::Ticket) -> (OutcomeClass, u64, Option<Detail>) {
+        let (class, items, key, answer) = self.ask(pool, q, ticket.seq, ticket.measured).await;
         (class, items, Some(Detail { key, answer }))
     }
 }
 
 impl TempoQueries {
-    /// One query: its class and items, and its key and answer in words (kept when it failed).
-    async fn ask(&self, pool: usize, q: &TempoQuery, seq: u64) -> (OutcomeClass, u64, String, String) {
+    /// Hands an acknowledged trace the query `query` did not find to the recheck.
+    fn recheck_later(&self, query: &str, trace_id: String, age: Duration) {
+        if let Some(r) = &self.recheck {
+            if let Some(&path) = r.paths.get(query) {
+                r.feed.offer(Miss { trace_id, missed_at: tokio::time::Instant::now(), age, path });
+            }
+        }
+    }
+
+    /// One query: its class and items, and its key and answer in words (kept when it failed). A
+    /// measured miss of an acknowledged trace is handed to the recheck.
+    async fn ask(&self, pool: usize, q: &TempoQuery, seq: u64, measured: bool) -> (OutcomeClass, u64, String, String) {
         let transport = |e: TransportError, key: String| (e.class(), 0, key, e.to_string());
-        let status = |a: &crate::client::http::Answer| format!("HTTP {}", a.status.as_u16());
+        let answered = |a: &crate::client::http::Answer| format!("HTTP {}: {}", a.status.as_u16(), crate::engine::preflight::excerpt(&a.body));
         match q.kind {
             TempoQueryKind::TraceById => {
                 // A trace of an Export acknowledged at least `min_age` ago, old or recent. `ready`
                 // said there is one, and acknowledged Exports only ever grow old enough.
-                let Some(request) = old_enough(q).and_then(|cutoff| self.ledger.pick(mix(seq), cutoff)) else {
+                let Some((request, acked)) = old_enough(q).and_then(|cutoff| self.ledger.pick_acked(mix(seq), cutoff)) else {
                     return (OutcomeClass::BadResponse, 0, "trace by ID".into(), "no acknowledged trace to ask for".into());
                 };
                 let t = request * self.traces_per_request;
                 let id = hex(&self.ids.trace_id(t));
-                let key = format!("trace {id} (acknowledged, at least {} old)", q.min_age);
+                let age = acked.elapsed();
+                let key = format!("trace {id} (acknowledged {} earlier)", crate::units::fmt_micros(age.as_micros() as u64));
                 match self.api.trace_by_id(pool, &id).await {
-                    Ok(a) => (judge(&read_trace(&a), &self.expected), self.expected.spans as u64, key, status(&a)),
+                    Ok(a) => {
+                        let class = judge(&read_trace(&a), &self.expected);
+                        if class == OutcomeClass::NotFound && measured {
+                            self.recheck_later(&q.name, id, age);
+                        }
+                        (class, self.expected.spans as u64, key, answered(&a))
+                    }
                     Err(e) => transport(e, key),
                 }
             }
@@ -225,9 +252,9 @@ impl TempoQueries {
                 let key = format!("missing trace {missing}");
                 match self.api.trace_by_id(pool, &missing).await {
                     Ok(a) => match read_trace(&a) {
-                        TraceLookup::NotFound { descriptive } => (OutcomeClass::Success, u64::from(descriptive), key, status(&a)),
-                        TraceLookup::Found { .. } => (OutcomeClass::BadResponse, 0, key, format!("{}: a trace came back", status(&a))),
-                        TraceLookup::Failed(c) => (c, 0, key, status(&a)),
+                        TraceLookup::NotFound { descriptive } => (OutcomeClass::Success, u64::from(descriptive), key, answered(&a)),
+                        TraceLookup::Found { .. } => (OutcomeClass::BadResponse, 0, key, format!("{}: a trace came back", answered(&a))),
+                        TraceLookup::Failed(c) => (c, 0, key, answered(&a)),
                     },
                     Err(e) => transport(e, key),
                 }
@@ -239,7 +266,7 @@ impl TempoQueries {
                 let key = format!("TraceQL `{traceql}`");
                 match self.api.search(pool, &traceql, start, end + 1, q.limit.unwrap_or(20)).await {
                     Ok(a) => read_search(&a)
-                        .map_or_else(|c| (c, 0, key.clone(), status(&a)), |ids| (OutcomeClass::Success, ids.len() as u64, key.clone(), status(&a))),
+                        .map_or_else(|c| (c, 0, key.clone(), answered(&a)), |ids| (OutcomeClass::Success, ids.len() as u64, key.clone(), answered(&a))),
                     Err(e) => transport(e, key),
                 }
             }
@@ -250,7 +277,7 @@ impl TempoQueries {
                 };
                 let key = q.tag.as_ref().map_or("tags".to_string(), |t| format!("values of tag `{t}`"));
                 match answer {
-                    Ok(a) => read_tags(&a).map_or_else(|c| (c, 0, key.clone(), status(&a)), |n| (OutcomeClass::Success, n, key.clone(), status(&a))),
+                    Ok(a) => read_tags(&a).map_or_else(|c| (c, 0, key.clone(), answered(&a)), |n| (OutcomeClass::Success, n, key.clone(), answered(&a))),
                     Err(e) => transport(e, key),
                 }
             }

@@ -23,8 +23,21 @@ pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
     if let Some(v) = &t.visibility {
         visibility(v, t.write.is_some(), out);
     }
+    recheck(&t.recheck, out);
     if let Some(mem) = &t.memory {
         checks::memory("tempo.memory", mem, out);
+    }
+}
+
+fn recheck(r: &super::config::Recheck, out: &mut Vec<Problem>) {
+    if r.after.windows(2).any(|w| w[0].get() >= w[1].get()) || r.after.first().is_some_and(|d| d.get().is_zero()) {
+        out.push(Problem::new("tempo.recheck.after", "delays after a miss must be above zero and ascending, e.g. [\"10s\", \"1m\"]"));
+    }
+    if r.after.last().is_some_and(|d| d.get() > Duration::from_secs(3600)) {
+        out.push(Problem::new("tempo.recheck.after", "the last recheck is more than 1h after the miss: the run would wait that long; use at most 1h"));
+    }
+    if r.concurrency == 0 {
+        out.push(Problem::new("tempo.recheck.concurrency", "must be at least 1"));
     }
 }
 

@@ -53,6 +53,11 @@ impl AckLedger {
     /// One of the requests acknowledged at or before `cutoff`, chosen by `key`; `None` while there
     /// is none.
     pub fn pick(&self, key: u64, cutoff: Instant) -> Option<u64> {
+        self.pick_acked(key, cutoff).map(|(seq, _)| seq)
+    }
+
+    /// The same, with when it was acknowledged (at most `RUN_SPAN` earlier than this instant).
+    pub fn pick_acked(&self, key: u64, cutoff: Instant) -> Option<(u64, Instant)> {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
         // Runs are appended in acknowledgement order, so their `at` only grows.
         let old_enough = &runs[..runs.partition_point(|r| r.at <= cutoff)];
@@ -60,7 +65,7 @@ impl AckLedger {
         let eligible = last.before + (last.last - last.first + 1);
         let index = key % eligible;
         let run = &old_enough[old_enough.partition_point(|r| r.before <= index) - 1];
-        Some(run.first + (index - run.before))
+        Some((run.first + (index - run.before), run.at))
     }
 }
 
