@@ -239,6 +239,15 @@ pub enum Command {
         /// Wait up to this long for this check's data to reach the S3 buckets (Tempo: 10m).
         #[arg(long, value_name = "DURATION")]
         wait_s3: Option<crate::units::Dur>,
+        /// With --verify: wait up to this long for a target that does not answer yet (a pod still
+        /// restarting) before reading back; without it such a target is "could not check" (exit 3).
+        #[arg(long, value_name = "DURATION", requires = "verify")]
+        wait: Option<crate::units::Dur>,
+        /// The S3 credentials are broken on purpose (AC-lgtm-002-04, AC-lgtm-003-04): writes must
+        /// still be acknowledged and the targets' own counters must show S3 errors. Use with
+        /// --record, fix the credentials, then --verify: nothing may be lost.
+        #[arg(long, conflicts_with = "verify")]
+        s3_broken: bool,
         /// Check the secrets and HelmReleases under this folder (e.g. kubernetes/).
         #[arg(long, value_name = "DIR")]
         manifests: Option<PathBuf>,

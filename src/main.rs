@@ -76,13 +76,22 @@ fn main() -> ExitCode {
             };
             commands::capacity::capacity(&scenario, &overrides, opts)
         }
-        Command::Check { scenario, record, verify, wait_s3, manifests, overrides, out } => {
+        Command::Check { scenario, record, verify, wait_s3, wait, s3_broken, manifests, overrides, out } => {
             let mode = match (record, verify) {
                 (Some(f), _) => lgtm_bench::check::Mode::Record(f),
                 (_, Some(f)) => lgtm_bench::check::Mode::Verify(f),
                 _ => lgtm_bench::check::Mode::Check,
             };
-            let opts = lgtm_bench::check::CheckOptions { mode, wait_s3: wait_s3.map(|d| d.get()), manifests, scenario_file: scenario.display().to_string() };
+            let credentials =
+                if s3_broken { lgtm_bench::check::target_metrics::Credentials::Broken } else { lgtm_bench::check::target_metrics::Credentials::Working };
+            let opts = lgtm_bench::check::CheckOptions {
+                mode,
+                wait_s3: wait_s3.map(|d| d.get()),
+                manifests,
+                scenario_file: scenario.display().to_string(),
+                credentials,
+                wait: wait.map(|d| d.get()),
+            };
             commands::check::check(&scenario, &overrides, opts, &out)
         }
         Command::Report { files, html, markdown, junit, out } => {

@@ -48,6 +48,11 @@ pub struct GrafanaSection {
     #[serde(default = "defaults::grafana_token_env")]
     pub token_env: String,
     pub datasources: Vec<DatasourceExpectation>,
+    /// AC-lgtm-005-04: add a temporary datasource at an address nothing listens on, read its
+    /// health check's error message, and delete it (the token needs datasources:create and
+    /// :delete). Off by default: without it the message is judged only when a datasource fails.
+    #[serde(default)]
+    pub probe_unreachable: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

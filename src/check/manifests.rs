@@ -1,8 +1,9 @@
 //! Secrets and manifests, with `--manifests DIR` (e.g. `kubernetes/`): every `*.sops.yaml` is
 //! encrypted (SOPS metadata, age recipients, every value `ENC[...]`, no plaintext: AC-lgtm-004-01),
 //! an S3 secret carries the credentials as its keys (AC-lgtm-004-02), the S3 endpoint is HTTPS
-//! (AC-lgtm-004-04); the HelmReleases of the targets keep each memory limit within the target's
-//! budget and one replica per component (NFR-SCALE-002, ADR-002).
+//! (AC-lgtm-004-04); the HelmReleases of the targets take those credentials from the secret as
+//! environment variables (`envFrom`/`secretKeyRef`), never inline (AC-lgtm-004-02), and keep each
+//! memory limit within the target's budget and one replica per component (NFR-SCALE-002, ADR-002).
 
 use super::config::CheckSection;
 use super::model::Criterion;
@@ -150,6 +151,7 @@ fn helm_releases(files: &[PathBuf], targets: &[Box<dyn super::TargetChecks>]) ->
             out.push(Criterion::skipped(RESOURCES, &title, format!("no HelmRelease named `{}` under --manifests", t.name())));
             continue;
         };
+        out.push(credentials_from_secret(&hr, t.name()));
         let Some(budget) = t.memory().map(|m| m.budget.0) else {
             out.push(Criterion::skipped(RESOURCES, &title, format!("set [{}.memory] budget to check the limits against it", t.name())));
             continue;
@@ -177,6 +179,69 @@ fn helm_releases(files: &[PathBuf], targets: &[Box<dyn super::TargetChecks>]) ->
         out.push(c);
     }
     out
+}
+
+/// The keys under which Tempo's and Mimir's S3 configurations hold credentials.
+const CREDENTIAL_KEYS: [&str; 4] = ["access_key", "secret_key", "access_key_id", "secret_access_key"];
+
+/// AC-lgtm-004-02 for one HelmRelease: its pods get the S3 secret as environment variables
+/// (`envFrom: secretRef` or `env: valueFrom.secretKeyRef` naming a `*s3-secret`) and every
+/// credential in its values is a `${VAR}` reference to them, never a literal.
+fn credentials_from_secret(hr: &Value, target: &str) -> Criterion {
+    let c = Criterion::new(CREDENTIALS, &format!("the {target} HelmRelease takes the S3 credentials from the secret as environment variables, never inline"));
+    let mut from_secret = Vec::new();
+    let mut credentials = Vec::new();
+    let mut expand_env = false;
+    visit(&hr["spec"]["values"], String::new(), &mut |path, v| {
+        let key = path.rsplit('.').next().unwrap_or_default();
+        if path.ends_with(".secretRef.name") || path.ends_with(".secretKeyRef.name") {
+            if let Some(name) = v.as_str().filter(|n| n.ends_with("s3-secret")) {
+                let how = if path.ends_with(".secretRef.name") { "envFrom" } else { "secretKeyRef" };
+                from_secret.push(format!("{path}: {how} {name}"));
+            }
+        } else if CREDENTIAL_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+            credentials.push((path.to_string(), v.as_str().unwrap_or_default().to_string()));
+        } else if path.ends_with(".config.expand-env") || v.as_str().is_some_and(|a| a.contains("config.expand-env=true")) {
+            expand_env = true;
+        }
+    });
+    let mut c = c.expect(
+        !from_secret.is_empty(),
+        from_secret.join("; "),
+        format!("no envFrom/secretKeyRef naming a `{target}-s3-secret` in its values: mount the secret as environment variables (extraEnvFrom)"),
+    );
+    for (path, value) in &credentials {
+        let env = value.trim().starts_with("${") && value.trim().ends_with('}');
+        c = c.expect(
+            env,
+            format!("{path}: {value} (from the environment)"),
+            format!("{path} holds a literal credential: use ${{S3_ACCESS_KEY_ID}} / ${{S3_SECRET_ACCESS_KEY}} from the secret"),
+        );
+    }
+    if credentials.is_empty() {
+        c = c.saw("no credential key in its values (the S3 client reads them from the environment)");
+    }
+    if expand_env {
+        c = c.saw("config.expand-env=true: ${VAR} references are expanded");
+    }
+    c
+}
+
+/// Every leaf of `v` with its dotted path; sequence items are `[i]`.
+fn visit(v: &Value, path: String, f: &mut impl FnMut(&str, &Value)) {
+    match v {
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                visit(child, format!("{path}.{}", k.as_str().unwrap_or("?")), f);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, child) in items.iter().enumerate() {
+                visit(child, format!("{path}[{i}]"), f);
+            }
+        }
+        leaf => f(&path, leaf),
+    }
 }
 
 fn walk(v: &Value, path: String, f: &mut impl FnMut(&str, &Value)) {

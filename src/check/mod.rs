@@ -13,6 +13,7 @@ pub mod model;
 pub mod queue;
 pub mod render;
 pub mod s3;
+pub mod target_metrics;
 
 use crate::engine::target::TargetPlan;
 use config::CheckSection;
@@ -22,6 +23,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
+use target_metrics::Credentials;
 use tokio_util::sync::CancellationToken;
 
 /// What `check` was asked to do.
@@ -43,6 +45,10 @@ pub struct CheckOptions {
     /// A kubernetes/ tree whose secrets and HelmReleases are checked.
     pub manifests: Option<PathBuf>,
     pub scenario_file: String,
+    /// The S3 credentials are broken on purpose (`--s3-broken`, AC-lgtm-002-04 and AC-lgtm-003-04).
+    pub credentials: Credentials,
+    /// `--verify`: wait up to this long for a target that does not answer yet (still restarting).
+    pub wait: Option<Duration>,
 }
 
 /// What a target's checks get from the core.
@@ -53,6 +59,8 @@ pub struct CheckContext<'a> {
     pub wait_s3: Option<Duration>,
     /// Marks what the checks write, so it can be found again (`lgtm_bench_run`).
     pub run_id: String,
+    /// Whether the S3 credentials are broken on purpose.
+    pub credentials: Credentials,
     /// The criteria checked so far, in order: kept when Ctrl-C stops a target's checks midway.
     checked: std::sync::Mutex<Vec<Criterion>>,
 }
@@ -111,6 +119,44 @@ impl BucketWait {
     }
 }
 
+/// What `--verify` reads back with: how the record was made and how long to wait for the target.
+pub struct VerifyContext<'a> {
+    /// One target's part of the record (its `written`).
+    pub recorded: &'a serde_json::Value,
+    /// The record was made while the S3 credentials were broken (`--record --s3-broken`): reading
+    /// it back also answers "nothing lost during the credential fix" (AC-lgtm-002-04, -003-04).
+    pub recorded_with: Credentials,
+    /// Wait up to this long for a target that does not answer yet.
+    pub wait: Option<Duration>,
+    /// Marks what the verification writes (ingestion after recovery).
+    pub run_id: String,
+}
+
+impl VerifyContext<'_> {
+    /// Runs `attempt` until it is not `unreachable` or the `--wait` is over, saying so on stderr.
+    pub async fn when_answering<T, F, Fut>(&self, target: &str, mut attempt: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = (T, bool)>,
+    {
+        let deadline = self.wait.map(|w| tokio::time::Instant::now() + w);
+        let mut said = false;
+        loop {
+            let (out, unreachable) = attempt().await;
+            match deadline {
+                Some(d) if unreachable && tokio::time::Instant::now() < d => {
+                    if !said {
+                        eprintln!("{target} does not answer yet: waiting up to {} (--wait) for it…", crate::units::Dur(self.wait.unwrap_or_default()));
+                        said = true;
+                    }
+                    tokio::time::sleep(Duration::from_secs(2).min(d.saturating_duration_since(tokio::time::Instant::now()))).await;
+                }
+                _ => return out,
+            }
+        }
+    }
+}
+
 /// What a target's checks wrote (kept by `--record`); their criteria go to `CheckContext::checked`.
 #[derive(Default)]
 pub struct Acceptance {
@@ -125,8 +171,9 @@ pub type CheckFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait TargetChecks: TargetPlan {
     /// Checks its criteria (handing each to `ctx.checked`), writing a little known data; returns what it wrote.
     fn acceptance<'a>(&'a self, ctx: &'a CheckContext<'a>) -> CheckFuture<'a, Acceptance>;
-    /// Reads back what an earlier `acceptance` wrote (`recorded` is its `written`).
-    fn verify<'a>(&'a self, recorded: &'a serde_json::Value) -> CheckFuture<'a, Vec<Criterion>>;
+    /// Reads back what an earlier `acceptance` wrote (`ctx.recorded` is its `written`), then
+    /// writes anew and reads that back (ingestion resumes after the restart).
+    fn verify<'a>(&'a self, ctx: &'a VerifyContext<'a>) -> CheckFuture<'a, Vec<Criterion>>;
 }
 
 /// What `check` runs on: the scenario's name, each target's checks, its `[check]` section.
@@ -138,6 +185,9 @@ pub struct Recording {
     pub schema: String,
     pub run_id: String,
     pub recorded_at: String,
+    /// Recorded with the S3 credentials broken on purpose (`--s3-broken`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub s3_broken: bool,
     pub targets: BTreeMap<String, serde_json::Value>,
 }
 
@@ -164,6 +214,7 @@ pub async fn run(
         s3: section.and_then(|c| c.s3.as_ref()).map(s3::S3::from_section),
         wait_s3: opts.wait_s3,
         run_id: run_id.clone(),
+        credentials: opts.credentials,
         checked: Default::default(),
     };
     let mut criteria = Vec::new();
@@ -172,9 +223,13 @@ pub async fn run(
         Mode::Verify(file) => {
             let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let rec: Recording = serde_json::from_str(&text).map_err(|e| format!("{} is not a `check --record` file: {e}", file.display()))?;
+            let recorded_with = if rec.s3_broken { Credentials::Broken } else { Credentials::Working };
             for t in targets {
                 match rec.targets.get(t.name()) {
-                    Some(w) => criteria.extend(or_stop(cancel, t.verify(w)).await.unwrap_or_default()),
+                    Some(w) => {
+                        let vctx = VerifyContext { recorded: w, recorded_with, wait: opts.wait, run_id: run_id.clone() };
+                        criteria.extend(or_stop(cancel, t.verify(&vctx)).await.unwrap_or_default())
+                    }
                     None => criteria.push(Criterion::skipped(
                         "NFR-RECOVER-001",
                         &format!("{} data written before the restart read back", t.name()),
@@ -205,7 +260,13 @@ pub async fn run(
         }
     }
     if let Mode::Record(file) = &opts.mode {
-        let rec = Recording { schema: "lgtm-bench/check-record/v1".into(), run_id, recorded_at: started.to_rfc3339(), targets: written };
+        let rec = Recording {
+            schema: "lgtm-bench/check-record/v1".into(),
+            run_id,
+            recorded_at: started.to_rfc3339(),
+            s3_broken: opts.credentials == Credentials::Broken,
+            targets: written,
+        };
         let text = serde_json::to_string_pretty(&rec).map_err(|e| e.to_string())?;
         std::fs::write(file, text).map_err(|e| format!("cannot write {}: {e}; check the path", file.display()))?;
     }

@@ -72,6 +72,34 @@ pub fn parse(text: &str) -> Result<ProcessFigures, ExpositionError> {
     Ok(figures)
 }
 
+/// One sample of an exposition: its name (a histogram's `_count` keeps its suffix), labels, value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricSample {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub value: f64,
+}
+
+/// Every counter, gauge and untyped sample of an exposition text (histogram buckets and summary
+/// quantiles are left out; their `_count` and `_sum` lines are kept).
+pub fn samples(text: &str) -> Result<Vec<MetricSample>, ExpositionError> {
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape =
+        std::panic::catch_unwind(|| prometheus_parse::Scrape::parse(lines)).map_err(|_| ExpositionError::Unparsable)?.map_err(ExpositionError::Malformed)?;
+    Ok(scrape
+        .samples
+        .into_iter()
+        .filter_map(|s| {
+            let value = match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+                _ => return None,
+            };
+            let labels = s.labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            value.is_finite().then_some(MetricSample { name: s.metric, labels, value })
+        })
+        .collect())
+}
+
 /// The generator's own resident memory (Linux `/proc/self/status`), if it can be read.
 pub fn own_resident_bytes() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

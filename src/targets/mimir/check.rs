@@ -1,16 +1,20 @@
 //! Mimir's acceptance criteria (AC-lgtm-003), checked with a handful of known samples: the write
 //! is acknowledged, the samples are queryable with their values, PromQL answers within 3 s (recent,
 //! 7-day range, a metric that does not exist, 10 at once), blocks reach the bucket, a malformed
-//! write is refused with a reason. `--record` keeps the samples; `verify` reads them back.
+//! write is refused with a reason; Mimir's own counters: failed object-storage operations (none
+//! with working credentials, some with `--s3-broken`), compactor runs and shipped blocks.
+//! `--record` keeps the samples; `verify` reads them back after the restart and writes anew.
 
 use super::write::proto::{Label, Sample, TimeSeries, WriteRequest};
 use super::write::protocol_headers;
 use super::MimirPlan;
 use crate::check::model::{took, Criterion, Status};
-use crate::check::{Acceptance, CheckContext};
+use crate::check::target_metrics::{self, Credentials, StoreRequests};
+use crate::check::{Acceptance, CheckContext, VerifyContext};
 use crate::client::http::HttpTarget;
 use crate::client::promql::{unix_secs, PromApi};
 use crate::engine::preflight::excerpt;
+use crate::watch::exposition::MetricSample;
 use bytes::Bytes;
 use http::Method;
 use prost::Message;
@@ -77,7 +81,13 @@ pub async fn acceptance(plan: &MimirPlan, ctx: &CheckContext<'_>) -> Acceptance 
         ctx.checked(if down { c.unreachable("not checked: the write endpoint did not answer") } else { c.fail("not checked: the write was not acknowledged") });
     }
     queries(&c.api, &ctx.run_id, &written).await.into_iter().for_each(|c| ctx.checked(c));
-    ctx.checked(blocks(m.connection.tenant.as_deref().unwrap_or("anonymous"), ctx, now_ms).await);
+    ctx.checked(match ctx.credentials {
+        Credentials::Working => blocks(m.connection.tenant.as_deref().unwrap_or("anonymous"), ctx, now_ms).await,
+        Credentials::Broken => {
+            Criterion::skipped(BLOCKS_ID, BLOCKS_TITLE, "the S3 credentials are broken on purpose (--s3-broken): no block can reach the bucket")
+        }
+    });
+    own_metrics(plan, ctx.credentials, (!down).then_some(acked)).await.into_iter().for_each(|c| ctx.checked(c));
     Acceptance { written: acked.then(|| serde_json::json!({ "samples": written })) }
 }
 
@@ -229,9 +239,11 @@ fn is_ulid(s: &str) -> bool {
     s.len() == 26 && s.chars().all(|c| c.is_ascii_digit() || (c.is_ascii_uppercase() && !"ILOU".contains(c)))
 }
 
+const BLOCKS_ID: &str = "AC-lgtm-003-01";
+const BLOCKS_TITLE: &str = "the S3 bucket reachable, with blocks (a ULID folder with meta.json under the tenant)";
+
 async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criterion {
-    let title = "the S3 bucket reachable, with blocks (a ULID folder with meta.json under the tenant)";
-    let id = "AC-lgtm-003-01";
+    let (title, id) = (BLOCKS_TITLE, BLOCKS_ID);
     let (s3, bucket) = match ctx.bucket(id, title, |s| s.mimir_bucket.clone(), "mimir_bucket (e.g. \"mimir-blocks\")") {
         Ok(b) => b,
         Err(skipped_or_failed) => return skipped_or_failed,
@@ -280,22 +292,151 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
     }
 }
 
-/// Reads back what a `--record` wrote: every sample, value equal (NFR-RECOVER-001, AC-lgtm-003-04).
-pub async fn verify(plan: &MimirPlan, recorded: &serde_json::Value) -> Vec<Criterion> {
+/// The criteria read from Mimir's own `/metrics`: its object-storage operations (AC-lgtm-003-01,
+/// or AC-lgtm-003-04 with `--s3-broken`) and compaction and shipping (AC-lgtm-003-03).
+async fn own_metrics(plan: &MimirPlan, credentials: Credentials, acked: Option<bool>) -> Vec<Criterion> {
+    let m = &plan.section;
+    let (store_title, compaction_title) = ("Mimir's object-storage operations", COMPACTION_TITLE);
+    let samples = match (&m.memory, target_metrics::read(m.memory.as_ref(), &m.connection).await) {
+        (Some(mem), Ok(s)) if !mem.metrics_urls.is_empty() => s,
+        (Some(mem), Err(e)) if !mem.metrics_urls.is_empty() => {
+            return vec![
+                target_metrics::unread("AC-lgtm-003-01", store_title, "mimir", Some(e.clone())),
+                target_metrics::unread("AC-lgtm-003-03", compaction_title, "mimir", Some(e)),
+            ];
+        }
+        _ => {
+            return vec![
+                target_metrics::unread("AC-lgtm-003-01", store_title, "mimir", None),
+                target_metrics::unread("AC-lgtm-003-03", compaction_title, "mimir", None),
+            ];
+        }
+    };
+    let (ops, failures) = ("thanos_objstore_bucket_operations_total", "thanos_objstore_bucket_operation_failures_total");
+    let store = if target_metrics::sum(&samples, ops, |_| true).is_none() && target_metrics::sum(&samples, failures, |_| true).is_none() {
+        Criterion::skipped("AC-lgtm-003-01", store_title, format!("no {ops} in the target's /metrics: it is not Mimir (or keeps no object store)"))
+    } else {
+        let seen = StoreRequests {
+            source: failures,
+            requests: target_metrics::sum(&samples, ops, |_| true),
+            failures: target_metrics::by_labels(&samples, failures, &["component", "operation"], |_| true),
+        };
+        target_metrics::store_criterion("Mimir", ("AC-lgtm-003-01", "AC-lgtm-003-04"), credentials, &seen, acked)
+    };
+    vec![store, compaction(&samples, unix_secs(SystemTime::now()))]
+}
+
+const COMPACTION_TITLE: &str = "the compactor ran and the ingester shipped its blocks to S3, none left unshipped (local copies are then removed)";
+
+/// Mimir's own account of compaction and shipping (AC-lgtm-003-03): compactor runs completed and
+/// none failed, blocks uploaded by the shipper and none failed, and no block waiting to ship for
+/// more than an hour (Mimir's own `IngesterHasUnshippedBlocks` alert) at `now` (unix seconds).
+pub fn compaction(samples: &[MetricSample], now: f64) -> Criterion {
+    let id = "AC-lgtm-003-03";
+    let get = |name: &str| target_metrics::sum(samples, name, |_| true);
+    let (runs, failed_runs) = (get("cortex_compactor_runs_completed_total"), get("cortex_compactor_runs_failed_total").unwrap_or(0.0));
+    let (uploads, failed_uploads) = (get("cortex_ingester_shipper_uploads_total"), get("cortex_ingester_shipper_upload_failures_total").unwrap_or(0.0));
+    let oldest_unshipped = get("cortex_ingester_oldest_unshipped_block_timestamp_seconds");
+    if runs.is_none() && uploads.is_none() {
+        return Criterion::skipped(
+            id,
+            COMPACTION_TITLE,
+            "no cortex_compactor_* or cortex_ingester_shipper_* in the target's /metrics: it is not Mimir (or runs neither compactor nor ingester there)",
+        );
+    }
+    let c = Criterion::new(id, COMPACTION_TITLE);
+    let c = match runs {
+        Some(r) => c.expect(
+            r > 0.0,
+            format!("compactor runs completed: {r:.0} (cortex_compactor_runs_completed_total)"),
+            "the compactor has not completed a run yet (cortex_compactor_runs_completed_total = 0): it runs every compaction_interval (1h by default)",
+        ),
+        None => c.fail("no cortex_compactor_runs_completed_total: is the compactor running in this Mimir?"),
+    }
+    .expect(failed_runs == 0.0, "no compactor run failed", format!("{failed_runs:.0} compactor run(s) failed (cortex_compactor_runs_failed_total)"));
+    let c = match uploads {
+        Some(u) => c.expect(
+            u > 0.0,
+            format!("blocks uploaded by the ingester: {u:.0} (cortex_ingester_shipper_uploads_total)"),
+            "the ingester has not uploaded a block yet: it cuts one every 2h of data (blocks-storage.tsdb.block-ranges-period)",
+        ),
+        None => c.fail("no cortex_ingester_shipper_uploads_total: is the ingester running in this Mimir?"),
+    }
+    .expect(
+        failed_uploads == 0.0,
+        "no upload failed",
+        format!("{failed_uploads:.0} block upload(s) failed (cortex_ingester_shipper_upload_failures_total)"),
+    );
+    match oldest_unshipped {
+        Some(t) if t > 0.0 && now - t > 3600.0 => {
+            c.fail(format!("a block has waited {:.1}h to be shipped (cortex_ingester_oldest_unshipped_block_timestamp_seconds)", (now - t) / 3600.0))
+        }
+        Some(t) if t > 0.0 => c.saw(format!("a block cut {:.0} min ago waits to be shipped", ((now - t) / 60.0).max(0.0))),
+        Some(_) => c.saw("no block waiting to be shipped"),
+        None => c,
+    }
+}
+
+/// Reads back what a `--record` wrote: every sample, value equal (NFR-RECOVER-001; AC-lgtm-003-04
+/// when it was written while S3 was broken); then writes anew and reads that back.
+pub async fn verify(plan: &MimirPlan, ctx: &VerifyContext<'_>) -> Vec<Criterion> {
     let m = &plan.section;
     let crit = Criterion::new("NFR-RECOVER-001", "Mimir: samples written before the restart read back, values equal");
-    let written: Vec<Written> = match serde_json::from_value(recorded["samples"].clone()) {
+    let written: Vec<Written> = match serde_json::from_value(ctx.recorded["samples"].clone()) {
         Ok(w) => w,
         Err(e) => return vec![crit.fail(format!("the record's mimir part cannot be read: {e}"))],
     };
-    let api = match HttpTarget::new(&m.connection, 1) {
-        Ok(h) => PromApi::new(h, &m.query_url, &m.query_prefix),
+    let clients = HttpTarget::new(&m.connection, 1)
+        .and_then(|w| Ok(Clients { write: w, api: PromApi::new(HttpTarget::new(&m.connection, 10)?, &m.query_url, &m.query_prefix) }));
+    let c = match clients {
+        Ok(c) => c,
         Err(e) => return vec![crit.fail(e.to_string())],
     };
+    let api = &c.api;
+    let answering = ctx
+        .when_answering("Mimir", move || async move {
+            let probe = api.instant(0, "vector(1)", unix_secs(SystemTime::now())).await;
+            let down = probe.as_ref().err().map(ToString::to_string);
+            (down.clone(), down.is_some())
+        })
+        .await;
+    if let Some(e) = answering {
+        return vec![
+            crit.unreachable(format!("could not check: Mimir at {} did not answer ({e}); wait for it (--wait 5m) and run --verify again", m.query_url))
+        ];
+    }
     let started = Instant::now();
-    vec![match read_back(&api, &written).await {
+    let read = match read_back(&c.api, &written).await {
         Ok(lost) if lost.is_empty() => crit.saw(format!("{} of {} samples read back equal in {}", written.len(), written.len(), took(started.elapsed()))),
         Ok(lost) => crit.fail(format!("{} of {} lost or changed: {}", lost.len(), written.len(), lost.join("; "))),
         Err(e) => crit.fail(e),
-    }]
+    };
+    let mut out = vec![read.clone()];
+    if ctx.recorded_with == Credentials::Broken {
+        out.push(Criterion {
+            id: "AC-lgtm-003-04".into(),
+            title: "no sample written while the S3 credentials were broken is lost once they are fixed".into(),
+            ..read
+        });
+    }
+    out.push(ingestion_resumes(plan, &c, &ctx.run_id).await);
+    out
+}
+
+/// After the restart: new samples are acknowledged and read back with their values.
+async fn ingestion_resumes(plan: &MimirPlan, c: &Clients, run_id: &str) -> Criterion {
+    let crit = Criterion::new("NFR-RECOVER-001", "after the restart Mimir takes new samples again: acknowledged and read back with their values");
+    let now_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let (body, written) = request(run_id, now_ms);
+    let ack = write_acknowledged(plan, c, body).await;
+    if ack.status != Status::Pass {
+        let why = ack.reason.unwrap_or_default();
+        return if ack.unreachable { crit.unreachable(why) } else { crit.fail(format!("the new samples were not acknowledged: {why}")) };
+    }
+    let read = queryable(&c.api, &written).await;
+    let crit = ack.evidence.into_iter().fold(crit, Criterion::saw);
+    match read.status {
+        Status::Pass => read.evidence.into_iter().fold(crit, Criterion::saw),
+        _ => crit.fail(read.reason.unwrap_or_default()),
+    }
 }

@@ -288,7 +288,7 @@ impl crate::check::TargetChecks for MimirPlan {
         Box::pin(check::acceptance(self, ctx))
     }
 
-    fn verify<'a>(&'a self, recorded: &'a serde_json::Value) -> crate::check::CheckFuture<'a, Vec<crate::check::model::Criterion>> {
-        Box::pin(check::verify(self, recorded))
+    fn verify<'a>(&'a self, ctx: &'a crate::check::VerifyContext<'a>) -> crate::check::CheckFuture<'a, Vec<crate::check::model::Criterion>> {
+        Box::pin(check::verify(self, ctx))
     }
 }

@@ -2,15 +2,18 @@
 //! says what it is; the Export is acknowledged within 1 s with no span rejected; a trace is found by
 //! ID within 5 s and complete; a trace that does not exist is answered "not found" within 5 s
 //! (and whether the answer says anything: Tempo 3.x sends nothing); all ten queried at once within
-//! 5 s and complete; blocks with `meta.json` under the tenant in the bucket. `--record` keeps the
-//! trace ids; `verify` reads them back.
+//! 5 s and complete; blocks with `meta.json` under the tenant in the bucket; Tempo's own count of
+//! failed object-storage requests (none with working credentials; some with `--s3-broken`).
+//! `--record` keeps the trace ids; `verify` reads them back after the restart (AC-lgtm-002-03,
+//! NFR-RECOVER-001) and writes a new trace to see ingestion resume.
 
 use super::otlp::shape::{hex, RUN_ATTRIBUTE};
 use super::otlp::Exporter;
 use super::query::{judge, read_trace, ExpectedTrace, TempoApi, TraceLookup};
 use super::TempoPlan;
 use crate::check::model::{took, Criterion, Status};
-use crate::check::{Acceptance, CheckContext};
+use crate::check::target_metrics::{self, Credentials, StoreRequests};
+use crate::check::{Acceptance, CheckContext, VerifyContext};
 use crate::client::http::HttpTarget;
 use crate::stats::OutcomeClass;
 use bytes::Bytes;
@@ -113,7 +116,13 @@ pub async fn acceptance(plan: &TempoPlan, ctx: &CheckContext<'_>) -> Acceptance 
     if acked {
         ctx.checked(concurrently(&api, &ids, &want).await);
     }
-    ctx.checked(blocks(t.connection.tenant.as_deref().unwrap_or("single-tenant"), ctx, now_ns - SPANS_START_BEFORE_NS).await);
+    ctx.checked(match ctx.credentials {
+        Credentials::Working => blocks(t.connection.tenant.as_deref().unwrap_or("single-tenant"), ctx, now_ns - SPANS_START_BEFORE_NS).await,
+        Credentials::Broken => {
+            Criterion::skipped(BLOCKS_ID, BLOCKS_TITLE, "the S3 credentials are broken on purpose (--s3-broken): no block can reach the bucket")
+        }
+    });
+    ctx.checked(object_storage(plan, ctx.credentials, (!down).then_some(acked)).await);
     Acceptance { written: acked.then(|| serde_json::json!({ "run_id": ctx.run_id, "trace_ids": ids })) }
 }
 
@@ -183,7 +192,7 @@ fn complete(c: Criterion, lookup: &TraceLookup, want: &ExpectedTrace, id: &str) 
             )
         }
         TraceLookup::NotFound { .. } => c.fail(format!("{id}: not found")),
-        TraceLookup::Failed(class) => c.fail(format!("{id}: {class:?}")),
+        TraceLookup::Failed(_) => c.fail(format!("{id}: {}", in_words(lookup, want.spans))),
     }
 }
 
@@ -207,7 +216,7 @@ async fn missing(api: &TempoApi, run_id: &str) -> Criterion {
             .expect(t <= QUERY_WITHIN, format!("not found in {}: {shown}", took(t)), format!("took {}, over 5s", took(t)))
             .saw(if descriptive { "the answer carries a message" } else { "the answer carries no descriptive message (Tempo sends none)" }),
         TraceLookup::Found { .. } => c.fail(format!("{id} was found, yet nothing was written under it")),
-        TraceLookup::Failed(class) => c.fail(format!("{class:?}: {shown}")),
+        TraceLookup::Failed(class) => c.fail(format!("{}: {shown}", class.as_str())),
     }
 }
 
@@ -220,8 +229,12 @@ async fn concurrently(api: &TempoApi, ids: &[String], want: &ExpectedTrace) -> C
         format!("{} answered, the slowest in {}", lookups.len(), took(slowest)),
         format!("the slowest took {}", took(slowest)),
     );
-    let incomplete: Vec<String> =
-        ids.iter().zip(&lookups).filter(|(_, (l, _, _))| judge(l, want) != OutcomeClass::Success).map(|(id, (l, _, _))| format!("{id}: {l:?}")).collect();
+    let incomplete: Vec<String> = ids
+        .iter()
+        .zip(&lookups)
+        .filter(|(_, (l, _, _))| judge(l, want) != OutcomeClass::Success)
+        .map(|(id, (l, _, _))| format!("{id}: {}", in_words(l, want.spans)))
+        .collect();
     c.expect(incomplete.is_empty(), format!("all {} complete ({SPANS} spans each)", ids.len()), incomplete.join("; "))
 }
 
@@ -231,9 +244,11 @@ fn is_uuid(s: &str) -> bool {
 }
 
 /// `spans_start_ns`: when this check's traces start.
+const BLOCKS_ID: &str = "AC-lgtm-002-02";
+const BLOCKS_TITLE: &str = "the traces reach the S3 bucket (blocks with meta.json under the tenant)";
+
 async fn blocks(tenant: &str, ctx: &CheckContext<'_>, spans_start_ns: u64) -> Criterion {
-    let title = "the traces reach the S3 bucket (blocks with meta.json under the tenant)";
-    let id = "AC-lgtm-002-02";
+    let (title, id) = (BLOCKS_TITLE, BLOCKS_ID);
     let (s3, bucket) = match ctx.bucket(id, title, |s| s.tempo_bucket.clone(), "tempo_bucket (e.g. \"tempo-traces\")") {
         Ok(b) => b,
         Err(skipped_or_failed) => return skipped_or_failed,
@@ -295,39 +310,113 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, spans_start_ns: u64) -> Cr
     }
 }
 
-/// Reads back the traces a `--record` wrote: every one found and complete (AC-lgtm-002-03).
-pub async fn verify(plan: &TempoPlan, recorded: &serde_json::Value) -> Vec<Criterion> {
+/// Tempo's failed object-storage requests, from `tempodb_backend_request_duration_seconds_count`
+/// by `status_code` (anything but 2xx; errors without an HTTP answer are counted by name).
+async fn object_storage(plan: &TempoPlan, credentials: Credentials, acked: Option<bool>) -> Criterion {
     let t = &plan.section;
-    let c = Criterion::new("AC-lgtm-002-03", "NFR-RECOVER-001: traces written before the restart found by ID and complete");
+    let ids = ("AC-lgtm-002-01", "AC-lgtm-002-04");
+    let samples = match (&t.memory, target_metrics::read(t.memory.as_ref(), &t.connection).await) {
+        (Some(m), Ok(s)) if !m.metrics_urls.is_empty() => s,
+        (Some(m), Err(e)) if !m.metrics_urls.is_empty() => return target_metrics::unread(ids.0, "Tempo's object-storage requests", "tempo", Some(e)),
+        _ => return target_metrics::unread(ids.0, "Tempo's object-storage requests succeed", "tempo", None),
+    };
+    target_metrics::store_criterion("Tempo", ids, credentials, &store_requests(&samples), acked)
+}
+
+/// Tempo's object-storage requests and their failures (any `status_code` but 2xx).
+fn store_requests(samples: &[crate::watch::exposition::MetricSample]) -> StoreRequests {
+    const SOURCE: &str = "tempodb_backend_request_duration_seconds_count";
+    let failed = |l: &std::collections::BTreeMap<String, String>| !l.get("status_code").is_some_and(|c| c.starts_with('2'));
+    StoreRequests {
+        source: SOURCE,
+        requests: target_metrics::sum(samples, SOURCE, |_| true),
+        failures: target_metrics::by_labels(samples, SOURCE, &["operation", "status_code"], failed),
+    }
+}
+
+/// Reads back the traces a `--record` wrote: every one found and complete (AC-lgtm-002-03,
+/// NFR-RECOVER-001; and AC-lgtm-002-04 when they were written while S3 was broken); then writes a
+/// new trace and finds it (ingestion resumes after the restart).
+pub async fn verify(plan: &TempoPlan, ctx: &VerifyContext<'_>) -> Vec<Criterion> {
+    let t = &plan.section;
+    let title = "NFR-RECOVER-001: traces written before the restart found by ID and complete";
+    let c = Criterion::new("AC-lgtm-002-03", title);
+    let recorded = ctx.recorded;
     let (Some(run_id), Some(ids)) = (recorded["run_id"].as_str(), recorded["trace_ids"].as_array()) else {
         return vec![c.fail("the record's tempo part has no run_id and trace_ids")];
     };
+    let ids: Vec<&str> = ids.iter().filter_map(|v| v.as_str()).collect();
     let api = match HttpTarget::new(&t.connection, 10) {
         Ok(h) => TempoApi { target: h, base: t.query_url.trim_end_matches('/').to_string(), api: t.api },
         Err(e) => return vec![c.fail(e.to_string())],
     };
     let want = expected(run_id);
-    let (mut lost, mut unanswered) = (Vec::new(), 0);
-    for id in ids.iter().filter_map(|v| v.as_str()) {
-        let (lookup, _, _) = look_up(&api, id).await;
-        if judge(&lookup, &want) != OutcomeClass::Success {
-            unanswered += usize::from(matches!(lookup, TraceLookup::Failed(OutcomeClass::ConnectionFailure | OutcomeClass::Timeout)));
-            lost.push(format!("{id}: {}", in_words(&lookup, want.spans)));
-        }
-    }
+    let (api_ref, ids_ref, want_ref) = (&api, &ids, &want);
+    let (lost, unanswered) = ctx
+        .when_answering("Tempo", move || async move {
+            let (lost, unanswered) = read_back(api_ref, ids_ref, want_ref).await;
+            let none_answered = unanswered > 0 && unanswered == lost.len();
+            ((lost, unanswered), none_answered)
+        })
+        .await;
     // A Tempo that does not answer has lost nothing this check knows of: it could not check.
     if unanswered > 0 && unanswered == lost.len() {
         return vec![c.unreachable(format!(
-            "could not check: Tempo at {} did not answer for {unanswered} of {} traces (unreachable or still starting); run --verify again once it is ready",
+            "could not check: Tempo at {} did not answer for {unanswered} of {} traces (unreachable or still starting); wait for it (--wait 5m) and run --verify again",
             t.query_url,
             ids.len()
         ))];
     }
-    vec![c.expect(
+    let read = c.expect(
         lost.is_empty(),
         format!("{} of {} traces found complete", ids.len() - lost.len(), ids.len()),
         format!("{} of {} lost or incomplete: {}", lost.len(), ids.len(), lost.join("; ")),
-    )]
+    );
+    let mut out = vec![read.clone()];
+    if ctx.recorded_with == Credentials::Broken {
+        let fixed = Criterion {
+            id: "AC-lgtm-002-04".into(),
+            title: "no trace written while the S3 credentials were broken is lost once they are fixed".into(),
+            ..read
+        };
+        out.push(fixed);
+    }
+    out.push(ingestion_resumes(plan, &api, &ctx.run_id).await);
+    out
+}
+
+/// Each recorded trace that is not found complete (in words), and how many got no answer at all.
+async fn read_back(api: &TempoApi, ids: &[&str], want: &ExpectedTrace) -> (Vec<String>, usize) {
+    let (mut lost, mut unanswered) = (Vec::new(), 0);
+    for id in ids {
+        let (lookup, _, _) = look_up(api, id).await;
+        if judge(&lookup, want) != OutcomeClass::Success {
+            unanswered += usize::from(matches!(lookup, TraceLookup::Failed(OutcomeClass::ConnectionFailure | OutcomeClass::Timeout)));
+            lost.push(format!("{id}: {}", in_words(&lookup, want.spans)));
+        }
+    }
+    (lost, unanswered)
+}
+
+/// After the restart: a new trace is acknowledged and found by ID within 5 s, complete.
+async fn ingestion_resumes(plan: &TempoPlan, api: &TempoApi, run_id: &str) -> Criterion {
+    let c = Criterion::new("AC-lgtm-002-03", "after the restart Tempo takes new traces again: one acknowledged and found by ID within 5s");
+    let now_ns = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let (body, ids) = export(run_id, now_ns);
+    let ack = match plan.exporter() {
+        Ok(e) => acknowledged(&e, body).await,
+        Err(e) => return c.fail(e.to_string()),
+    };
+    if ack.status != Status::Pass {
+        let why = ack.reason.unwrap_or_default();
+        return if ack.unreachable { c.unreachable(why) } else { c.fail(format!("the new trace was not acknowledged: {why}")) };
+    }
+    let found = found_by_id(api, &ids[0], &expected(run_id)).await;
+    let c = ack.evidence.into_iter().fold(c, Criterion::saw);
+    match found.status {
+        Status::Pass => found.evidence.into_iter().fold(c, Criterion::saw),
+        _ => c.fail(found.reason.unwrap_or_default()),
+    }
 }
 
 /// What a trace lookup came to, as a person reads it.
@@ -336,5 +425,23 @@ fn in_words(lookup: &TraceLookup, expected_spans: usize) -> String {
         TraceLookup::Found { spans, .. } => format!("incomplete ({spans} of {expected_spans} spans)"),
         TraceLookup::NotFound { .. } => "not found".into(),
         TraceLookup::Failed(class) => format!("not read: {} ({})", class.as_str(), class.describe()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn failed_object_storage_requests_are_read_from_the_histogram_count() {
+        let text = "# HELP tempodb_backend_request_duration_seconds Time spent doing backend storage requests.\n\
+            # TYPE tempodb_backend_request_duration_seconds histogram\n\
+            tempodb_backend_request_duration_seconds_bucket{operation=\"PUT\",status_code=\"403\",le=\"+Inf\"} 12\n\
+            tempodb_backend_request_duration_seconds_sum{operation=\"PUT\",status_code=\"403\"} 0.6\n\
+            tempodb_backend_request_duration_seconds_count{operation=\"PUT\",status_code=\"403\"} 12\n\
+            tempodb_backend_request_duration_seconds_bucket{operation=\"GET\",status_code=\"200\",le=\"+Inf\"} 30\n\
+            tempodb_backend_request_duration_seconds_sum{operation=\"GET\",status_code=\"200\"} 1.2\n\
+            tempodb_backend_request_duration_seconds_count{operation=\"GET\",status_code=\"200\"} 30\n";
+        let seen = super::store_requests(&crate::watch::exposition::samples(text).unwrap());
+        assert_eq!(seen.requests, Some(42.0));
+        assert_eq!(seen.failures, std::collections::BTreeMap::from([("PUT 403".to_string(), 12.0)]));
     }
 }
