@@ -169,9 +169,9 @@ fn steps_table(b: &mut String, r: &CapacityReport) {
         let what = if s.broken.is_empty() { s.generator_limited_by.join("; ") } else { s.broken.join("; ") };
         let _ = write!(
             b,
-            "<tr class=\"{class}\"><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             s.index,
-            s.kind,
+            s.kind.as_str(),
             esc(&show_level(s.level, &r.dimension.unit)),
             judgement_word(s.judgement),
             esc(&what),
@@ -202,9 +202,9 @@ pub fn markdown(r: &CapacityReport) -> String {
         let what = if s.broken.is_empty() { s.generator_limited_by.join("; ") } else { s.broken.join("; ") };
         let _ = writeln!(
             m,
-            "| {} | {:?} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             s.index,
-            s.kind,
+            s.kind.as_str(),
             show_level(s.level, &r.dimension.unit),
             judgement_word(s.judgement),
             what.replace('|', "\\|"),

@@ -44,6 +44,17 @@ pub enum StepKind {
     Confirm,
 }
 
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Grow => "grow",
+            StepKind::Descend => "descend",
+            StepKind::Bisect => "bisect",
+            StepKind::Confirm => "confirm",
+        }
+    }
+}
+
 /// What a step came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -39,7 +39,7 @@ pub async fn vector_at(api: &PromApi, query: &str, at: f64) -> Result<Vec<Sample
             })
             .collect()),
         Some("scalar") => Ok(value(&data["result"]).map(|v| vec![(BTreeMap::new(), v)]).unwrap_or_default()),
-        other => Err(format!("`{query}`: unexpected result type {other:?}")),
+        other => Err(format!("`{query}`: unexpected result type {}", other.unwrap_or("(none)"))),
     }
 }
 

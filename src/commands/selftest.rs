@@ -50,7 +50,8 @@ pub fn selftest(file: &Path, overrides: &[Override], duration: Dur) -> u8 {
         let mut plan = match targets::resolve(s) {
             Ok(p) => p,
             Err(problems) => {
-                eprintln!("error: the scenario's write load could not be aimed at the sink: {problems:?}");
+                let problems: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
+                eprintln!("error: the scenario's write load could not be aimed at the sink: {}", problems.join("; "));
                 return exit::BAD_INPUT;
             }
         };
@@ -98,8 +99,12 @@ fn render(report: &Report, loads: &[WriteLoad], file: &Path) -> String {
             headroom
         );
         if p.error_ratio.unwrap_or(0.0) > 0.0 {
-            out +=
-                &format!("{:<14} note: {} calls failed against the sink: {:?}\n", "", p.calls - p.count(lgtm_bench::stats::OutcomeClass::Success), p.outcomes);
+            out += &format!(
+                "{:<14} note: {} calls failed against the sink: {}\n",
+                "",
+                p.calls - p.count(lgtm_bench::stats::OutcomeClass::Success),
+                p.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+            );
         }
     }
     if let Some(g) = &report.generator {

@@ -105,7 +105,7 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
             }
             _ => String::new(),
         };
-        let _ = writeln!(out, "memory {target}: peak {}{budget}, p99 {} [{:?}]{per_series}", show(m.peak_bytes), show(m.p99_bytes), m.checked);
+        let _ = writeln!(out, "memory {target}: peak {}{budget}, p99 {} [{}]{per_series}", show(m.peak_bytes), show(m.p99_bytes), m.checked.as_str());
         for r in &m.restarts {
             let _ = writeln!(out, "  RESTART at {:.1}s: {} ({})", r.at_seconds, r.source, r.detail);
         }

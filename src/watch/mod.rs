@@ -23,6 +23,18 @@ pub enum MemoryKind {
     CpuSeconds,
 }
 
+impl MemoryKind {
+    /// As people read it: which figure was judged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemoryKind::Rss => "resident memory",
+            MemoryKind::HeapInuse => "Go heap in use",
+            MemoryKind::ContainerWorkingSet => "container working set",
+            MemoryKind::CpuSeconds => "CPU seconds",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct MemorySample {
     /// Seconds since the plan started.

@@ -195,7 +195,8 @@ async fn queries(api: &PromApi, run_id: &str, written: &[Written]) -> Vec<Criter
     let mut out = vec![
         within(Criterion::new(id, "PromQL within 3s: a recent query"), recent, &|j| match first_value(j) {
             Some(v) if v == sum => Ok(format!("sum of the written samples = {v}")),
-            other => Err(format!("sum = {other:?}, written {sum}")),
+            Some(v) => Err(format!("sum = {v}, written {sum}")),
+            None => Err(format!("no value came back, written {sum}")),
         }),
         within(Criterion::new(id, "PromQL within 3s: a 7-day range query"), week, &|j| {
             Ok(format!("{} series over 7 days at 1h steps", j["data"]["result"].as_array().map_or(0, Vec::len)))
@@ -204,7 +205,8 @@ async fn queries(api: &PromApi, run_id: &str, written: &[Written]) -> Vec<Criter
             .as_array()
         {
             Some(r) if r.is_empty() => Ok("empty result".into()),
-            other => Err(format!("expected an empty result, got {other:?}")),
+            Some(r) => Err(format!("expected an empty result, got {} series", r.len())),
+            None => Err("expected an empty result, got no result list".into()),
         }),
     ];
     out.push(concurrent(api, run_id, now).await);

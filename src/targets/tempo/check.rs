@@ -188,7 +188,7 @@ fn complete(c: Criterion, lookup: &TraceLookup, want: &ExpectedTrace, id: &str) 
             c.expect(
                 ok,
                 format!("{id}: {spans} spans of {}", services.iter().cloned().collect::<Vec<_>>().join(", ")),
-                format!("{id}: {spans} spans of {services:?}, written {} of {SERVICE}", want.spans),
+                format!("{id}: {spans} spans of {}, written {} of {SERVICE}", services.iter().cloned().collect::<Vec<_>>().join(", "), want.spans),
             )
         }
         TraceLookup::NotFound { .. } => c.fail(format!("{id}: not found")),
