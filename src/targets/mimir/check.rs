@@ -299,24 +299,28 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, written_ms: i64) -> Criter
 async fn own_metrics(plan: &MimirPlan, credentials: Credentials, acked: Option<bool>) -> Vec<Criterion> {
     let m = &plan.section;
     let (store_title, compaction_title) = ("Mimir's object-storage operations", COMPACTION_TITLE);
+    let store_id = match credentials {
+        Credentials::Working => "AC-lgtm-003-01",
+        Credentials::Broken => "AC-lgtm-003-04",
+    };
     let samples = match (&m.memory, target_metrics::read(m.memory.as_ref(), &m.connection).await) {
         (Some(mem), Ok(s)) if !mem.metrics_urls.is_empty() => s,
         (Some(mem), Err(e)) if !mem.metrics_urls.is_empty() => {
             return vec![
-                target_metrics::unread("AC-lgtm-003-01", store_title, "mimir", Some(e.clone())),
+                target_metrics::unread(store_id, store_title, "mimir", Some(e.clone())),
                 target_metrics::unread("AC-lgtm-003-03", compaction_title, "mimir", Some(e)),
             ];
         }
         _ => {
             return vec![
-                target_metrics::unread("AC-lgtm-003-01", store_title, "mimir", None),
+                target_metrics::unread(store_id, store_title, "mimir", None),
                 target_metrics::unread("AC-lgtm-003-03", compaction_title, "mimir", None),
             ];
         }
     };
     let (ops, failures) = ("thanos_objstore_bucket_operations_total", "thanos_objstore_bucket_operation_failures_total");
     let store = if target_metrics::sum(&samples, ops, |_| true).is_none() && target_metrics::sum(&samples, failures, |_| true).is_none() {
-        Criterion::skipped("AC-lgtm-003-01", store_title, format!("no {ops} in the target's /metrics: it is not Mimir (or keeps no object store)"))
+        Criterion::skipped(store_id, store_title, format!("no {ops} in the target's /metrics: it is not Mimir (or keeps no object store)"))
     } else {
         let seen = StoreRequests {
             source: failures,

@@ -315,10 +315,11 @@ async fn blocks(tenant: &str, ctx: &CheckContext<'_>, spans_start_ns: u64) -> Cr
 async fn object_storage(plan: &TempoPlan, credentials: Credentials, acked: Option<bool>) -> Criterion {
     let t = &plan.section;
     let ids = ("AC-lgtm-002-01", "AC-lgtm-002-04");
+    let id = if credentials == Credentials::Broken { ids.1 } else { ids.0 };
     let samples = match (&t.memory, target_metrics::read(t.memory.as_ref(), &t.connection).await) {
         (Some(m), Ok(s)) if !m.metrics_urls.is_empty() => s,
-        (Some(m), Err(e)) if !m.metrics_urls.is_empty() => return target_metrics::unread(ids.0, "Tempo's object-storage requests", "tempo", Some(e)),
-        _ => return target_metrics::unread(ids.0, "Tempo's object-storage requests succeed", "tempo", None),
+        (Some(m), Err(e)) if !m.metrics_urls.is_empty() => return target_metrics::unread(id, "Tempo's object-storage requests", "tempo", Some(e)),
+        _ => return target_metrics::unread(id, "Tempo's object-storage requests", "tempo", None),
     };
     target_metrics::store_criterion("Tempo", ids, credentials, &store_requests(&samples), acked)
 }
