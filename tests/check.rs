@@ -313,6 +313,15 @@ async fn tempo_criteria_over_the_wire_with_blocks_copied_from_what_tempo_writes(
     assert!(c.stdout.contains("no descriptive message"), "{}", c.stdout);
     // The one Export carried the ten traces of three spans the queries then found complete.
     assert_eq!(tempo.receiver.received().iter().map(|r| r.spans().count()).sum::<usize>(), 30);
+    // Recovery: what --record wrote is found after the "restart", and a new trace is taken and found.
+    let record = dir.path().join("tempo-record.json");
+    let recorded = check(dir.path(), &tempo.scenario, &["--record", record.to_str().unwrap()], &S3_ENV).await;
+    assert_eq!(recorded.code, 0, "{}", recorded.stdout);
+    let verified = check(dir.path(), &tempo.scenario, &["--verify", record.to_str().unwrap()], &[]).await;
+    assert_eq!(verified.status("AC-lgtm-002-03", "written before the restart"), Status::Pass, "{}", verified.stdout);
+    assert!(verified.stdout.contains("10 of 10 traces found complete"), "{}", verified.stdout);
+    assert_eq!(verified.status("AC-lgtm-002-03", "takes new traces again"), Status::Pass, "{}", verified.stdout);
+    assert_eq!(tempo.receiver.received().iter().map(|r| r.spans().count()).sum::<usize>(), 90, "the check's, the record's and the new trace's Exports");
 }
 
 /// Tempo over the wire: the in-process OTLP receiver, its query API serving what it got, and a real
