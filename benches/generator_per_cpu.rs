@@ -35,6 +35,8 @@ fn writer(sink: &Sink) -> RemoteWrite {
         scrape_interval: None,
         churn_share: 0.0,
         churn_period: Dur::secs(600),
+        families: vec![],
+        preset: None,
     };
     let series = Arc::new(SeriesSet::new(&model, "bench0001", 1));
     let target = HttpTarget::new(&Connection::default(), 4).unwrap();

@@ -23,6 +23,8 @@ fn model() -> SeriesModel {
         scrape_interval: None,
         churn_share: 0.05,
         churn_period: Dur::secs(600),
+        families: vec![],
+        preset: None,
     }
 }
 
@@ -42,7 +44,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("encode_and_snappy_2000_samples", |b| {
         b.iter(|| {
             seq += 1;
-            black_box(builder.build(black_box(seq), 1_764_000_000_000 + seq as i64, seq * 100).0.len())
+            black_box(builder.build(black_box(seq), 1_764_000_000_000 + seq as i64, seq * 100, false).0.len())
         })
     });
     group.finish();

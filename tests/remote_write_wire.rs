@@ -28,6 +28,8 @@ fn writer(base: &str, conn: Connection) -> (RemoteWrite, Arc<SeriesSet>) {
         scrape_interval: None,
         churn_share: 0.0,
         churn_period: Dur::secs(60),
+        families: vec![],
+        preset: None,
     };
     let series = Arc::new(SeriesSet::new(&model, "wire", 3));
     let path = PathTable::default().register("mimir.write");

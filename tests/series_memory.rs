@@ -40,6 +40,8 @@ fn model(active: u64) -> SeriesModel {
         scrape_interval: None,
         churn_share: 0.0,
         churn_period: Dur::secs(600),
+        families: vec![],
+        preset: None,
     }
 }
 

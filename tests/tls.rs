@@ -54,6 +54,8 @@ fn remote_write(base: &str, conn: Connection) -> RemoteWrite {
         scrape_interval: None,
         churn_share: 0.0,
         churn_period: Dur::secs(60),
+        families: vec![],
+        preset: None,
     };
     let series = Arc::new(SeriesSet::new(&model, "tls", 1));
     let path = PathTable::default().register("mimir.write");

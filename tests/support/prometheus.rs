@@ -26,6 +26,16 @@ impl Prometheus {
     /// Starts with `extra` appended to its configuration (e.g. a `remote_write` section and a
     /// scrape of itself).
     pub fn start_with(data: tempfile::TempDir, port: u16, extra: &str) -> Prometheus {
+        Self::start_featuring(data, port, extra, &[])
+    }
+
+    /// Native histograms and exemplar storage on (`--enable-feature=native-histograms,exemplar-storage`).
+    pub fn start_native() -> Prometheus {
+        Self::start_featuring(tempfile::tempdir().unwrap(), super::free_port(), "", &["native-histograms", "exemplar-storage"])
+    }
+
+    /// Starts with `extra` in its configuration and these `--enable-feature`s.
+    pub fn start_featuring(data: tempfile::TempDir, port: u16, extra: &str, features: &[&str]) -> Prometheus {
         let config = data.path().join("prometheus.yml");
         // No out-of-order window, as Mimir by default: a sample older than its series' newest is
         // refused, so a writer that reorders one series' samples shows it.
@@ -36,6 +46,7 @@ impl Prometheus {
             .arg(format!("--storage.tsdb.path={}", data.path().join("tsdb").display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--web.enable-remote-write-receiver")
+            .args((!features.is_empty()).then(|| format!("--enable-feature={}", features.join(","))))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -121,6 +121,61 @@ pub struct SeriesModel {
     pub churn_share: f64,
     #[serde(default = "defaults::churn_period")]
     pub churn_period: Dur,
+    /// Metric families by type, each with its share of the `active` series (buckets, `_sum` and
+    /// `_count` count as series, as the target counts them). Without it, `metrics` are counters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<FamilySpec>,
+    /// A ready mix of families instead of `families`: `kube-prometheus` (node-exporter,
+    /// kube-state-metrics and cAdvisor as one scrape of kube-prometheus-stack sends them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    KubePrometheus,
+}
+
+/// The type of a metric family, as Prometheus's exposition and metadata name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FamilyKind {
+    Counter,
+    Gauge,
+    /// A classic histogram: a `_bucket` series per `le`, `_sum` and `_count`.
+    Histogram,
+    /// Quantile series, `_sum` and `_count`.
+    Summary,
+    /// One series of exponential buckets (the target needs native histograms enabled).
+    NativeHistogram,
+}
+
+/// One metric family of the series model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilySpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FamilyKind,
+    /// Its share of the active series (the shares are normalised).
+    pub share: f64,
+    /// Classic histogram upper bounds (default Prometheus's `DefBuckets`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<Vec<f64>>,
+    /// Summary quantiles (default 0.5, 0.9, 0.99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantiles: Option<Vec<f64>>,
+    /// Native histogram schema, -4 to 8 (default 3: 8 buckets per power of two).
+    #[serde(default = "defaults::native_schema")]
+    pub schema: i32,
+    /// Native histogram buckets an instance fills (default 8).
+    #[serde(default = "defaults::native_buckets")]
+    pub native_buckets: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -208,6 +263,12 @@ mod defaults {
     }
     pub fn churn_period() -> Dur {
         Dur::secs(600)
+    }
+    pub fn native_schema() -> i32 {
+        3
+    }
+    pub fn native_buckets() -> u32 {
+        8
     }
     pub fn poll_interval() -> Dur {
         Dur::millis(250)

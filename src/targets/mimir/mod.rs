@@ -44,12 +44,13 @@ pub struct WritePlan {
 impl WritePlan {
     pub fn of(w: &WriteSection) -> WritePlan {
         let s = &w.series;
-        let per_request = s.samples_per_request.min(s.active).max(1) as f64;
+        let active = write::series::series_count(s);
+        let per_request = s.samples_per_request.min(active).max(1) as f64;
         let rate = w.rate.unwrap_or_else(|| {
             let interval = s.scrape_interval.map_or(15.0, |i| i.get().as_secs_f64());
-            s.active as f64 / (per_request * interval)
+            active as f64 / (per_request * interval)
         });
-        WritePlan { rate, samples_per_second: rate * per_request, scrape_interval: s.active as f64 / (rate * per_request) }
+        WritePlan { rate, samples_per_second: rate * per_request, scrape_interval: active as f64 / (rate * per_request) }
     }
 }
 
@@ -173,12 +174,14 @@ impl TargetPlan for MimirPlan {
                     format!("{} measured requests; at most {} in flight over {} connection(s)", sched.planned_measured_count(), w.max_in_flight, w.connections)
                 }
             };
+            let families = write::series::family_specs(&w.series).0.len();
             out +=
                 &format!(
-                "mimir.write: POST {} at {:.2} {} × {} samples = {:.0} samples/s; {} active series over {} metric(s), each written every {:.2}s; {sending}\n",
-                m.write_url, p.rate, if w.queue.is_some() { "ticks/s" } else { "req/s" }, w.series.samples_per_request, p.samples_per_second, w.series.active,
-                w.series.metrics.len(), p.scrape_interval
+                "mimir.write: POST {} at {:.2} {} × {} samples = {:.0} samples/s; {} active series over {} metric famil{}, each written every {:.2}s; {sending}\n",
+                m.write_url, p.rate, if w.queue.is_some() { "ticks/s" } else { "req/s" }, w.series.samples_per_request, p.samples_per_second,
+                write::series::series_count(&w.series), families, if families == 1 { "y" } else { "ies" }, p.scrape_interval
             );
+            out += &write::series::describe_families(&w.series);
             match &w.queue {
                 Some(q) => out += &format!(
                     "  queue (as Prometheus's): {}..{} shards, {} samples per send, capacity {} per shard, batch deadline {}, backoff {}..{}{}{}; each series through one shard, in order\n",
@@ -263,7 +266,9 @@ impl PreparedTarget for Ready<'_> {
                     queue::launch(l, shared, write_plan.rate);
                 }
                 None => {
-                    let writer = RemoteWrite::new(write_target, plan.write_uri.clone(), series, path, l.clock, w.connections, m.connection.timeout.get(), feed);
+                    let mut writer =
+                        RemoteWrite::new(write_target, plan.write_uri.clone(), series, path, l.clock, w.connections, m.connection.timeout.get(), feed);
+                    writer.metadata_every = (write_plan.rate * 60.0).round().max(1.0) as u64;
                     l.open_loop(writer, write_plan.rate, w.max_in_flight, "mimir.write");
                 }
             }

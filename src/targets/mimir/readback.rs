@@ -46,7 +46,15 @@ impl ReadBack for PromReadBack {
         let m = poll_until_visible(sample.acked, self.deadline, self.poll_interval, visible).await;
         vec![resolved_on(self.path, m, || Detail {
             key: format!("{} = {} at {}", sample.selector, sample.value, crate::units::rfc3339_ms(sample.timestamp_ms)),
-            answer: format!("not read back with its value within {}", crate::units::fmt_micros(self.deadline.as_micros() as u64)),
+            answer: format!(
+                "acknowledged 2xx but not read back with its value within {}{}",
+                crate::units::fmt_micros(self.deadline.as_micros() as u64),
+                if sample.selector.starts_with("histogram_count(") {
+                    ": native histograms may be disabled on the target, which then drops them silently (Prometheus: --enable-feature=native-histograms; Mimir: the tenant limit native_histograms_ingestion_enabled)"
+                } else {
+                    ""
+                }
+            ),
         })]
     }
 }

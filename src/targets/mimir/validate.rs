@@ -91,6 +91,7 @@ fn write(w: &WriteSection, out: &mut Vec<Problem>) {
             out.push(Problem::new(format!("{key}.cardinality"), "must be at least 1"));
         }
     }
+    families(s, out);
     if !(0.0..=1.0).contains(&s.churn_share) {
         out.push(Problem::new("mimir.write.series.churn_share", format!("{} must be between 0.0 and 1.0", s.churn_share)));
     }
@@ -158,4 +159,50 @@ fn valid_name(name: &str, metric: bool) -> bool {
     let ok_first = |c: char| c.is_ascii_alphabetic() || c == '_' || (metric && c == ':');
     let ok_rest = |c: char| c.is_ascii_alphanumeric() || c == '_' || (metric && c == ':');
     chars.next().is_some_and(ok_first) && chars.all(ok_rest)
+}
+
+/// The typed families: names, shares, buckets, quantiles and native schema.
+fn families(s: &super::config::SeriesModel, out: &mut Vec<Problem>) {
+    use super::config::FamilyKind;
+    if s.preset.is_some() && !s.families.is_empty() {
+        out.push(Problem::new("mimir.write.series.preset", "give either a preset or families, not both"));
+    }
+    let mut names = BTreeSet::new();
+    for (i, f) in s.families.iter().enumerate() {
+        let key = format!("mimir.write.series.families.{i}");
+        if !valid_name(&f.name, true) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", f.name)));
+        }
+        if !names.insert(&f.name) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is listed twice", f.name)));
+        }
+        if !(f.share > 0.0 && f.share.is_finite()) {
+            out.push(Problem::new(format!("{key}.share"), format!("{} must be above 0 (the shares are normalised)", f.share)));
+        }
+        if let Some(b) = &f.buckets {
+            if b.is_empty() || b.windows(2).any(|w| w[0] >= w[1]) || b.iter().any(|v| !v.is_finite()) {
+                out.push(Problem::new(format!("{key}.buckets"), "give finite upper bounds in ascending order (+Inf is added)"));
+            }
+            if f.kind != FamilyKind::Histogram {
+                out.push(Problem::new(format!("{key}.buckets"), "only a classic histogram (type = \"histogram\") has buckets"));
+            }
+        }
+        if let Some(q) = &f.quantiles {
+            if q.is_empty() || q.windows(2).any(|w| w[0] >= w[1]) || q.iter().any(|v| !(0.0..=1.0).contains(v)) {
+                out.push(Problem::new(format!("{key}.quantiles"), "give quantiles between 0 and 1 in ascending order"));
+            }
+            if f.kind != FamilyKind::Summary {
+                out.push(Problem::new(format!("{key}.quantiles"), "only a summary (type = \"summary\") has quantiles"));
+            }
+        }
+        if !(-4..=8).contains(&f.schema) {
+            out.push(Problem::new(format!("{key}.schema"), format!("{} must be between -4 and 8 (Prometheus's native-histogram schemas)", f.schema)));
+        }
+        if f.native_buckets == 0 || f.native_buckets > 160 {
+            out.push(Problem::new(
+                format!("{key}.native_buckets"),
+                format!("{} must be between 1 and 160 (Prometheus's default bucket limit)", f.native_buckets),
+            ));
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! direct service: the `Workload` that sends one request per tick through the target client.
 
 pub mod classify;
+pub mod families;
 pub mod payload;
 pub mod proto;
 pub mod queue;
@@ -42,6 +43,8 @@ pub struct RemoteWrite {
     pub max_retry_wait: Duration,
     pub max_retries: u64,
     pub visibility: Option<Feed<WrittenSample>>,
+    /// Every this many requests carries the families' metadata (once a minute at the planned rate).
+    pub metadata_every: u64,
     headers: HeaderMap,
 }
 
@@ -62,7 +65,19 @@ impl RemoteWrite {
         max_retry_wait: Duration,
         visibility: Option<Feed<WrittenSample>>,
     ) -> RemoteWrite {
-        RemoteWrite { target, uri, series, path, clock, connections, max_retry_wait, max_retries: 2, visibility, headers: protocol_headers() }
+        RemoteWrite {
+            target,
+            uri,
+            series,
+            path,
+            clock,
+            connections,
+            max_retry_wait,
+            max_retries: 2,
+            visibility,
+            metadata_every: 1,
+            headers: protocol_headers(),
+        }
     }
 }
 
@@ -79,7 +94,8 @@ impl Workload for RemoteWrite {
 
     async fn call(&self, state: &mut WriterState, ticket: Ticket) -> CallOutcome {
         let timestamp_ms = self.clock.unix_ms(ticket.intended);
-        let (body, built) = state.builder.build(ticket.seq, timestamp_ms, self.clock.offset_ms(ticket.intended));
+        let metadata = ticket.seq % self.metadata_every.max(1) == 0;
+        let (body, built) = state.builder.build(ticket.seq, timestamp_ms, self.clock.offset_ms(ticket.intended), metadata);
         let body = Bytes::copy_from_slice(body);
         let mut retries = 0;
         loop {
@@ -125,7 +141,7 @@ impl RemoteWrite {
         let index = self.series.series_in_request(seq, 0);
         let id = self.series.series_id(index, (timestamp_ms - self.clock.start_unix_ms).max(0) as u64);
         feed.offer(WrittenSample {
-            selector: self.series.selector(index, id),
+            selector: self.series.read_back_query(index, id),
             timestamp_ms,
             value: self.series.value(seq, index),
             acked: tokio::time::Instant::now(),

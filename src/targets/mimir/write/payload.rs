@@ -1,8 +1,12 @@
 //! Building one remote-write request: the `WriteRequest` protobuf written straight into a reused
-//! buffer from pre-encoded label sets, then snappy block compression into a second reused buffer.
-//! No allocation per sample.
+//! buffer from pre-encoded label sets (a float sample, or a native histogram for its members),
+//! with the families' metadata when asked, then snappy block compression into a second reused
+//! buffer. No allocation per sample.
 
+use super::families::ZERO_THRESHOLD;
+use super::proto::BucketSpan;
 use super::series::{put_varint, varint_len, SeriesSet, SERIES_LABEL};
+use prost::encoding;
 use std::sync::Arc;
 
 /// What a built request carries, for the ledger and read-back.
@@ -19,32 +23,77 @@ pub struct PayloadBuilder {
     compressed: Vec<u8>,
     encoder: snap::raw::Encoder,
     digits: itoa::Buffer,
+    /// A native histogram being encoded, and its deltas.
+    scratch: Vec<u8>,
+    deltas: Vec<i64>,
+    /// The families' metadata (`WriteRequest.metadata` entries), encoded once.
+    metadata: Vec<u8>,
 }
 
 impl PayloadBuilder {
     pub fn new(series: Arc<SeriesSet>) -> PayloadBuilder {
-        PayloadBuilder { series, raw: Vec::with_capacity(64 * 1024), compressed: Vec::new(), encoder: snap::raw::Encoder::new(), digits: itoa::Buffer::new() }
+        let metadata = encode_metadata(&series);
+        PayloadBuilder {
+            series,
+            raw: Vec::with_capacity(64 * 1024),
+            compressed: Vec::new(),
+            encoder: snap::raw::Encoder::new(),
+            digits: itoa::Buffer::new(),
+            scratch: Vec::new(),
+            deltas: Vec::new(),
+            metadata,
+        }
+    }
+
+    /// Adds every family's metadata (type, help, unit) to the request being built, as Prometheus
+    /// sends it once a minute.
+    pub fn with_metadata(&mut self) {
+        self.raw.extend_from_slice(&self.metadata);
+    }
+
+    fn put(&mut self, index: u64, id: u64, seq: u64, timestamp_ms: i64) {
+        let set = &*self.series;
+        if set.is_native(index) {
+            let h = set.native(seq, index);
+            self.scratch.clear();
+            self.deltas.clear();
+            self.deltas.extend(h.deltas());
+            encoding::uint64::encode(1, &h.count, &mut self.scratch);
+            encoding::double::encode(3, &h.sum, &mut self.scratch);
+            encoding::sint32::encode(4, &h.schema, &mut self.scratch);
+            encoding::double::encode(5, &ZERO_THRESHOLD, &mut self.scratch);
+            encoding::uint64::encode(6, &h.zero_count, &mut self.scratch);
+            encoding::message::encode(11, &BucketSpan { offset: h.offset, length: h.counts.len() as u32 }, &mut self.scratch);
+            encoding::sint64::encode_packed(12, &self.deltas, &mut self.scratch);
+            encoding::int64::encode(15, &timestamp_ms, &mut self.scratch);
+            put_time_series(&mut self.raw, &mut self.digits, set, index, id, Sample::Histogram(&self.scratch));
+        } else {
+            put_time_series(&mut self.raw, &mut self.digits, set, index, id, Sample::Float(set.value(seq, index), timestamp_ms));
+        }
     }
 
     /// Encodes request `seq` with every sample at `timestamp_ms`; `offset_ms` (time since the run
     /// started) decides churned series ids. Returns the uncompressed protobuf.
     pub fn encode(&mut self, seq: u64, timestamp_ms: i64, offset_ms: u64) -> &[u8] {
         self.raw.clear();
-        let set = &*self.series;
-        for k in 0..set.per_request.min(set.active) {
-            let index = set.series_in_request(seq, k);
-            put_time_series(&mut self.raw, &mut self.digits, set, index, set.series_id(index, offset_ms), set.value(seq, index), timestamp_ms);
+        for k in 0..self.series.per_request.min(self.series.active) {
+            let index = self.series.series_in_request(seq, k);
+            let id = self.series.series_id(index, offset_ms);
+            self.put(index, id, seq, timestamp_ms);
         }
         &self.raw
     }
 
     /// Encodes and snappy-compresses any samples, one `TimeSeries` each, in the order given (the
     /// remote-write queue's batches); the slice is valid until the next call.
-    pub fn build_samples(&mut self, samples: impl Iterator<Item = SampleRef>) -> &[u8] {
+    pub fn build_samples(&mut self, samples: impl Iterator<Item = SampleRef>, metadata: bool) -> &[u8] {
         self.raw.clear();
-        let set = &*self.series;
         for s in samples {
-            put_time_series(&mut self.raw, &mut self.digits, set, s.index, set.series_id(s.index, s.offset_ms), set.value(s.seq, s.index), s.timestamp_ms);
+            let id = self.series.series_id(s.index, s.offset_ms);
+            self.put(s.index, id, s.seq, s.timestamp_ms);
+        }
+        if metadata {
+            self.with_metadata();
         }
         self.compress()
     }
@@ -58,9 +107,13 @@ impl PayloadBuilder {
         &self.compressed[..n]
     }
 
-    /// Encodes and snappy-compresses request `seq`; the slice is valid until the next call.
-    pub fn build(&mut self, seq: u64, timestamp_ms: i64, offset_ms: u64) -> (&[u8], BuiltRequest) {
+    /// Encodes and snappy-compresses request `seq` (with the metadata when `metadata`); the slice
+    /// is valid until the next call.
+    pub fn build(&mut self, seq: u64, timestamp_ms: i64, offset_ms: u64, metadata: bool) -> (&[u8], BuiltRequest) {
         self.encode(seq, timestamp_ms, offset_ms);
+        if metadata {
+            self.with_metadata();
+        }
         let samples = self.series.per_request.min(self.series.active);
         (self.compress(), BuiltRequest { samples, timestamp_ms })
     }
@@ -77,15 +130,24 @@ pub struct SampleRef {
     pub offset_ms: u64,
 }
 
+/// What a `TimeSeries` carries: one float sample, or one encoded native histogram.
+enum Sample<'a> {
+    Float(f64, i64),
+    Histogram(&'a [u8]),
+}
+
 /// Appends one `TimeSeries` (the series' labels and one sample) to a `WriteRequest` being built.
-fn put_time_series(out: &mut Vec<u8>, digits: &mut itoa::Buffer, set: &SeriesSet, index: u64, id: u64, value: f64, timestamp_ms: i64) {
+fn put_time_series(out: &mut Vec<u8>, digits: &mut itoa::Buffer, set: &SeriesSet, index: u64, id: u64, sample: Sample<'_>) {
     let id_text = digits.format(id).as_bytes();
     let labels = set.encoded(index);
     let series_label_inner = 2 + SERIES_LABEL.len() + 1 + varint_len(id_text.len() as u64) + id_text.len();
     let series_label = 1 + varint_len(series_label_inner as u64) + series_label_inner;
-    let sample_inner = 9 + 1 + varint_len(timestamp_ms as u64);
-    let sample = 1 + varint_len(sample_inner as u64) + sample_inner;
-    let ts_len = labels.before_series.len() + series_label + labels.after_series.len() + sample;
+    let sample_inner = match sample {
+        Sample::Float(_, timestamp_ms) => 9 + 1 + varint_len(timestamp_ms as u64),
+        Sample::Histogram(h) => h.len(),
+    };
+    let sample_len = 1 + varint_len(sample_inner as u64) + sample_inner;
+    let ts_len = labels.before_series.len() + series_label + labels.after_series.len() + sample_len;
 
     out.push(0x0a); // WriteRequest.timeseries
     put_varint(out, ts_len as u64);
@@ -99,12 +161,33 @@ fn put_time_series(out: &mut Vec<u8>, digits: &mut itoa::Buffer, set: &SeriesSet
     put_varint(out, id_text.len() as u64);
     out.extend_from_slice(id_text);
     out.extend_from_slice(labels.after_series);
-    out.push(0x12); // TimeSeries.samples
-    put_varint(out, sample_inner as u64);
-    out.push(0x09); // Sample.value, fixed64
-    out.extend_from_slice(&value.to_le_bytes());
-    out.push(0x10); // Sample.timestamp, varint
-    put_varint(out, timestamp_ms as u64);
+    match sample {
+        Sample::Float(value, timestamp_ms) => {
+            out.push(0x12); // TimeSeries.samples
+            put_varint(out, sample_inner as u64);
+            out.push(0x09); // Sample.value, fixed64
+            out.extend_from_slice(&value.to_le_bytes());
+            out.push(0x10); // Sample.timestamp, varint
+            put_varint(out, timestamp_ms as u64);
+        }
+        Sample::Histogram(h) => {
+            out.push(0x22); // TimeSeries.histograms
+            put_varint(out, sample_inner as u64);
+            out.extend_from_slice(h);
+        }
+    }
+}
+
+/// Every family's `MetricMetadata` as `WriteRequest.metadata` entries (field 3).
+fn encode_metadata(set: &SeriesSet) -> Vec<u8> {
+    use prost::Message;
+    let mut out = Vec::new();
+    for f in set.families() {
+        let m = super::proto::MetricMetadata { r#type: f.metadata_type(), metric_family_name: f.name.clone(), help: f.help.clone(), unit: f.unit.clone() };
+        encoding::message::encode(3, &m, &mut out);
+        let _ = m.encoded_len();
+    }
+    out
 }
 
 #[cfg(test)]
@@ -124,6 +207,8 @@ mod tests {
             scrape_interval: None,
             churn_share,
             churn_period: Dur::secs(60),
+            families: vec![],
+            preset: None,
         }
     }
 
@@ -131,7 +216,7 @@ mod tests {
     fn hand_encoding_decodes_as_prompb_with_sorted_unique_labels() {
         let set = Arc::new(SeriesSet::new(&model(10, 4, 0.0), "r1", 7));
         let mut b = PayloadBuilder::new(set.clone());
-        let (compressed, built) = b.build(3, 1_700_000_000_123, 0);
+        let (compressed, built) = b.build(3, 1_700_000_000_123, 0, false);
         assert_eq!(built.samples, 4);
         let raw = snap::raw::Decoder::new().decompress_vec(compressed).unwrap();
         let req = WriteRequest::decode(raw.as_slice()).unwrap();
@@ -146,6 +231,66 @@ mod tests {
             assert_eq!(ts.samples[0].value, set.value(3, index));
         }
         assert_eq!(req.timeseries[0].labels.iter().find(|l| l.name == "series").unwrap().value, "2");
+    }
+
+    #[test]
+    fn typed_families_decode_as_prompb_with_consistent_histograms_and_metadata() {
+        use crate::targets::mimir::config::{FamilyKind, FamilySpec};
+        let spec = |name: &str, kind: FamilyKind| FamilySpec {
+            name: name.into(),
+            kind,
+            share: 1.0,
+            buckets: Some(vec![0.1, 1.0]),
+            quantiles: None,
+            schema: 3,
+            native_buckets: 4,
+            help: None,
+            unit: Some("seconds".into()),
+        };
+        let mut m = model(0, 0, 0.0);
+        m.families = vec![spec("h_seconds", FamilyKind::Histogram), spec("n_seconds", FamilyKind::NativeHistogram)];
+        m.families[0].share = 5.0;
+        (m.active, m.samples_per_request) = (10, 12);
+        let set = Arc::new(SeriesSet::new(&m, "r1", 7));
+        assert_eq!(set.active, 12, "shares 5:1 of 10 in whole instances: 2 histograms of 5 series (2 bounds, +Inf, _sum, _count), 2 native");
+        let mut b = PayloadBuilder::new(set.clone());
+        let (compressed, _) = b.build(2, 1_700_000_000_000, 0, true);
+        let req = WriteRequest::decode(snap::raw::Decoder::new().decompress_vec(compressed).unwrap().as_slice()).unwrap();
+        assert_eq!(req.metadata.len(), 2);
+        assert_eq!((req.metadata[0].r#type, req.metadata[0].metric_family_name.as_str(), req.metadata[0].unit.as_str()), (3, "h_seconds", "seconds"));
+        let name = |ts: &super::super::proto::TimeSeries| ts.labels.iter().find(|l| l.name == "__name__").unwrap().value.clone();
+        let le = |ts: &super::super::proto::TimeSeries| ts.labels.iter().find(|l| l.name == "le").map(|l| l.value.clone());
+        let first = |t: &&super::super::proto::TimeSeries| t.labels.iter().any(|l| l.name == "series" && l.value == "0");
+        let buckets: Vec<(Option<String>, f64)> =
+            req.timeseries.iter().filter(first).filter(|t| name(t) == "h_seconds_bucket").map(|t| (le(t), t.samples[0].value)).collect();
+        assert_eq!(buckets.iter().map(|b| b.0.clone().unwrap()).collect::<Vec<_>>(), ["0.1", "1", "+Inf"]);
+        assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "cumulative: {buckets:?}");
+        let count = req.timeseries.iter().filter(first).find(|t| name(t) == "h_seconds_count").unwrap().samples[0].value;
+        assert_eq!(count, buckets[2].1, "_count is the +Inf bucket");
+        let natives: Vec<_> = req.timeseries.iter().filter(|t| name(t) == "n_seconds").collect();
+        assert!(!natives.is_empty() && natives.iter().all(|t| t.samples.is_empty() && t.histograms.len() == 1));
+        for t in natives {
+            let h = &t.histograms[0];
+            let index = (0..set.active)
+                .find(|i| {
+                    set.labels(*i, set.series_id(*i, 0))
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .eq(t.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+                })
+                .unwrap();
+            let want = set.native(2, index);
+            let counts: Vec<u64> = h
+                .positive_deltas
+                .iter()
+                .scan(0i64, |a, d| {
+                    *a += d;
+                    Some(*a as u64)
+                })
+                .collect();
+            assert_eq!((h.count_int, h.sum, h.schema, h.zero_count_int, h.timestamp), (want.count, want.sum, 3, want.zero_count, 1_700_000_000_000));
+            assert_eq!((h.positive_spans[0].offset, counts), (want.offset, want.counts));
+        }
     }
 
     #[test]

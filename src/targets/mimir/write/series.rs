@@ -1,35 +1,54 @@
 //! The series model: which label sets exist, which series a request carries, and the value each
-//! sample has. Everything follows from the scenario and the seed, so what was written can be
-//! rebuilt and read back. Each series' labels are kept once, pre-encoded, in one arena (about 130
-//! bytes a series); the label strings themselves are rebuilt from the index when read-back needs
-//! them.
+//! sample has. Series belong to metric families (`families`: counters, gauges, classic histograms,
+//! summaries, native histograms); a histogram's or summary's series are its instance's members and
+//! share its labels, so they add up the way an exporter's do. Everything follows from the scenario
+//! and the seed, so what was written can be rebuilt and read back. Each series' labels are kept
+//! once, pre-encoded, in one arena (about 130 bytes a series); the label strings themselves are
+//! rebuilt from the index when read-back needs them.
 
-use crate::targets::mimir::config::SeriesModel;
+use super::families::{self, layout, splitmix, Family, Member, NativeHistogram};
+use crate::targets::mimir::config::{FamilyKind, FamilySpec, SeriesModel};
 
 pub const JOB: &str = "lgtm-bench";
 pub const RUN_LABEL: &str = "lgtm_bench_run";
 pub const SERIES_LABEL: &str = "series";
 /// Label names lgtm-bench sets itself; scenario labels may not reuse them.
-pub const RESERVED_LABELS: [&str; 4] = ["__name__", "job", RUN_LABEL, SERIES_LABEL];
+pub const RESERVED_LABELS: [&str; 6] = ["__name__", "job", RUN_LABEL, SERIES_LABEL, "le", "quantile"];
 
 /// One series' labels, pre-encoded as protobuf `Label` entries, split around the `series` label
-/// whose value (the series id) changes with churn and is written at encode time.
+/// whose value (the instance id) changes with churn and is written at encode time.
 #[derive(Clone, Copy, Debug)]
 pub struct EncodedLabels<'a> {
     pub before_series: &'a [u8],
     pub after_series: &'a [u8],
 }
 
+/// Where a series sits: its family, its instance (in the family and in the run) and its member.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Place<'a> {
+    pub family: &'a Family,
+    pub local: u64,
+    pub instance: u64,
+    pub member: Member,
+}
+
 /// All series of a run with their encoded labels.
 #[derive(Clone, Debug)]
 pub struct SeriesSet {
+    /// Series as the target counts them (every bucket, `_sum` and `_count` is one).
     pub active: u64,
     pub per_request: u64,
+    /// Label sets (a histogram's members share one).
+    pub instances: u64,
     churned: u64,
     churn_period_ms: u64,
     seed: u64,
     run_id: String,
     model: SeriesModel,
+    families: Vec<Family>,
+    /// The plain `metrics` list: series `i` is a counter of family `i mod n` (each request carries
+    /// every metric), rather than family after family.
+    interleaved: bool,
     /// Every series' encoded labels, back to back: series `i` is `arena[starts[i]..starts[i + 1]]`,
     /// of which the first `splits[i]` bytes sort before the `series` label.
     arena: Vec<u8>,
@@ -37,42 +56,126 @@ pub struct SeriesSet {
     splits: Vec<u32>,
 }
 
+/// The families of a series model: its preset's, its `families`, or its `metrics` as counters
+/// (then `true`: interleaved).
+pub fn family_specs(model: &SeriesModel) -> (Vec<FamilySpec>, bool) {
+    if let Some(p) = model.preset {
+        return (families::preset(p), false);
+    }
+    if !model.families.is_empty() {
+        return (model.families.clone(), false);
+    }
+    let counter = |name: &String| FamilySpec {
+        name: name.clone(),
+        kind: FamilyKind::Counter,
+        share: 1.0,
+        buckets: None,
+        quantiles: None,
+        schema: 3,
+        native_buckets: 8,
+        help: None,
+        unit: None,
+    };
+    (model.metrics.iter().map(counter).collect(), true)
+}
+
+/// The series a model writes, as the target counts them (families are laid out in whole
+/// instances, so this can differ a little from `active`).
+pub fn series_count(model: &SeriesModel) -> u64 {
+    match family_specs(model) {
+        (_, true) => model.active,
+        (specs, false) => layout(&specs, model.active).iter().map(Family::series).sum(),
+    }
+}
+
+/// The families of a model as the plan prints them: one line each.
+pub fn describe_families(model: &SeriesModel) -> String {
+    let (specs, interleaved) = family_specs(model);
+    if interleaved {
+        return String::new();
+    }
+    let fams = layout(&specs, model.active);
+    let total: u64 = fams.iter().map(Family::series).sum();
+    fams.iter()
+        .map(|f| {
+            format!(
+                "  {:<44} {:<16} {:>7} × {:>2} = {:>8} series ({:.1}%)\n",
+                f.name,
+                families::kind_word(f.kind),
+                f.instances,
+                f.width(),
+                f.series(),
+                100.0 * f.series() as f64 / total.max(1) as f64
+            )
+        })
+        .collect()
+}
+
 impl SeriesSet {
     pub fn new(model: &SeriesModel, run_id: &str, seed: u64) -> SeriesSet {
-        let n = model.active as usize;
+        let (specs, interleaved) = family_specs(model);
+        let mut fams = layout(&specs, model.active);
+        let active = if interleaved {
+            let n = fams.len() as u64;
+            for (f, fam) in fams.iter_mut().enumerate() {
+                fam.instances = model.active / n + u64::from((f as u64) < model.active % n);
+            }
+            model.active
+        } else {
+            fams.iter().map(Family::series).sum()
+        };
+        let instances = if interleaved { active } else { fams.iter().map(|f| f.instances).sum() };
+        let mut set = SeriesSet {
+            active,
+            per_request: model.samples_per_request.min(active).max(1),
+            instances,
+            churned: (model.churn_share * instances as f64).round() as u64,
+            churn_period_ms: model.churn_period.get().as_millis().max(1) as u64,
+            seed,
+            run_id: run_id.to_string(),
+            model: model.clone(),
+            families: fams,
+            interleaved,
+            arena: Vec::new(),
+            starts: Vec::with_capacity(active as usize + 1),
+            splits: Vec::with_capacity(active as usize),
+        };
         let mut arena = Vec::new();
-        let mut starts = Vec::with_capacity(n + 1);
-        let mut splits = Vec::with_capacity(n);
-        for i in 0..model.active {
+        for i in 0..active {
             let start = arena.len();
-            starts.push(start as u64);
+            set.starts.push(start as u64);
             let mut split = None;
-            for (name, value) in labels_of(model, run_id, i) {
+            for (name, value) in set.labels_of(i) {
                 if split.is_none() && name.as_str() > SERIES_LABEL {
                     split = Some(arena.len() - start);
                 }
                 encode_label(&mut arena, name.as_bytes(), value.as_bytes());
             }
-            splits.push(split.unwrap_or(arena.len() - start) as u32);
+            set.splits.push(split.unwrap_or(arena.len() - start) as u32);
             if i == 0 {
                 // Every series' labels are about as long as the first's: reserve once.
-                arena.reserve((arena.len() + 8) * n);
+                arena.reserve((arena.len() + 8) * active as usize);
             }
         }
-        starts.push(arena.len() as u64);
+        set.starts.push(arena.len() as u64);
         arena.shrink_to_fit();
-        SeriesSet {
-            active: model.active,
-            per_request: model.samples_per_request,
-            churned: (model.churn_share * model.active as f64).round() as u64,
-            churn_period_ms: model.churn_period.get().as_millis().max(1) as u64,
-            seed,
-            run_id: run_id.to_string(),
-            model: model.clone(),
-            arena,
-            starts,
-            splits,
+        set.arena = arena;
+        set
+    }
+
+    pub fn families(&self) -> &[Family] {
+        &self.families
+    }
+
+    /// Where series `index` sits.
+    pub fn place(&self, index: u64) -> Place<'_> {
+        if self.interleaved {
+            let n = self.families.len() as u64;
+            return Place { family: &self.families[(index % n) as usize], local: index / n, instance: index, member: Member::Plain };
         }
+        let f = &self.families[self.families.partition_point(|f| f.first_series <= index) - 1];
+        let local = (index - f.first_series) / f.width();
+        Place { family: f, local, instance: f.first_instance + local, member: f.member((index - f.first_series) % f.width()) }
     }
 
     /// Index (0..active) of the k-th series of request `seq`.
@@ -80,20 +183,71 @@ impl SeriesSet {
         (seq.wrapping_mul(self.per_request) + k) % self.active
     }
 
-    /// The series id written in the `series` label: churned series get a new id every period.
+    /// How many times series `index` had been written before request `seq` wrote it: the scrape
+    /// it belongs to (requests walk the series round-robin, one pass a scrape).
+    pub fn scrape(&self, seq: u64, index: u64) -> u64 {
+        let first = seq.wrapping_mul(self.per_request);
+        let k = (index + self.active - first % self.active) % self.active;
+        (first + k) / self.active
+    }
+
+    /// The id written in the `series` label: its instance's, a new one every period for churned
+    /// instances (a histogram's members churn together).
     pub fn series_id(&self, index: u64, offset_ms: u64) -> u64 {
-        if index < self.churned {
-            index + (offset_ms / self.churn_period_ms) * self.active
+        let instance = self.place(index).instance;
+        if instance < self.churned {
+            instance + (offset_ms / self.churn_period_ms) * self.instances
         } else {
-            index
+            instance
         }
     }
 
-    /// The value of the sample that request `seq` writes for series `index`: increasing per series
-    /// (a valid counter), distinct per series and seed.
+    /// The float value request `seq` writes for series `index`: a counter increasing per series,
+    /// a gauge, or a bucket, sum, count or quantile of its instance at that scrape (for a native
+    /// histogram its count, which read-back compares).
     pub fn value(&self, seq: u64, index: u64) -> f64 {
-        let offset = splitmix64(self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 1000;
-        seq as f64 + offset as f64
+        let p = self.place(index);
+        let hash = self.instance_hash(p.instance);
+        let scrapes = || self.scrape(seq, index) + 1;
+        match (p.family.kind, p.member) {
+            (FamilyKind::Gauge, _) => (splitmix(hash ^ scrapes()) % 100_000) as f64 / 100.0,
+            (_, Member::Plain) => {
+                let offset = splitmix(self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 1000;
+                seq as f64 + offset as f64
+            }
+            (FamilyKind::Histogram, m) => {
+                let per = families::classic_per_scrape(&p.family.bounds, hash);
+                match m {
+                    Member::Bucket(b) => (per.cumulative[b] * scrapes()) as f64,
+                    Member::Sum => per.sum * scrapes() as f64,
+                    _ => (per.cumulative.last().copied().unwrap_or(0) * scrapes()) as f64,
+                }
+            }
+            (FamilyKind::Summary, m) => {
+                let (values, count, sum) = families::summary_per_scrape(&p.family.quantiles, hash);
+                match m {
+                    Member::Quantile(q) => values[q],
+                    Member::Sum => sum * scrapes() as f64,
+                    _ => (count * scrapes()) as f64,
+                }
+            }
+            _ => self.native(seq, index).count as f64,
+        }
+    }
+
+    fn instance_hash(&self, instance: u64) -> u64 {
+        splitmix(self.seed ^ instance.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// Whether series `index` is a native histogram (its sample is a histogram, not a float).
+    pub fn is_native(&self, index: u64) -> bool {
+        self.place(index).member == Member::Native
+    }
+
+    /// The native histogram request `seq` writes for series `index` (a native-histogram member).
+    pub fn native(&self, seq: u64, index: u64) -> NativeHistogram {
+        let p = self.place(index);
+        families::native_at(p.family.schema, p.family.native_buckets, self.instance_hash(p.instance), self.scrape(seq, index) + 1)
     }
 
     pub fn encoded(&self, index: u64) -> EncodedLabels<'_> {
@@ -106,7 +260,7 @@ impl SeriesSet {
     /// All labels of a series as written (sorted by name), for checks and read-back: rebuilt from
     /// the index, as they were encoded.
     pub fn labels(&self, index: u64, series_id: u64) -> Vec<(String, String)> {
-        let mut l = labels_of(&self.model, &self.run_id, index);
+        let mut l = self.labels_of(index);
         l.push((SERIES_LABEL.to_string(), series_id.to_string()));
         l.sort();
         l
@@ -114,30 +268,42 @@ impl SeriesSet {
 
     /// A PromQL selector matching exactly this series.
     pub fn selector(&self, index: u64, series_id: u64) -> String {
-        let metric = &self.model.metrics[(index % self.model.metrics.len() as u64) as usize];
-        format!("{metric}{{{RUN_LABEL}=\"{}\",{SERIES_LABEL}=\"{series_id}\"}}", self.run_id)
+        let p = self.place(index);
+        let (name, own) = p.family.member_name(p.member);
+        let own = own.map_or(String::new(), |(k, v)| format!(",{k}=\"{v}\""));
+        format!("{name}{{{RUN_LABEL}=\"{}\",{SERIES_LABEL}=\"{series_id}\"{own}}}", self.run_id)
+    }
+
+    /// The PromQL whose value read-back compares with `value`: the selector, or a native
+    /// histogram's `histogram_count`.
+    pub fn read_back_query(&self, index: u64, series_id: u64) -> String {
+        match self.place(index).member {
+            Member::Native => format!("histogram_count({})", self.selector(index, series_id)),
+            _ => self.selector(index, series_id),
+        }
     }
 
     pub fn run_id(&self) -> &str {
         &self.run_id
     }
-}
 
-/// Series `i`'s labels: its metric is the lowest digit of `i` (base: the number of metrics), and
-/// each label takes the next digits in turn (base: its cardinality), so every metric carries every
-/// label value once there are enough series (metrics × cardinalities).
-fn labels_of(model: &SeriesModel, run_id: &str, i: u64) -> Vec<(String, String)> {
-    let metrics = model.metrics.len() as u64;
-    let metric = &model.metrics[(i % metrics) as usize];
-    let mut labels = vec![("__name__".to_string(), metric.clone()), ("job".to_string(), JOB.to_string()), (RUN_LABEL.to_string(), run_id.to_string())];
-    let mut stride = metrics;
-    for spec in &model.labels {
-        let card = spec.cardinality.max(1);
-        labels.push((spec.name.clone(), format!("{}-{}", spec.name, (i / stride) % card)));
-        stride = stride.saturating_mul(card);
+    /// Series `i`'s labels but the `series` label: its member's name and own label (`le`,
+    /// `quantile`), and each scenario label from its instance number's digits (base: the label's
+    /// cardinality), so every family carries every label value once it has enough instances.
+    fn labels_of(&self, i: u64) -> Vec<(String, String)> {
+        let p = self.place(i);
+        let (name, own) = p.family.member_name(p.member);
+        let mut labels = vec![("__name__".to_string(), name), ("job".to_string(), JOB.to_string()), (RUN_LABEL.to_string(), self.run_id.clone())];
+        labels.extend(own.map(|(k, v)| (k.to_string(), v)));
+        let mut stride = 1u64;
+        for spec in &self.model.labels {
+            let card = spec.cardinality.max(1);
+            labels.push((spec.name.clone(), format!("{}-{}", spec.name, (p.local / stride) % card)));
+            stride = stride.saturating_mul(card);
+        }
+        labels.sort();
+        labels
     }
-    labels.sort();
-    labels
 }
 
 /// Appends one `Label` entry (field 1 of `TimeSeries`).
@@ -163,11 +329,4 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
         v >>= 7;
     }
     out.push(v as u8);
-}
-
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }

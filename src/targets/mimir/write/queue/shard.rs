@@ -41,6 +41,9 @@ pub fn spawn(shared: Arc<Shared>, index: usize, ctx: WorkerContext) -> Shard {
         permits: permits.clone(),
         shared,
         ctx,
+        // Shard 0 carries the families' metadata, once a minute from its first send, as
+        // Prometheus's metadata watcher sends it (`metadata_config.send_interval`).
+        metadata_due: (index == 0).then(Instant::now),
     };
     Shard { tx, permits, task: tokio::spawn(sender.run(rx)) }
 }
@@ -53,7 +56,11 @@ struct Sender {
     flush: IntervalFlush,
     permits: Arc<Semaphore>,
     ctx: WorkerContext,
+    metadata_due: Option<Instant>,
 }
+
+/// How often the families' metadata is sent.
+const METADATA_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A sample waiting in the shard, with when it reached it.
 struct Waiting {
@@ -125,7 +132,11 @@ impl Sender {
             if batch.is_empty() {
                 break;
             }
-            let body = Bytes::copy_from_slice(self.builder.build_samples(batch.iter().map(|s| s.at)));
+            let metadata = self.metadata_due.is_some_and(|d| Instant::now() >= d);
+            if metadata {
+                self.metadata_due = Some(Instant::now() + METADATA_EVERY);
+            }
+            let body = Bytes::copy_from_slice(self.builder.build_samples(batch.iter().map(|s| s.at), metadata));
             let sent_at = Instant::now();
             let answer = tokio::select! {
                 biased;
@@ -222,7 +233,7 @@ impl Sender {
         if let Some(s) = batch.iter().find(|s| s.measured).filter(|_| feed.wants(n)) {
             let id = sh.series.series_id(s.at.index, s.at.offset_ms);
             feed.offer(WrittenSample {
-                selector: sh.series.selector(s.at.index, id),
+                selector: sh.series.read_back_query(s.at.index, id),
                 timestamp_ms: s.at.timestamp_ms,
                 value: sh.series.value(s.at.seq, s.at.index),
                 acked: done,

@@ -1,0 +1,131 @@
+//! Every metric type remote-write 1.0 carries, into a real Prometheus with native histograms on:
+//! counters, gauges, classic histograms, summaries and native histograms, each read back through
+//! PromQL equal to what the series model says was written (buckets by `le`, summaries by
+//! `quantile`, native histograms by `histogram_count` and `histogram_sum`), and the head holding
+//! exactly the series the plan counts (every bucket, `_sum` and `_count` one).
+
+mod support;
+
+use lgtm_bench::targets::mimir::write::series::{series_count, SeriesSet};
+use std::path::PathBuf;
+use std::process::Stdio;
+use support::prometheus::Prometheus;
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
+
+fn scenario(base: &str) -> String {
+    format!(
+        r#"
+objectives = ["mimir.write error_ratio == 0"]
+[run]
+name = "metric-kinds"
+seed = 5
+warmup = "1s"
+duration = "2s"
+[mimir]
+write_url = "{base}/api/v1/write"
+query_url = "{base}"
+[mimir.write]
+rate = 2
+max_in_flight = 1
+[mimir.write.series]
+active = 240
+samples_per_request = 240
+labels = [{{ name = "pod", cardinality = 4 }}]
+[[mimir.write.series.families]]
+name = "kinds_requests_total"
+type = "counter"
+share = 0.2
+[[mimir.write.series.families]]
+name = "kinds_temperature_celsius"
+type = "gauge"
+share = 0.1
+[[mimir.write.series.families]]
+name = "kinds_latency_seconds"
+type = "histogram"
+share = 0.3
+buckets = [0.1, 0.5, 1.0, 2.5]
+[[mimir.write.series.families]]
+name = "kinds_gc_seconds"
+type = "summary"
+share = 0.2
+[[mimir.write.series.families]]
+name = "kinds_payload_bytes"
+type = "native_histogram"
+share = 0.2
+schema = 2
+native_buckets = 5
+"#
+    )
+}
+
+async fn run(text: &str) -> (lgtm_bench::report::Report, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("r");
+    let o = Command::new(BIN).args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).stdin(Stdio::null()).output().await.unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let results: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap_or_else(|e| panic!("no results ({e}):\n{printed}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    (lgtm_bench::report::json::read(&results[0]).unwrap(), printed)
+}
+
+fn value(prom: &Prometheus, promql: &str) -> f64 {
+    let v = prom.query(promql);
+    let result = &v["data"]["result"];
+    assert_eq!(result.as_array().map(Vec::len), Some(1), "{promql}: {v}");
+    result[0]["value"][1].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_type_is_stored_and_read_back_equal_and_the_head_counts_every_series() {
+    let prom = Prometheus::start_native();
+    let text = scenario(&prom.base());
+    let (report, printed) = run(&text).await;
+    assert!(report.passed(), "{printed}");
+    let write = &report.paths["mimir.write"];
+    // One request a scrape, every series in it: 2/s over 1 s of warm-up and 2 s measured.
+    let requests = 6;
+    assert_eq!((write.calls, write.counters.items_ok), (4, 4 * 240));
+
+    let s = support::scenario(&text);
+    let model = &s.mimir.as_ref().unwrap().write.as_ref().unwrap().series;
+    let set = SeriesSet::new(model, &report.run.id, 5);
+    assert_eq!(set.active, series_count(model));
+    // The shares lay out in whole instances: 48 counters, 24 gauges, 10 histograms of 7 series,
+    // 10 summaries of 5, 48 native histograms.
+    assert_eq!(set.active, 48 + 24 + 70 + 50 + 48);
+
+    // The head: exactly the planned series, buckets, sums and counts included.
+    let run = &report.run.id;
+    assert_eq!(value(&prom, &format!("count({{lgtm_bench_run=\"{run}\"}})")) as u64, set.active);
+
+    // Every series read back equal to what its last scrape wrote.
+    let last = requests - 1;
+    for index in 0..set.active {
+        let id = set.series_id(index, 0);
+        let want = set.value(last, index);
+        let got = value(&prom, &set.read_back_query(index, id));
+        assert_eq!(got, want, "{}", set.read_back_query(index, id));
+        if set.is_native(index) {
+            let h = set.native(last, index);
+            assert_eq!(value(&prom, &format!("histogram_sum({})", set.selector(index, id))), h.sum);
+            assert_eq!(h.counts.iter().sum::<u64>() + h.zero_count, h.count);
+        }
+    }
+    // A classic histogram's buckets add up: its +Inf bucket is its count, for every instance.
+    let inf = value(&prom, &format!("sum(kinds_latency_seconds_bucket{{lgtm_bench_run=\"{run}\",le=\"+Inf\"}})"));
+    assert_eq!(inf, value(&prom, &format!("sum(kinds_latency_seconds_count{{lgtm_bench_run=\"{run}\"}})")));
+    // histogram_quantile answers over classic and native histograms alike.
+    for q in [
+        format!("histogram_quantile(0.9, sum by (le) (kinds_latency_seconds_bucket{{lgtm_bench_run=\"{run}\"}}))"),
+        format!("histogram_quantile(0.9, sum(kinds_payload_bytes{{lgtm_bench_run=\"{run}\"}}))"),
+    ] {
+        assert!(value(&prom, &q) > 0.0, "{q}");
+    }
+}
