@@ -46,6 +46,7 @@ outcome_classes! {
     PartialTrace => "partial_trace", "a trace by ID that came back with fewer spans than were written";
     GrpcOther => "grpc_other", "any other gRPC status";
     Dropped => "dropped", "remote-write queue: older than sample_age_limit when (re)sent, dropped unsent as Prometheus does";
+    PartialWrite => "partial_write", "remote-write 2.0: accepted, but its written-count headers say fewer samples or histograms were written than sent";
     Transient => "transient", "asked again after a not_found: found later, so the miss was a gap in serving, not lost data";
 }
 

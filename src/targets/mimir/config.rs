@@ -49,6 +49,35 @@ pub struct WriteSection {
     /// samples of one series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueSection>,
+    /// `rw1` (Prometheus remote-write 1.0, default), `rw2` (remote-write 2.0: a symbols table,
+    /// metadata inline, written-count headers checked) or `otlp` (OTLP/HTTP metrics).
+    #[serde(default)]
+    pub protocol: WriteProtocol,
+    /// `protocol = "otlp"` only: gzip the request body.
+    #[serde(default)]
+    pub gzip: bool,
+    /// `protocol = "otlp"` only: the name translation the target applies (Mimir's and Cortex's
+    /// default `suffixes`: `_total` on monotonic sums, unit suffixes such as `_seconds`; `none`
+    /// when it keeps names as sent).
+    #[serde(default)]
+    pub otlp_names: OtlpNames,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteProtocol {
+    #[default]
+    Rw1,
+    Rw2,
+    Otlp,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtlpNames {
+    #[default]
+    Suffixes,
+    None,
 }
 
 /// Prometheus's `queue_config`, with its names and defaults. Each series belongs to one shard (by

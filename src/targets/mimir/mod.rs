@@ -23,7 +23,7 @@ use crate::engine::schedule::Schedule;
 use crate::engine::target::{concurrency_dimension, LoadDimension, PrepareFuture, Prepared, PreparedTarget, TargetError, TargetPaths, TargetPlan, WriteLoad};
 use crate::scenario::shard::{shard_in_flight, shard_queries, share, Shard};
 use crate::scenario::{MemorySection, Problem, RunSection};
-use config::{MimirSection, WriteSection};
+use config::{MimirSection, WriteProtocol, WriteSection};
 use http::Uri;
 use query::PromQueries;
 use readback::PromReadBack;
@@ -230,8 +230,8 @@ async fn prepare(plan: &MimirPlan) -> Result<Ready<'_>, TargetError> {
     let m = &plan.section;
     let write_target = HttpTarget::new(&m.connection, m.write.as_ref().map_or(1, |w| w.connections))?;
     let api = PromApi::new(HttpTarget::new(&m.connection, 4)?, &m.query_url, &m.query_prefix);
-    if m.write.is_some() {
-        preflight::check_write(&write_target, &plan.write_uri).await?;
+    if let Some(w) = &m.write {
+        preflight::check_write(&write_target, &plan.write_uri, w.protocol, w.gzip).await?;
     }
     if !m.queries.is_empty() || m.visibility.is_some() {
         preflight::check_query(&api).await?;
@@ -259,15 +259,32 @@ impl PreparedTarget for Ready<'_> {
                 feed
             });
             let series = Arc::new(SeriesSet::new(&w.series, &l.run_id, l.run.seed));
-            match &w.queue {
-                Some(q) => {
+            match (&w.queue, w.protocol) {
+                (_, WriteProtocol::Otlp) => {
+                    let start_unix_ns = l.clock.start_unix_ms.max(0) as u64 * 1_000_000;
+                    let builder = write::otlp::OtlpMetricsBuilder { series, names: w.otlp_names, start_unix_ns };
+                    let writer = write::otlp::OtlpMetricsWrite {
+                        target: write_target,
+                        uri: plan.write_uri.clone(),
+                        builder,
+                        path,
+                        clock: l.clock,
+                        connections: w.connections,
+                        gzip: w.gzip,
+                        visibility: feed,
+                    };
+                    l.open_loop(writer, write_plan.rate, w.max_in_flight, "mimir.write");
+                }
+                (Some(q), protocol) => {
                     let paths = QueuePaths { queue: l.table.register(queue::QUEUE_PATH), write: path, delivery: l.table.register(queue::DELIVERY_PATH) };
-                    let shared = queue::Shared::new(write_target, plan.write_uri.clone(), w.connections, series, l.clock, q.clone(), paths, feed);
+                    let shared =
+                        queue::Shared::new(write_target, plan.write_uri.clone(), w.connections, series, l.clock, q.clone(), paths, feed).speaking(protocol);
                     queue::launch(l, shared, write_plan.rate);
                 }
-                None => {
+                (None, protocol) => {
                     let mut writer =
-                        RemoteWrite::new(write_target, plan.write_uri.clone(), series, path, l.clock, w.connections, m.connection.timeout.get(), feed);
+                        RemoteWrite::new(write_target, plan.write_uri.clone(), series, path, l.clock, w.connections, m.connection.timeout.get(), feed)
+                            .speaking(protocol);
                     writer.metadata_every = (write_plan.rate * 60.0).round().max(1.0) as u64;
                     l.open_loop(writer, write_plan.rate, w.max_in_flight, "mimir.write");
                 }

@@ -99,6 +99,15 @@ fn write(w: &WriteSection, out: &mut Vec<Problem>) {
     if let Some(q) = &w.queue {
         queue(q, out);
     }
+    if w.protocol == super::config::WriteProtocol::Otlp && w.queue.is_some() {
+        out.push(Problem::new(
+            "mimir.write.queue",
+            "the queue sends remote-write (rw1, rw2); OTLP metrics go one request per tick: remove [mimir.write.queue] or use protocol = \"rw1\"",
+        ));
+    }
+    if w.gzip && w.protocol != super::config::WriteProtocol::Otlp {
+        out.push(Problem::new("mimir.write.gzip", "remote-write is snappy-compressed by its protocol; gzip is for protocol = \"otlp\""));
+    }
 }
 
 fn queue(q: &QueueSection, out: &mut Vec<Problem>) {

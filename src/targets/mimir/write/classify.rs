@@ -1,5 +1,9 @@
 //! What a remote-write answer means. Classified by status code and stable markers in the body
 //! (Prometheus, Cortex and Mimir word their errors differently; Mimir adds `err-mimir-…` ids).
+//! A remote-write 2.0 answer is also held against what was sent: a 415 is a receiver that does not
+//! speak 2.0, a 2xx without written-count headers one that read the request as 1.0 (and stored
+//! nothing), and headers counting fewer than were sent a partial write. Headers can also
+//! overstate (recorded against Cortex): read-back, not the headers, decides what was stored.
 
 use crate::stats::OutcomeClass;
 use http::StatusCode;
@@ -22,6 +26,43 @@ pub fn classify(status: StatusCode, body: &[u8]) -> OutcomeClass {
         s => OutcomeClass::from_http_failure(s),
     }
 }
+
+/// The written-count headers of a remote-write 2.0 answer: samples, histograms, exemplars.
+pub fn written_counts(headers: &http::HeaderMap) -> Option<(u64, u64, u64)> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    Some((
+        get("x-prometheus-remote-write-samples-written")?,
+        get("x-prometheus-remote-write-histograms-written").unwrap_or(0),
+        get("x-prometheus-remote-write-exemplars-written").unwrap_or(0),
+    ))
+}
+
+/// What a remote-write 2.0 answer to a request of `floats` samples and `histograms` native
+/// histograms means, and in words when it is not plain.
+pub fn classify_v2(answer: &crate::client::http::Answer, floats: u64, histograms: u64) -> (OutcomeClass, Option<String>) {
+    let status = answer.status.as_u16();
+    if status == 415 {
+        return (OutcomeClass::BadRequest, Some(format!("{}: {NOT_V2}", in_words(answer))));
+    }
+    let class = classify(answer.status, &answer.body);
+    if !class.is_success() {
+        return (class, None);
+    }
+    match written_counts(&answer.headers) {
+        None => (OutcomeClass::BadResponse, Some(format!("HTTP {status} without written-count headers: {READ_AS_V1}"))),
+        Some((f, h, _)) if f < floats || h < histograms => (
+            OutcomeClass::PartialWrite,
+            Some(format!("HTTP {status}: written {f} samples and {h} histograms of {floats} and {histograms} sent (X-Prometheus-Remote-Write-*-Written)")),
+        ),
+        Some(_) => (OutcomeClass::Success, None),
+    }
+}
+
+/// A 415 to a remote-write 2.0 request.
+pub const NOT_V2: &str = "this receiver does not speak remote-write 2.0; enable it (Mimir and Cortex: -distributor.remote-writev2-enabled=true; Prometheus 3.x) or use protocol = \"rw1\"";
+/// A 2xx without the written-count headers every 2.0 receiver sends.
+pub const READ_AS_V1: &str =
+    "the receiver read the 2.0 request as 1.0 and stored nothing (Prometheus before 2.54 does); use protocol = \"rw1\" or a receiver that speaks 2.0";
 
 /// An answer as an example shows it: the status and the start of its body.
 pub fn in_words(answer: &crate::client::http::Answer) -> String {

@@ -5,6 +5,7 @@
 
 pub mod classify;
 pub mod families;
+pub mod otlp;
 pub mod payload;
 pub mod proto;
 pub mod queue;
@@ -14,6 +15,7 @@ use super::readback::WrittenSample;
 use crate::client::http::HttpTarget;
 use crate::engine::readback::Feed;
 use crate::stats::{OutcomeClass, PathId};
+use crate::targets::mimir::config::WriteProtocol;
 use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
@@ -25,11 +27,36 @@ use std::time::Duration;
 
 /// Headers of every remote-write 1.0 request.
 pub fn protocol_headers() -> HeaderMap {
+    headers_for(WriteProtocol::Rw1)
+}
+
+/// Headers of a request of `protocol`: remote-write 2.0 names its message in the content type.
+pub fn headers_for(protocol: WriteProtocol) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert(CONTENT_ENCODING, HeaderValue::from_static("snappy"));
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"));
-    h.insert("x-prometheus-remote-write-version", HeaderValue::from_static("0.1.0"));
+    match protocol {
+        WriteProtocol::Rw2 => {
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf;proto=io.prometheus.write.v2.Request"));
+            h.insert("x-prometheus-remote-write-version", HeaderValue::from_static("2.0.0"));
+        }
+        _ => {
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"));
+            h.insert("x-prometheus-remote-write-version", HeaderValue::from_static("0.1.0"));
+        }
+    }
     h
+}
+
+/// An answer's class and words, for a request of `protocol` that carried `built`.
+pub fn judge(protocol: WriteProtocol, answer: &crate::client::http::Answer, built: &payload::BuiltRequest) -> (OutcomeClass, String) {
+    if protocol == WriteProtocol::Rw2 {
+        if let (class, Some(words)) = classify::classify_v2(answer, built.samples - built.histograms, built.histograms) {
+            return (class, words);
+        }
+        let (class, _) = classify::classify_v2(answer, built.samples - built.histograms, built.histograms);
+        return (class, classify::in_words(answer));
+    }
+    (classify::classify(answer.status, &answer.body), classify::in_words(answer))
 }
 
 pub struct RemoteWrite {
@@ -45,6 +72,7 @@ pub struct RemoteWrite {
     pub visibility: Option<Feed<WrittenSample>>,
     /// Every this many requests carries the families' metadata (once a minute at the planned rate).
     pub metadata_every: u64,
+    pub protocol: WriteProtocol,
     headers: HeaderMap,
 }
 
@@ -76,8 +104,16 @@ impl RemoteWrite {
             max_retries: 2,
             visibility,
             metadata_every: 1,
+            protocol: WriteProtocol::Rw1,
             headers: protocol_headers(),
         }
+    }
+
+    /// The same, speaking `protocol`.
+    pub fn speaking(mut self, protocol: WriteProtocol) -> RemoteWrite {
+        self.protocol = protocol;
+        self.headers = headers_for(protocol);
+        self
     }
 }
 
@@ -89,7 +125,7 @@ impl Workload for RemoteWrite {
     }
 
     fn new_state(&self, worker: usize) -> WriterState {
-        WriterState { builder: PayloadBuilder::new(self.series.clone()), pool: worker % self.connections.max(1) }
+        WriterState { builder: PayloadBuilder::speaking(self.series.clone(), self.protocol), pool: worker % self.connections.max(1) }
     }
 
     async fn call(&self, state: &mut WriterState, ticket: Ticket) -> CallOutcome {
@@ -102,7 +138,7 @@ impl Workload for RemoteWrite {
             let sent_at = tokio::time::Instant::now();
             let (class, answer) = match self.target.send(state.pool, Method::POST, &self.uri, &self.headers, body.clone()).await {
                 Ok(answer) => {
-                    let class = classify::classify(answer.status, &answer.body);
+                    let (class, words) = judge(self.protocol, &answer, &built);
                     if class == OutcomeClass::RateLimited && retries < self.max_retries {
                         if let Some(wait) = classify::retry_after(&answer.headers).filter(|w| *w <= self.max_retry_wait) {
                             retries += 1;
@@ -110,7 +146,7 @@ impl Workload for RemoteWrite {
                             continue;
                         }
                     }
-                    (class, classify::in_words(&answer))
+                    (class, words)
                 }
                 Err(e) => (e.class(), e.to_string()),
             };

@@ -1,19 +1,81 @@
 //! Building one remote-write request: the `WriteRequest` protobuf written straight into a reused
 //! buffer from pre-encoded label sets (a float sample, or a native histogram for its members),
 //! with the families' metadata when asked, then snappy block compression into a second reused
-//! buffer. No allocation per sample.
+//! buffer. No allocation per sample. Remote-write 2.0 (`rw2`) writes the same series as references
+//! into a symbols table built per request, with each series' metadata inline.
 
 use super::families::ZERO_THRESHOLD;
 use super::proto::BucketSpan;
 use super::series::{put_varint, varint_len, SeriesSet, SERIES_LABEL};
+use crate::targets::mimir::config::WriteProtocol;
 use prost::encoding;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a built request carries, for the ledger and read-back.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BuiltRequest {
+    /// Samples of every kind (a native histogram is one).
     pub samples: u64,
+    /// Of which native histograms.
+    pub histograms: u64,
     pub timestamp_ms: i64,
+}
+
+/// A remote-write 2.0 symbols table being built: each distinct string once, the empty string first.
+#[derive(Default)]
+struct Symbols {
+    refs: HashMap<Box<[u8]>, u32>,
+    /// The table as `Request.symbols` entries (field 4).
+    encoded: Vec<u8>,
+}
+
+impl Symbols {
+    fn clear(&mut self) {
+        self.refs.clear();
+        self.encoded.clear();
+        self.intern(b"");
+    }
+
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(r) = self.refs.get(s) {
+            return *r;
+        }
+        let r = self.refs.len() as u32;
+        self.refs.insert(s.into(), r);
+        self.encoded.push(0x22);
+        put_varint(&mut self.encoded, s.len() as u64);
+        self.encoded.extend_from_slice(s);
+        r
+    }
+}
+
+/// The `(name, value)` pairs of pre-encoded `Label` entries.
+fn label_pairs(mut encoded: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    std::iter::from_fn(move || {
+        if encoded.is_empty() {
+            return None;
+        }
+        let (_entry_len, rest) = read_varint(&encoded[1..]);
+        let (name_len, rest) = read_varint(&rest[1..]);
+        let (name, rest) = rest.split_at(name_len as usize);
+        let (value_len, rest) = read_varint(&rest[1..]);
+        let (value, rest) = rest.split_at(value_len as usize);
+        encoded = rest;
+        Some((name, value))
+    })
+}
+
+fn read_varint(bytes: &[u8]) -> (u64, &[u8]) {
+    let (mut v, mut shift) = (0u64, 0);
+    for (i, b) in bytes.iter().enumerate() {
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return (v, &bytes[i + 1..]);
+        }
+        shift += 7;
+    }
+    (v, &[])
 }
 
 /// Per-worker payload builder: owns its buffers and its snappy encoder.
@@ -28,12 +90,32 @@ pub struct PayloadBuilder {
     deltas: Vec<i64>,
     /// The families' metadata (`WriteRequest.metadata` entries), encoded once.
     metadata: Vec<u8>,
+    protocol: WriteProtocol,
+    symbols: Symbols,
+    refs: Vec<u32>,
+    series_buf: Vec<u8>,
+    assembled: Vec<u8>,
+    /// Samples and native histograms in the request being built.
+    samples: u64,
+    histograms: u64,
 }
 
 impl PayloadBuilder {
     pub fn new(series: Arc<SeriesSet>) -> PayloadBuilder {
+        Self::speaking(series, WriteProtocol::Rw1)
+    }
+
+    /// A builder for `protocol` (`rw1` or `rw2`).
+    pub fn speaking(series: Arc<SeriesSet>, protocol: WriteProtocol) -> PayloadBuilder {
         let metadata = encode_metadata(&series);
         PayloadBuilder {
+            protocol,
+            symbols: Symbols::default(),
+            refs: Vec::new(),
+            series_buf: Vec::new(),
+            assembled: Vec::new(),
+            samples: 0,
+            histograms: 0,
             series,
             raw: Vec::with_capacity(64 * 1024),
             compressed: Vec::new(),
@@ -46,36 +128,105 @@ impl PayloadBuilder {
     }
 
     /// Adds every family's metadata (type, help, unit) to the request being built, as Prometheus
-    /// sends it once a minute.
+    /// sends it once a minute (remote-write 1.0; 2.0 carries it with every series).
     pub fn with_metadata(&mut self) {
-        self.raw.extend_from_slice(&self.metadata);
+        if self.protocol == WriteProtocol::Rw1 {
+            self.raw.extend_from_slice(&self.metadata);
+        }
+    }
+
+    /// Starts a request.
+    fn begin(&mut self) {
+        self.raw.clear();
+        self.samples = 0;
+        self.histograms = 0;
+        if self.protocol == WriteProtocol::Rw2 {
+            self.symbols.clear();
+        }
+    }
+
+    /// The samples and native histograms of the last request built.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.samples, self.histograms)
     }
 
     fn put(&mut self, index: u64, id: u64, seq: u64, timestamp_ms: i64) {
+        self.samples += 1;
         let set = &*self.series;
-        if set.is_native(index) {
-            let h = set.native(seq, index);
-            self.scratch.clear();
-            self.deltas.clear();
-            self.deltas.extend(h.deltas());
-            encoding::uint64::encode(1, &h.count, &mut self.scratch);
-            encoding::double::encode(3, &h.sum, &mut self.scratch);
-            encoding::sint32::encode(4, &h.schema, &mut self.scratch);
-            encoding::double::encode(5, &ZERO_THRESHOLD, &mut self.scratch);
-            encoding::uint64::encode(6, &h.zero_count, &mut self.scratch);
-            encoding::message::encode(11, &BucketSpan { offset: h.offset, length: h.counts.len() as u32 }, &mut self.scratch);
-            encoding::sint64::encode_packed(12, &self.deltas, &mut self.scratch);
-            encoding::int64::encode(15, &timestamp_ms, &mut self.scratch);
+        let native = set.is_native(index);
+        self.histograms += u64::from(native);
+        if native {
+            self.encode_native(index, seq, timestamp_ms);
+        }
+        if self.protocol == WriteProtocol::Rw2 {
+            return self.put_v2(index, id, seq, timestamp_ms, native);
+        }
+        let set = &*self.series;
+        if native {
             put_time_series(&mut self.raw, &mut self.digits, set, index, id, Sample::Histogram(&self.scratch));
         } else {
             put_time_series(&mut self.raw, &mut self.digits, set, index, id, Sample::Float(set.value(seq, index), timestamp_ms));
         }
     }
 
+    /// Encodes series `index`'s native histogram of request `seq` into `scratch` (the same
+    /// `Histogram` message in 1.0 and 2.0).
+    fn encode_native(&mut self, index: u64, seq: u64, timestamp_ms: i64) {
+        let h = self.series.native(seq, index);
+        self.scratch.clear();
+        self.deltas.clear();
+        self.deltas.extend(h.deltas());
+        encoding::uint64::encode(1, &h.count, &mut self.scratch);
+        encoding::double::encode(3, &h.sum, &mut self.scratch);
+        encoding::sint32::encode(4, &h.schema, &mut self.scratch);
+        encoding::double::encode(5, &ZERO_THRESHOLD, &mut self.scratch);
+        encoding::uint64::encode(6, &h.zero_count, &mut self.scratch);
+        encoding::message::encode(11, &BucketSpan { offset: h.offset, length: h.counts.len() as u32 }, &mut self.scratch);
+        encoding::sint64::encode_packed(12, &self.deltas, &mut self.scratch);
+        encoding::int64::encode(15, &timestamp_ms, &mut self.scratch);
+    }
+
+    /// Appends series `index` as a remote-write 2.0 `TimeSeries`: its labels as symbol references,
+    /// its sample or native histogram, and its family's metadata.
+    fn put_v2(&mut self, index: u64, id: u64, seq: u64, timestamp_ms: i64, native: bool) {
+        let set = self.series.clone();
+        let labels = set.encoded(index);
+        let id_text = self.digits.format(id).as_bytes().to_vec();
+        self.refs.clear();
+        for (name, value) in label_pairs(labels.before_series) {
+            self.refs.extend([self.symbols.intern(name), self.symbols.intern(value)]);
+        }
+        self.refs.extend([self.symbols.intern(SERIES_LABEL.as_bytes()), self.symbols.intern(&id_text)]);
+        for (name, value) in label_pairs(labels.after_series) {
+            self.refs.extend([self.symbols.intern(name), self.symbols.intern(value)]);
+        }
+        let family = set.place(index).family;
+        let (help, unit) = (self.symbols.intern(family.help.as_bytes()), self.symbols.intern(family.unit.as_bytes()));
+        let b = &mut self.series_buf;
+        b.clear();
+        encoding::uint32::encode_packed(1, &self.refs, b);
+        if native {
+            encoding::encode_key(3, encoding::WireType::LengthDelimited, b);
+            put_varint(b, self.scratch.len() as u64);
+            b.extend_from_slice(&self.scratch);
+        } else {
+            let value = set.value(seq, index);
+            encoding::encode_key(2, encoding::WireType::LengthDelimited, b);
+            put_varint(b, (9 + 1 + varint_len(timestamp_ms as u64)) as u64);
+            encoding::double::encode(1, &value, b);
+            encoding::int64::encode(2, &timestamp_ms, b);
+        }
+        let meta = super::proto::v2::Metadata { r#type: family.metadata_type(), help_ref: help, unit_ref: unit };
+        encoding::message::encode(5, &meta, b);
+        self.raw.push(0x2a); // Request.timeseries
+        put_varint(&mut self.raw, self.series_buf.len() as u64);
+        self.raw.extend_from_slice(&self.series_buf);
+    }
+
     /// Encodes request `seq` with every sample at `timestamp_ms`; `offset_ms` (time since the run
     /// started) decides churned series ids. Returns the uncompressed protobuf.
     pub fn encode(&mut self, seq: u64, timestamp_ms: i64, offset_ms: u64) -> &[u8] {
-        self.raw.clear();
+        self.begin();
         for k in 0..self.series.per_request.min(self.series.active) {
             let index = self.series.series_in_request(seq, k);
             let id = self.series.series_id(index, offset_ms);
@@ -87,7 +238,7 @@ impl PayloadBuilder {
     /// Encodes and snappy-compresses any samples, one `TimeSeries` each, in the order given (the
     /// remote-write queue's batches); the slice is valid until the next call.
     pub fn build_samples(&mut self, samples: impl Iterator<Item = SampleRef>, metadata: bool) -> &[u8] {
-        self.raw.clear();
+        self.begin();
         for s in samples {
             let id = self.series.series_id(s.index, s.offset_ms);
             self.put(s.index, id, s.seq, s.timestamp_ms);
@@ -99,11 +250,21 @@ impl PayloadBuilder {
     }
 
     fn compress(&mut self) -> &[u8] {
-        let needed = snap::raw::max_compress_len(self.raw.len());
+        let whole = match self.protocol {
+            WriteProtocol::Rw2 => {
+                // The symbols table first, then the series that refer to it.
+                self.assembled.clear();
+                self.assembled.extend_from_slice(&self.symbols.encoded);
+                self.assembled.extend_from_slice(&self.raw);
+                &self.assembled
+            }
+            _ => &self.raw,
+        };
+        let needed = snap::raw::max_compress_len(whole.len());
         if self.compressed.len() < needed {
             self.compressed.resize(needed, 0);
         }
-        let n = self.encoder.compress(&self.raw, &mut self.compressed).expect("output buffer is max_compress_len long");
+        let n = self.encoder.compress(whole, &mut self.compressed).expect("output buffer is max_compress_len long");
         &self.compressed[..n]
     }
 
@@ -114,8 +275,8 @@ impl PayloadBuilder {
         if metadata {
             self.with_metadata();
         }
-        let samples = self.series.per_request.min(self.series.active);
-        (self.compress(), BuiltRequest { samples, timestamp_ms })
+        let (samples, histograms) = (self.samples, self.histograms);
+        (self.compress(), BuiltRequest { samples, histograms, timestamp_ms })
     }
 }
 

@@ -84,3 +84,42 @@ pub struct Sample {
     #[prost(int64, tag = "2")]
     pub timestamp: i64,
 }
+
+/// Prometheus remote-write 2.0 (`io.prometheus.write.v2`): a symbols table and series that
+/// refer to it, metadata inline.
+pub mod v2 {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Request {
+        /// The first symbol is always the empty string.
+        #[prost(string, repeated, tag = "4")]
+        pub symbols: Vec<String>,
+        #[prost(message, repeated, tag = "5")]
+        pub timeseries: Vec<TimeSeries>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct TimeSeries {
+        /// Pairs of references into `symbols`: name, value, name, value, …
+        #[prost(uint32, repeated, tag = "1")]
+        pub labels_refs: Vec<u32>,
+        #[prost(message, repeated, tag = "2")]
+        pub samples: Vec<super::Sample>,
+        #[prost(message, repeated, tag = "3")]
+        pub histograms: Vec<super::Histogram>,
+        #[prost(message, optional, tag = "5")]
+        pub metadata: Option<Metadata>,
+        #[prost(int64, tag = "6")]
+        pub created_timestamp: i64,
+    }
+
+    #[derive(Clone, PartialEq, Eq, prost::Message)]
+    pub struct Metadata {
+        /// METRIC_TYPE_UNSPECIFIED 0, COUNTER 1, GAUGE 2, HISTOGRAM 3, GAUGEHISTOGRAM 4, SUMMARY 5, INFO 6, STATESET 7.
+        #[prost(int32, tag = "1")]
+        pub r#type: i32,
+        #[prost(uint32, tag = "3")]
+        pub help_ref: u32,
+        #[prost(uint32, tag = "4")]
+        pub unit_ref: u32,
+    }
+}

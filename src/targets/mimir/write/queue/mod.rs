@@ -67,6 +67,7 @@ pub struct Shared {
     pub target: HttpTarget,
     pub uri: Uri,
     pub headers: HeaderMap,
+    pub protocol: crate::targets::mimir::config::WriteProtocol,
     pub connections: usize,
     pub series: Arc<SeriesSet>,
     pub clock: RunClock,
@@ -90,6 +91,13 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The same, speaking `protocol`.
+    pub fn speaking(mut self, protocol: crate::targets::mimir::config::WriteProtocol) -> Shared {
+        self.protocol = protocol;
+        self.headers = super::headers_for(protocol);
+        self
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         target: HttpTarget,
@@ -105,6 +113,7 @@ impl Shared {
             target,
             uri,
             headers: super::protocol_headers(),
+            protocol: Default::default(),
             connections,
             series,
             clock,

@@ -34,7 +34,7 @@ pub fn spawn(shared: Arc<Shared>, index: usize, ctx: WorkerContext) -> Shard {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let permits = Arc::new(Semaphore::new(shared.cfg.capacity));
     let sender = Sender {
-        builder: PayloadBuilder::new(shared.series.clone()),
+        builder: PayloadBuilder::speaking(shared.series.clone(), shared.protocol),
         pool: index % shared.connections.max(1),
         recorder: Recorder::default(),
         flush: IntervalFlush::new(&ctx),
@@ -144,7 +144,12 @@ impl Sender {
                 a = sh.target.send(self.pool, Method::POST, &sh.uri, &sh.headers, body) => a,
             };
             let (class, retry_after, words) = match answer {
-                Ok(a) => (classify::classify(a.status, &a.body), classify::retry_after(&a.headers), classify::in_words(&a)),
+                Ok(a) => {
+                    let (samples, histograms) = self.builder.counts();
+                    let built = super::super::payload::BuiltRequest { samples, histograms, timestamp_ms: 0 };
+                    let (class, words) = super::super::judge(sh.protocol, &a, &built);
+                    (class, classify::retry_after(&a.headers), words)
+                }
                 Err(e) => (e.class(), None, e.to_string()),
             };
             let done = Instant::now();
