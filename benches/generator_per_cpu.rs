@@ -37,6 +37,7 @@ fn writer(sink: &Sink) -> RemoteWrite {
         churn_period: Dur::secs(600),
         families: vec![],
         preset: None,
+        exemplar_share: 0.0,
     };
     let series = Arc::new(SeriesSet::new(&model, "bench0001", 1));
     let target = HttpTarget::new(&Connection::default(), 4).unwrap();

@@ -25,6 +25,7 @@ fn model() -> SeriesModel {
         churn_period: Dur::secs(600),
         families: vec![],
         preset: None,
+        exemplar_share: 0.0,
     }
 }
 

@@ -513,7 +513,7 @@ async fn push(prom: &Prometheus, series: &[(&[(&str, &str)], f64)]) {
         .map(|(labels, v)| {
             let mut labels: Vec<Label> = labels.iter().map(|(n, v)| Label { name: n.to_string(), value: v.to_string() }).collect();
             labels.sort_by(|a, b| a.name.cmp(&b.name));
-            TimeSeries { labels, samples: vec![Sample { value: *v, timestamp: now }], histograms: vec![] }
+            TimeSeries { labels, samples: vec![Sample { value: *v, timestamp: now }], histograms: vec![], exemplars: vec![] }
         })
         .collect();
     let body = snap::raw::Encoder::new().compress_vec(&WriteRequest { timeseries, metadata: vec![] }.encode_to_vec()).unwrap();

@@ -33,6 +33,20 @@ max_in_flight = 1
 active = 240
 samples_per_request = 240
 labels = [{{ name = "pod", cardinality = 4 }}]
+exemplar_share = 0.5
+[mimir.query_load]
+concurrency = 1
+[[mimir.queries]]
+name = "exemplars"
+kind = "exemplars"
+query = 'kinds_requests_total{{lgtm_bench_run="$run_id"}}'
+range = "10m"
+[[mimir.queries]]
+name = "p90-classic"
+query = 'histogram_quantile(0.9, sum by (le) (rate(kinds_latency_seconds_bucket{{lgtm_bench_run="$run_id"}}[1m])))'
+[[mimir.queries]]
+name = "p90-native"
+query = 'histogram_quantile(0.9, sum(rate(kinds_payload_bytes{{lgtm_bench_run="$run_id"}}[1m])))'
 [[mimir.write.series.families]]
 name = "kinds_requests_total"
 type = "counter"
@@ -121,6 +135,35 @@ async fn every_type_is_stored_and_read_back_equal_and_the_head_counts_every_seri
     // A classic histogram's buckets add up: its +Inf bucket is its count, for every instance.
     let inf = value(&prom, &format!("sum(kinds_latency_seconds_bucket{{lgtm_bench_run=\"{run}\",le=\"+Inf\"}})"));
     assert_eq!(inf, value(&prom, &format!("sum(kinds_latency_seconds_count{{lgtm_bench_run=\"{run}\"}})")));
+    // Exemplars: half the counter and bucket samples carry one, each pointing at a trace of this run
+    // (request n's at trace n: the ids Tempo's path writes with the same seed and run).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let url = format!(
+        "{}/api/v1/query_exemplars?query={}&start={}&end={}",
+        prom.base(),
+        form_urlencoded::byte_serialize(format!("{{lgtm_bench_run=\"{run}\"}}").as_bytes()).collect::<String>(),
+        now - 600,
+        now + 60
+    );
+    let out = std::process::Command::new("curl").args(["-fsS", &url]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let traces: std::collections::BTreeSet<String> = (0..requests).map(|t| lgtm_bench::ids::hex(&set.trace_id(t))).collect();
+    let mut exemplars = 0;
+    for series in json["data"].as_array().unwrap() {
+        let name = series["seriesLabels"]["__name__"].as_str().unwrap();
+        assert!(name == "kinds_requests_total" || name == "kinds_latency_seconds_bucket", "exemplars on counters and buckets only: {name}");
+        for e in series["exemplars"].as_array().unwrap() {
+            assert!(traces.contains(e["labels"]["trace_id"].as_str().unwrap()), "{e}");
+            exemplars += 1;
+        }
+    }
+    let expected: usize = (0..requests).map(|seq| (0..set.active).filter(|i| set.exemplar(seq, *i).is_some()).count()).sum();
+    assert_eq!(exemplars, expected, "every exemplar sent is stored: {json}");
+    let q = &report.paths["mimir.query.exemplars"];
+    assert!(q.calls > 0 && q.error_ratio == Some(0.0) && q.counters.items_ok > 0, "the exemplars query kind: {:?}", q.outcomes);
+    for name in ["p90-classic", "p90-native"] {
+        assert_eq!(report.paths[&format!("mimir.query.{name}")].error_ratio, Some(0.0));
+    }
     // histogram_quantile answers over classic and native histograms alike.
     for q in [
         format!("histogram_quantile(0.9, sum by (le) (kinds_latency_seconds_bucket{{lgtm_bench_run=\"{run}\"}}))"),

@@ -86,6 +86,7 @@ fn typed_model() -> SeriesModel {
             f("rt_size_bytes", FamilyKind::NativeHistogram, Some("bytes")),
         ],
         preset: None,
+        exemplar_share: 1.0,
     }
 }
 
@@ -124,6 +125,17 @@ fn a_2_0_request_round_trips_field_by_field() {
             assert!(ts.samples.is_empty());
         } else {
             assert_eq!((ts.samples[0].value, ts.samples[0].timestamp), (set.value(7, index), 1_790_000_000_000));
+        }
+        // Every counter and bucket sample carries an exemplar (share 1.0) for this run's trace 7.
+        match set.exemplar(7, index) {
+            Some((trace, value)) => {
+                let e = &ts.exemplars[0];
+                let l: Vec<(&str, &str)> =
+                    e.labels_refs.chunks(2).map(|p| (req.symbols[p[0] as usize].as_str(), req.symbols[p[1] as usize].as_str())).collect();
+                assert_eq!(l, [("trace_id", lgtm_bench::ids::hex(&set.trace_id(trace)).as_str())]);
+                assert_eq!((trace, e.value, e.timestamp), (7, value, 1_790_000_000_000));
+            }
+            None => assert!(ts.exemplars.is_empty()),
         }
     }
 }

@@ -30,6 +30,7 @@ fn writer(base: &str, conn: Connection) -> (RemoteWrite, Arc<SeriesSet>) {
         churn_period: Dur::secs(60),
         families: vec![],
         preset: None,
+        exemplar_share: 0.0,
     };
     let series = Arc::new(SeriesSet::new(&model, "wire", 3));
     let path = PathTable::default().register("mimir.write");

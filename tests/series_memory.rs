@@ -42,6 +42,7 @@ fn model(active: u64) -> SeriesModel {
         churn_period: Dur::secs(600),
         families: vec![],
         preset: None,
+        exemplar_share: 0.0,
     }
 }
 

@@ -56,6 +56,7 @@ fn remote_write(base: &str, conn: Connection) -> RemoteWrite {
         churn_period: Dur::secs(60),
         families: vec![],
         preset: None,
+        exemplar_share: 0.0,
     };
     let series = Arc::new(SeriesSet::new(&model, "tls", 1));
     let path = PathTable::default().register("mimir.write");

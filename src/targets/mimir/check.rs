@@ -45,7 +45,7 @@ fn request(run_id: &str, at_ms: i64) -> (Vec<u8>, Vec<Written>) {
             Label { name: "lgtm_bench_run".into(), value: run_id.into() },
             Label { name: "series".into(), value: i.to_string() },
         ];
-        req.timeseries.push(TimeSeries { labels, samples: vec![Sample { value, timestamp: at_ms }], histograms: vec![] });
+        req.timeseries.push(TimeSeries { labels, samples: vec![Sample { value, timestamp: at_ms }], histograms: vec![], exemplars: vec![] });
         written.push(Written { selector: format!("{METRIC}{{lgtm_bench_run=\"{run_id}\",series=\"{i}\"}}"), timestamp_ms: at_ms, value });
     }
     let body = snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).unwrap_or_default();

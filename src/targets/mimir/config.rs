@@ -158,6 +158,11 @@ pub struct SeriesModel {
     /// kube-state-metrics and cAdvisor as one scrape of kube-prometheus-stack sends them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<Preset>,
+    /// Share (0.0 to 1.0) of counter and classic-bucket samples that carry an exemplar pointing at
+    /// one of this run's traces (`trace_id` label; the trace of request `n` is trace `n`, the ids
+    /// Tempo's path writes with the same seed and run).
+    #[serde(default)]
+    pub exemplar_share: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,6 +259,8 @@ pub enum QueryKind {
     #[default]
     Instant,
     Range,
+    /// `/api/v1/query_exemplars` over `range` ending now: counts the exemplars returned.
+    Exemplars,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -50,8 +50,27 @@ pub fn query_params(spec: &QuerySpec, end: f64) -> (&'static str, String) {
             params.append_pair("step", &format!("{step}"));
             "/api/v1/query_range"
         }
+        QueryKind::Exemplars => {
+            let range = spec.range.map_or(3600.0, |r| r.get().as_secs_f64());
+            params.append_pair("start", &format!("{:.3}", end - range));
+            params.append_pair("end", &format!("{end:.3}"));
+            "/api/v1/query_exemplars"
+        }
     };
     (endpoint, params.finish())
+}
+
+/// An exemplars answer: 200, `"status":"success"`, `data` a list of series each with its
+/// `exemplars`; the items are the exemplars.
+pub fn classify_exemplars(answer: &Answer) -> (OutcomeClass, u64) {
+    if answer.status.as_u16() != 200 {
+        return (OutcomeClass::from_http_failure(answer.status.as_u16()), 0);
+    }
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&answer.body) else { return (OutcomeClass::BadResponse, 0) };
+    match (json["status"].as_str(), json["data"].as_array()) {
+        (Some("success"), Some(series)) => (OutcomeClass::Success, series.iter().map(|s| s["exemplars"].as_array().map_or(0, Vec::len) as u64).sum()),
+        _ => (OutcomeClass::BadResponse, 0),
+    }
 }
 
 /// The scenario's PromQL queries, run against the target's query API.
@@ -67,7 +86,7 @@ impl QueryRunner for PromQueries {
         let detail = |answer: String| Some(Detail { key: format!("{} `{}`", spec.name, spec.query), answer });
         match run_query(&self.api, pool, spec, SystemTime::now()).await {
             Ok(answer) => {
-                let (class, items) = classify_query(&answer);
+                let (class, items) = if spec.kind == QueryKind::Exemplars { classify_exemplars(&answer) } else { classify_query(&answer) };
                 (class, items, detail(super::write::classify::in_words(&answer)))
             }
             Err(e) => (e.class(), 0, detail(e.to_string())),

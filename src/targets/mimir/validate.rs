@@ -92,6 +92,9 @@ fn write(w: &WriteSection, out: &mut Vec<Problem>) {
         }
     }
     families(s, out);
+    if !(0.0..=1.0).contains(&s.exemplar_share) {
+        out.push(Problem::new("mimir.write.series.exemplar_share", format!("{} must be between 0.0 and 1.0", s.exemplar_share)));
+    }
     if !(0.0..=1.0).contains(&s.churn_share) {
         out.push(Problem::new("mimir.write.series.churn_share", format!("{} must be between 0.0 and 1.0", s.churn_share)));
     }
@@ -158,6 +161,8 @@ fn queries(m: &MimirSection, out: &mut Vec<Problem>) {
             (QueryKind::Range, _, _) => out.push(Problem::new(key.clone(), "a range query needs both range (e.g. \"24h\") and step (e.g. \"5m\")")),
             (QueryKind::Instant, None, None) => {}
             (QueryKind::Instant, _, _) => out.push(Problem::new(key.clone(), "range and step apply to kind = \"range\" only")),
+            (QueryKind::Exemplars, _, Some(_)) => out.push(Problem::new(format!("{key}.step"), "an exemplars query has a range (default 1h) but no step")),
+            (QueryKind::Exemplars, _, None) => {}
         }
     }
     checks::query_load("mimir", m.query_load.as_ref(), !m.queries.is_empty(), out);

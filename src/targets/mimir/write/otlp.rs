@@ -130,7 +130,11 @@ impl OtlpMetricsBuilder {
         let set = &*self.series;
         let start = self.start_unix_ns;
         match metric.data.as_mut() {
-            Some(Data::Sum(s)) => s.data_points.push(number(attributes, start, time, set.value(seq, index))),
+            Some(Data::Sum(s)) => {
+                let mut point = number(attributes, start, time, set.value(seq, index));
+                point.exemplars.extend(self.exemplar(seq, index, time));
+                s.data_points.push(point);
+            }
             Some(Data::Gauge(g)) => g.data_points.push(number(attributes, start, time, set.value(seq, index))),
             Some(Data::Histogram(h)) => {
                 let f = set.place(index).family;
@@ -146,6 +150,7 @@ impl OtlpMetricsBuilder {
                     sum: Some(sum),
                     bucket_counts,
                     explicit_bounds: f.bounds.clone(),
+                    exemplars: (0..=f.bounds.len() as u64).filter_map(|b| self.exemplar(seq, index + b, time)).collect(),
                     ..Default::default()
                 });
             }
@@ -185,6 +190,19 @@ impl OtlpMetricsBuilder {
             }
             None => {}
         }
+    }
+}
+
+impl OtlpMetricsBuilder {
+    /// The exemplar series `index` carries at request `seq`, as OTLP writes one.
+    fn exemplar(&self, seq: u64, index: u64, time: u64) -> Option<opentelemetry_proto::tonic::metrics::v1::Exemplar> {
+        let (trace, value) = self.series.exemplar(seq, index)?;
+        Some(opentelemetry_proto::tonic::metrics::v1::Exemplar {
+            time_unix_nano: time,
+            trace_id: self.series.trace_id(trace).to_vec(),
+            value: Some(opentelemetry_proto::tonic::metrics::v1::exemplar::Value::AsDouble(value)),
+            ..Default::default()
+        })
     }
 }
 
@@ -325,6 +343,7 @@ mod tests {
                 family("bench_payload_size_bytes", FamilyKind::NativeHistogram, "bytes"),
             ],
             preset: None,
+            exemplar_share: 0.0,
         };
         std::sync::Arc::new(SeriesSet::new(&model, "run1", 3))
     }

@@ -88,6 +88,8 @@ pub struct PayloadBuilder {
     /// A native histogram being encoded, and its deltas.
     scratch: Vec<u8>,
     deltas: Vec<i64>,
+    /// The exemplar of the series being encoded, if it has one.
+    exemplar: Vec<u8>,
     /// The families' metadata (`WriteRequest.metadata` entries), encoded once.
     metadata: Vec<u8>,
     protocol: WriteProtocol,
@@ -123,6 +125,7 @@ impl PayloadBuilder {
             digits: itoa::Buffer::new(),
             scratch: Vec::new(),
             deltas: Vec::new(),
+            exemplar: Vec::new(),
             metadata,
         }
     }
@@ -161,12 +164,20 @@ impl PayloadBuilder {
         if self.protocol == WriteProtocol::Rw2 {
             return self.put_v2(index, id, seq, timestamp_ms, native);
         }
+        self.encode_exemplar_v1(index, seq, timestamp_ms);
         let set = &*self.series;
-        if native {
-            put_time_series(&mut self.raw, &mut self.digits, set, index, id, Sample::Histogram(&self.scratch));
-        } else {
-            put_time_series(&mut self.raw, &mut self.digits, set, index, id, Sample::Float(set.value(seq, index), timestamp_ms));
-        }
+        let sample = if native { Sample::Histogram(&self.scratch) } else { Sample::Float(set.value(seq, index), timestamp_ms) };
+        put_time_series(&mut self.raw, &mut self.digits, set, index, id, sample, &self.exemplar);
+    }
+
+    /// Encodes series `index`'s exemplar of request `seq` (`prompb.Exemplar`), or nothing.
+    fn encode_exemplar_v1(&mut self, index: u64, seq: u64, timestamp_ms: i64) {
+        self.exemplar.clear();
+        let Some((trace, value)) = self.series.exemplar(seq, index) else { return };
+        let trace_id = crate::ids::hex(&self.series.trace_id(trace));
+        encoding::message::encode(1, &super::proto::Label { name: "trace_id".into(), value: trace_id }, &mut self.exemplar);
+        encoding::double::encode(2, &value, &mut self.exemplar);
+        encoding::int64::encode(3, &timestamp_ms, &mut self.exemplar);
     }
 
     /// Encodes series `index`'s native histogram of request `seq` into `scratch` (the same
@@ -216,6 +227,12 @@ impl PayloadBuilder {
             encoding::double::encode(1, &value, b);
             encoding::int64::encode(2, &timestamp_ms, b);
         }
+        if let Some((trace, exemplar_value)) = set.exemplar(seq, index) {
+            let refs = [self.symbols.intern(b"trace_id"), self.symbols.intern(crate::ids::hex(&set.trace_id(trace)).as_bytes())];
+            let e = super::proto::v2::Exemplar { labels_refs: refs.to_vec(), value: exemplar_value, timestamp: timestamp_ms };
+            encoding::message::encode(4, &e, &mut self.series_buf);
+        }
+        let b = &mut self.series_buf;
         let meta = super::proto::v2::Metadata { r#type: family.metadata_type(), help_ref: help, unit_ref: unit };
         encoding::message::encode(5, &meta, b);
         self.raw.push(0x2a); // Request.timeseries
@@ -298,7 +315,7 @@ enum Sample<'a> {
 }
 
 /// Appends one `TimeSeries` (the series' labels and one sample) to a `WriteRequest` being built.
-fn put_time_series(out: &mut Vec<u8>, digits: &mut itoa::Buffer, set: &SeriesSet, index: u64, id: u64, sample: Sample<'_>) {
+fn put_time_series(out: &mut Vec<u8>, digits: &mut itoa::Buffer, set: &SeriesSet, index: u64, id: u64, sample: Sample<'_>, exemplar: &[u8]) {
     let id_text = digits.format(id).as_bytes();
     let labels = set.encoded(index);
     let series_label_inner = 2 + SERIES_LABEL.len() + 1 + varint_len(id_text.len() as u64) + id_text.len();
@@ -308,7 +325,8 @@ fn put_time_series(out: &mut Vec<u8>, digits: &mut itoa::Buffer, set: &SeriesSet
         Sample::Histogram(h) => h.len(),
     };
     let sample_len = 1 + varint_len(sample_inner as u64) + sample_inner;
-    let ts_len = labels.before_series.len() + series_label + labels.after_series.len() + sample_len;
+    let exemplar_len = if exemplar.is_empty() { 0 } else { 1 + varint_len(exemplar.len() as u64) + exemplar.len() };
+    let ts_len = labels.before_series.len() + series_label + labels.after_series.len() + sample_len + exemplar_len;
 
     out.push(0x0a); // WriteRequest.timeseries
     put_varint(out, ts_len as u64);
@@ -336,6 +354,11 @@ fn put_time_series(out: &mut Vec<u8>, digits: &mut itoa::Buffer, set: &SeriesSet
             put_varint(out, sample_inner as u64);
             out.extend_from_slice(h);
         }
+    }
+    if !exemplar.is_empty() {
+        out.push(0x1a); // TimeSeries.exemplars
+        put_varint(out, exemplar.len() as u64);
+        out.extend_from_slice(exemplar);
     }
 }
 
@@ -370,6 +393,7 @@ mod tests {
             churn_period: Dur::secs(60),
             families: vec![],
             preset: None,
+            exemplar_share: 0.0,
         }
     }
 

@@ -46,6 +46,8 @@ pub struct SeriesSet {
     run_id: String,
     model: SeriesModel,
     families: Vec<Family>,
+    /// This run's trace ids, for exemplars.
+    ids: crate::ids::IdSource,
     /// The plain `metrics` list: series `i` is a counter of family `i mod n` (each request carries
     /// every metric), rather than family after family.
     interleaved: bool,
@@ -135,6 +137,7 @@ impl SeriesSet {
             run_id: run_id.to_string(),
             model: model.clone(),
             families: fams,
+            ids: crate::ids::IdSource::new(seed, run_id),
             interleaved,
             arena: Vec::new(),
             starts: Vec::with_capacity(active as usize + 1),
@@ -237,6 +240,28 @@ impl SeriesSet {
 
     fn instance_hash(&self, instance: u64) -> u64 {
         splitmix(self.seed ^ instance.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// The exemplar request `seq` attaches to series `index`'s sample, if it carries one: a counter's
+    /// or a classic bucket's sample, at `exemplar_share`, pointing at trace `seq` of this run with
+    /// an observation its bucket holds (1 for a counter).
+    pub fn exemplar(&self, seq: u64, index: u64) -> Option<(u64, f64)> {
+        if self.model.exemplar_share <= 0.0 {
+            return None;
+        }
+        let p = self.place(index);
+        let value = match (p.family.kind, p.member) {
+            (FamilyKind::Counter, _) => 1.0,
+            (FamilyKind::Histogram, Member::Bucket(b)) => p.family.bounds.get(b).copied().unwrap_or_else(|| p.family.bounds.last().map_or(1.0, |v| v * 2.0)),
+            _ => return None,
+        };
+        let draw = splitmix(self.seed ^ seq.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ index) % 1_000_000;
+        ((draw as f64) < self.model.exemplar_share * 1_000_000.0).then_some((seq, value))
+    }
+
+    /// The trace id (16 bytes) an exemplar for trace `t` carries.
+    pub fn trace_id(&self, t: u64) -> [u8; 16] {
+        self.ids.trace_id(t)
     }
 
     /// Whether series `index` is a native histogram (its sample is a histogram, not a float).
