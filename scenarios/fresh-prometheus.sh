@@ -20,7 +20,7 @@ command -v prometheus >/dev/null || { echo "prometheus is not installed: apt-get
 mkdir -p "$state"
 printf 'global:\n  scrape_interval: 15s\n' > "$state/prometheus.yml"
 setsid prometheus --config.file="$state/prometheus.yml" --storage.tsdb.path="$state/tsdb" \
-  --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver \
+  --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver --enable-feature=native-histograms,exemplar-storage \
   >"$state/prometheus.log" 2>&1 < /dev/null &
 echo $! > "$state/pid"
 for _ in $(seq 1 150); do

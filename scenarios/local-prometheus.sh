@@ -18,7 +18,7 @@ data=$(mktemp -d)
 # No out-of-order window, as Mimir by default: a sample older than its series' newest is refused.
 printf 'global:\n  scrape_interval: 15s\n' > "$data/prometheus.yml"
 prometheus --config.file="$data/prometheus.yml" --storage.tsdb.path="$data/tsdb" \
-  --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver \
+  --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver --enable-feature=native-histograms,exemplar-storage \
   >"$data/prometheus.log" 2>&1 &
 prom=$!
 cleanup() { kill "$prom" 2>/dev/null || true; wait "$prom" 2>/dev/null || true; rm -rf "$data"; }

@@ -45,10 +45,20 @@ async fn help_explains_every_flag() {
 
 #[tokio::test]
 async fn validate_prints_the_plan_of_every_shipped_scenario() {
-    for file in ["scenarios/local-prometheus.toml", "scenarios/homelab.toml"] {
+    // Every protocol is shipped, and the plan says which, per metric type.
+    let rw2 = lgtm(&["validate", "scenarios/homelab-rw2.toml"]).await.stdout;
+    assert!(rw2.contains("remote-write 2.0") && rw2.contains("native_histogram"), "{rw2}");
+    let otlp = lgtm(&["validate", "scenarios/homelab-otlp.toml"]).await.stdout;
+    assert!(otlp.contains("OTLP metrics (protobuf, gzip") && otlp.contains("histogram"), "{otlp}");
+    let mut files: Vec<String> =
+        std::fs::read_dir("scenarios").unwrap().map(|e| e.unwrap().path().display().to_string()).filter(|p| p.ends_with(".toml")).collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    for file in &files {
+        let file = file.as_str();
         let v = lgtm(&["validate", file]).await;
         assert_eq!(v.code, 0, "{file}: {}", v.stderr);
-        assert!(v.stdout.contains("mimir.write: POST"), "{}", v.stdout);
+        assert!(v.stdout.contains("mimir.write: ") && v.stdout.contains(" POST http"), "{}", v.stdout);
         assert!(v.stdout.contains("objective:"));
         let resolved = v.stdout.split("defaults filled in):").nth(1).expect("the resolved scenario is printed");
         let back: lgtm_bench::targets::Scenario = toml::from_str(resolved).unwrap_or_else(|e| panic!("{file}: {e}\n{resolved}"));
@@ -262,6 +272,13 @@ async fn selftest_reports_every_write_path_with_its_ceiling() {
     }
     assert!(r.stdout.contains("CPU-s") && r.stdout.contains("RSS"), "{}", r.stdout);
     assert!(r.stdout.contains("one generator"), "{}", r.stdout);
+    // The other protocols' ceilings, each measured alone (homelab writes rw1).
+    for protocol in ["rw2", "otlp"] {
+        let line = r.stdout.lines().find(|l| l.ends_with(&format!("(as {protocol})"))).unwrap_or_else(|| panic!("{protocol} missing:\n{}", r.stdout));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert!(words[1].parse::<f64>().unwrap() > 0.0 && words[2].parse::<f64>().unwrap() > 0.0, "{line}");
+        assert!(!r.stdout.contains("calls failed against the sink"), "{}", r.stdout);
+    }
     let none = lgtm(&["selftest", "scenarios/homelab.toml", "--set", "run.duration=abc"]).await;
     assert_eq!(none.code, 2);
 }

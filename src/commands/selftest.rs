@@ -47,6 +47,7 @@ pub fn selftest(file: &Path, overrides: &[Override], duration: Dur) -> u8 {
             }
         };
         let s = targets::write_load_into(scenario, &sink.url(), &sink.url(), duration);
+        let s_for_protocols = s.clone();
         let mut plan = match targets::resolve(s) {
             Ok(p) => p,
             Err(problems) => {
@@ -61,18 +62,74 @@ pub fn selftest(file: &Path, overrides: &[Override], duration: Dur) -> u8 {
         let opts = RunOptions { scenario_file: file.display().to_string(), out_dir: out.clone(), progress: true, baseline: None };
         let outcome = runner::run(&plan, opts, CancellationToken::new()).await;
         let _ = std::fs::remove_dir_all(&out);
-        match outcome {
-            Ok(o) => {
-                print!("{}", render(&o.report, &loads, file));
-                exit::PASSED
-            }
+        let report = match outcome {
+            Ok(o) => o.report,
             Err(e) => {
                 eprintln!("error: {e}");
-                exit::BAD_INPUT
+                return exit::BAD_INPUT;
             }
-        }
+        };
+        print!("{}", render(&report, &loads, file));
+        print!("{}", other_protocols(&s_for_protocols, &sink, file, duration).await);
+        exit::PASSED
     })
     .unwrap_or_else(|code| code)
+}
+
+/// Mimir's write path alone in each protocol the scenario does not use, one run each: the
+/// generator's ceiling per protocol (encoding costs differ: a symbols table, OTLP's data points).
+async fn other_protocols(s: &Scenario, sink: &Sink, file: &Path, duration: Dur) -> String {
+    use lgtm_bench::targets::mimir::config::WriteProtocol;
+    let Some(own) = s.mimir.as_ref().and_then(|m| m.write.as_ref()).map(|w| w.protocol) else { return String::new() };
+    let mut out = String::new();
+    for protocol in [WriteProtocol::Rw1, WriteProtocol::Rw2, WriteProtocol::Otlp].into_iter().filter(|p| *p != own) {
+        let mut one = s.clone();
+        one.tempo = None;
+        if let Some(m) = &mut one.mimir {
+            lgtm_bench::targets::mimir::speaking(m, protocol);
+            // The sink answers any path; these are the ones Mimir serves.
+            let path = if protocol == WriteProtocol::Otlp { "/otlp/v1/metrics" } else { "/api/v1/push" };
+            m.write_url = format!("{}{path}", sink.url());
+        }
+        let mut plan = match targets::resolve(one) {
+            Ok(p) => p,
+            Err(_) => continue,
+        };
+        plan.full_speed = true;
+        let dir = std::env::temp_dir().join(format!("lgtm-bench-selftest-{}-{}", std::process::id(), protocol_word(protocol)));
+        eprintln!("selftest: mimir.write as {} at full speed for {duration}…", protocol_word(protocol));
+        let opts = RunOptions { scenario_file: file.display().to_string(), out_dir: dir.clone(), progress: false, baseline: None };
+        let outcome = runner::run(&plan, opts, CancellationToken::new()).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        let (Ok(o), Some(load)) = (outcome, plan.targets.iter().find_map(|t| t.write_load().filter(|l| l.path == "mimir.write"))) else { continue };
+        let Some(p) = o.report.paths.get("mimir.write") else { continue };
+        let items = p.items_ok_per_second.unwrap_or(0.0);
+        out += &format!(
+            "{:<14} {:>12.1} {:>20} {:>20} {:>9.1}x   (as {})\n",
+            format!("  {}", protocol_word(protocol)),
+            p.achieved_rate.unwrap_or(0.0),
+            format!("{items:.0} {}/s", load.unit),
+            format!("{:.0} {}/s", load.items, load.unit),
+            items / load.items.max(1e-9),
+            protocol_word(protocol)
+        );
+        if p.error_ratio.unwrap_or(0.0) > 0.0 {
+            out += &format!("{:<14} note: {} calls failed against the sink\n", "", p.calls - p.count(lgtm_bench::stats::OutcomeClass::Success));
+        }
+    }
+    if !out.is_empty() {
+        out = format!("mimir.write in the other protocols (each alone, same series):\n{out}");
+    }
+    out
+}
+
+fn protocol_word(p: lgtm_bench::targets::mimir::config::WriteProtocol) -> &'static str {
+    use lgtm_bench::targets::mimir::config::WriteProtocol;
+    match p {
+        WriteProtocol::Rw1 => "rw1",
+        WriteProtocol::Rw2 => "rw2",
+        WriteProtocol::Otlp => "otlp",
+    }
 }
 
 fn render(report: &Report, loads: &[WriteLoad], file: &Path) -> String {

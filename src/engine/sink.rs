@@ -1,7 +1,9 @@
 //! A loopback sink for `selftest`: takes any request over HTTP/1.1 or HTTP/2 without TLS and
 //! answers success at once, without decoding the body, so that the generator alone is measured.
 //! A gRPC call (content type `application/grpc`) gets an empty message and `grpc-status: 0`; an
-//! empty message is what an OTLP Export answers; anything else gets 204.
+//! empty message is what an OTLP Export answers; anything else gets 204. A remote-write 2.0
+//! request (its content type names `io.prometheus.write.v2.Request`) gets written-count headers as
+//! high as they go, since the sink does not count: the writer then sees a complete write.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -48,7 +50,9 @@ impl Drop for Sink {
 type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
 async fn answer(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
-    let grpc = req.headers().get(http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+    let content_type = req.headers().get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+    let grpc = content_type.starts_with(b"application/grpc");
+    let rw2 = content_type.windows(7).any(|w| w == b"v2.Requ");
     // Read the body through (without decoding it), as a receiver does.
     let mut body = req.into_body();
     while let Some(frame) = body.frame().await {
@@ -62,6 +66,14 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         // One message, not compressed, zero bytes long: an empty protobuf message.
         let message = Full::new(Bytes::from_static(&[0, 0, 0, 0, 0])).with_trailers(async move { Some(Ok(trailers)) });
         Response::builder().header(http::header::CONTENT_TYPE, "application/grpc").body(message.boxed())
+    } else if rw2 {
+        let all = u64::MAX.to_string();
+        Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .header("x-prometheus-remote-write-samples-written", &all)
+            .header("x-prometheus-remote-write-histograms-written", &all)
+            .header("x-prometheus-remote-write-exemplars-written", &all)
+            .body(Full::new(Bytes::new()).boxed())
     } else {
         Response::builder().status(StatusCode::NO_CONTENT).body(Full::new(Bytes::new()).boxed())
     };

@@ -54,6 +54,35 @@ impl WritePlan {
     }
 }
 
+/// The write protocol as the plan prints it.
+fn protocol_words(w: &WriteSection) -> String {
+    let exemplars = if w.series.exemplar_share > 0.0 {
+        format!(", exemplars on {:.0}% of counter and bucket samples", w.series.exemplar_share * 100.0)
+    } else {
+        String::new()
+    };
+    match w.protocol {
+        WriteProtocol::Rw1 => format!("remote-write 1.0 (snappy protobuf, metadata once a minute{exemplars})"),
+        WriteProtocol::Rw2 => format!("remote-write 2.0 (snappy protobuf, symbols table, metadata inline, written-count headers checked{exemplars})"),
+        WriteProtocol::Otlp => {
+            format!("OTLP metrics (protobuf{}, names for the target's {} translation{exemplars})", if w.gzip { ", gzip" } else { "" }, spelled(&w.otlp_names))
+        }
+    }
+}
+
+/// The same scenario writing Mimir with `protocol` (no queue for OTLP, which sends one request a
+/// tick; no gzip for remote-write): how `selftest` measures every protocol's ceiling.
+pub fn speaking(m: &mut MimirSection, protocol: WriteProtocol) {
+    if let Some(w) = &mut m.write {
+        w.protocol = protocol;
+        if protocol == WriteProtocol::Otlp {
+            w.queue = None;
+        } else {
+            w.gzip = false;
+        }
+    }
+}
+
 /// The `[mimir]` section resolved: parsed endpoints and the derived write plan.
 pub struct MimirPlan {
     section: MimirSection,
@@ -177,8 +206,8 @@ impl TargetPlan for MimirPlan {
             let families = write::series::family_specs(&w.series).0.len();
             out +=
                 &format!(
-                "mimir.write: POST {} at {:.2} {} × {} samples = {:.0} samples/s; {} active series over {} metric famil{}, each written every {:.2}s; {sending}\n",
-                m.write_url, p.rate, if w.queue.is_some() { "ticks/s" } else { "req/s" }, w.series.samples_per_request, p.samples_per_second,
+                "mimir.write: {} POST {} at {:.2} {} × {} samples = {:.0} samples/s; {} active series over {} metric famil{}, each written every {:.2}s; {sending}\n",
+                protocol_words(w), m.write_url, p.rate, if w.queue.is_some() { "ticks/s" } else { "req/s" }, w.series.samples_per_request, p.samples_per_second,
                 write::series::series_count(&w.series), families, if families == 1 { "y" } else { "ies" }, p.scrape_interval
             );
             out += &write::series::describe_families(&w.series);
