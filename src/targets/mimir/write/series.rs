@@ -209,15 +209,15 @@ impl SeriesSet {
     /// a gauge, or a bucket, sum, count or quantile of its instance at that scrape (for a native
     /// histogram its count, which read-back compares).
     pub fn value(&self, seq: u64, index: u64) -> f64 {
+        if self.interleaved {
+            return counter_value(self.seed, seq, index);
+        }
         let p = self.place(index);
         let hash = self.instance_hash(p.instance);
         let scrapes = || self.scrape(seq, index) + 1;
         match (p.family.kind, p.member) {
             (FamilyKind::Gauge, _) => (splitmix(hash ^ scrapes()) % 100_000) as f64 / 100.0,
-            (_, Member::Plain) => {
-                let offset = splitmix(self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 1000;
-                seq as f64 + offset as f64
-            }
+            (_, Member::Plain) => counter_value(self.seed, seq, index),
             (FamilyKind::Histogram, m) => {
                 let per = families::classic_per_scrape(&p.family.bounds, hash);
                 match m {
@@ -266,7 +266,7 @@ impl SeriesSet {
 
     /// Whether series `index` is a native histogram (its sample is a histogram, not a float).
     pub fn is_native(&self, index: u64) -> bool {
-        self.place(index).member == Member::Native
+        !self.interleaved && self.place(index).member == Member::Native
     }
 
     /// The native histogram request `seq` writes for series `index` (a native-histogram member).
@@ -329,6 +329,12 @@ impl SeriesSet {
         labels.sort();
         labels
     }
+}
+
+/// A counter's value at request `seq`: increasing per series, distinct per series and seed.
+fn counter_value(seed: u64, seq: u64, index: u64) -> f64 {
+    let offset = splitmix(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 1000;
+    seq as f64 + offset as f64
 }
 
 /// Appends one `Label` entry (field 1 of `TimeSeries`).
