@@ -172,3 +172,59 @@ async fn every_type_is_stored_and_read_back_equal_and_the_head_counts_every_seri
         assert!(value(&prom, &q) > 0.0, "{q}");
     }
 }
+
+/// A scenario of native histograms only, written to `write` and read back from `query`.
+fn natives_only(write: &str, query: &str) -> String {
+    format!(
+        r#"
+[run]
+name = "no-native"
+seed = 5
+warmup = "1s"
+duration = "2s"
+[mimir]
+write_url = "{write}"
+query_url = "{query}"
+[mimir.write]
+rate = 2
+max_in_flight = 1
+[mimir.write.series]
+active = 10
+samples_per_request = 10
+[[mimir.write.series.families]]
+name = "kinds_payload_bytes"
+type = "native_histogram"
+share = 1.0
+[mimir.visibility]
+sample_every = 1
+poll_interval = "100ms"
+deadline = "1s"
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_histograms_into_a_target_without_them_are_reported_with_the_fix() {
+    use lgtm_bench::stats::OutcomeClass;
+    use lgtm_bench::targets::mimir::write::classify::ENABLE_NATIVE;
+    // Prometheus without the feature refuses them (500 "native histograms are disabled"): refused for
+    // good, not a server error to retry, and the example says how to enable them.
+    let prom = Prometheus::start();
+    let (report, printed) = run(&natives_only(&format!("{}/api/v1/write", prom.base()), &prom.base())).await;
+    let write = &report.paths["mimir.write"];
+    assert_eq!(write.count(OutcomeClass::BadRequest), write.calls, "{printed}");
+    assert!(write.examples[0].answer.contains("native histograms are disabled") && write.examples[0].answer.contains(ENABLE_NATIVE), "{printed}");
+    // Cortex with them off answers 200 and drops them (as recorded): read-back finds nothing and says why.
+    let cortex = support::replay::ReplayServer::start(vec![support::replay::Canned::from_fixture(
+        &serde_json::from_str(&std::fs::read_to_string(support::fixtures::dir("mimir-rw2-otlp").join("default/rw1-native-histogram.json")).unwrap()).unwrap(),
+    )])
+    .await;
+    let (report, printed) = run(&natives_only(&format!("{}/api/v1/push", cortex.base()), &prom.base())).await;
+    let (write, vis) = (&report.paths["mimir.write"], &report.paths["mimir.visibility"]);
+    assert_eq!(write.count(OutcomeClass::Success), write.calls, "2xx: {printed}");
+    assert_eq!(vis.count(OutcomeClass::Lost), vis.calls, "{printed}");
+    assert!(
+        vis.calls > 0 && vis.examples[0].answer.contains("acknowledged 2xx but not read back") && vis.examples[0].answer.contains(ENABLE_NATIVE),
+        "{printed}"
+    );
+}

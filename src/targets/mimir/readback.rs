@@ -50,9 +50,9 @@ impl ReadBack for PromReadBack {
                 "acknowledged 2xx but not read back with its value within {}{}",
                 crate::units::fmt_micros(self.deadline.as_micros() as u64),
                 if sample.selector.starts_with("histogram_count(") {
-                    ": native histograms may be disabled on the target, which then drops them silently (Prometheus: --enable-feature=native-histograms; Mimir: the tenant limit native_histograms_ingestion_enabled)"
+                    format!(": native histograms may be disabled on the target, which then drops them silently; {}", super::write::classify::ENABLE_NATIVE)
                 } else {
-                    ""
+                    String::new()
                 }
             ),
         })]

@@ -16,7 +16,18 @@ const MARKERS: &[(OutcomeClass, &[&str])] = &[
     (OutcomeClass::SeriesLimit, &["series limit", "max-series-per", "max series"]),
 ];
 
+/// What a target without native histograms says when it refuses one (Prometheus answers 500).
+const NATIVE_OFF: &str = "native histograms are disabled";
+
+/// The fix for a target that refuses (or silently drops) native histograms.
+pub const ENABLE_NATIVE: &str =
+    "enable native histograms on the target (Prometheus: --enable-feature=native-histograms; Mimir: the tenant limit native_histograms_ingestion_enabled) or drop the native_histogram families";
+
 pub fn classify(status: StatusCode, body: &[u8]) -> OutcomeClass {
+    // Refused for good whatever the status (Prometheus says it with a 500): not worth a retry.
+    if !status.is_success() && String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase().contains(NATIVE_OFF) {
+        return OutcomeClass::BadRequest;
+    }
     match status.as_u16() {
         200..=299 => OutcomeClass::Success,
         s @ 400..=499 if !matches!(s, 401 | 403 | 429) => {
@@ -69,6 +80,8 @@ pub fn in_words(answer: &crate::client::http::Answer) -> String {
     let body = String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).trim().replace('\n', " ");
     if body.is_empty() {
         format!("HTTP {} (empty body)", answer.status.as_u16())
+    } else if body.to_ascii_lowercase().contains(NATIVE_OFF) {
+        format!("HTTP {}: {body}: {ENABLE_NATIVE}", answer.status.as_u16())
     } else {
         format!("HTTP {}: {body}", answer.status.as_u16())
     }
