@@ -313,6 +313,32 @@ mod tests {
     }
 
     #[test]
+    fn a_family_counter_grows_and_resets_now_and_then() {
+        use crate::targets::mimir::config::SeriesModel;
+        use crate::targets::mimir::write::series::SeriesSet;
+        let model = SeriesModel {
+            active: 5,
+            metrics: vec![],
+            labels: vec![],
+            samples_per_request: 5,
+            scrape_interval: None,
+            churn_share: 0.0,
+            churn_period: crate::units::Dur::secs(60),
+            families: vec![spec("c_total", FamilyKind::Counter, 1.0)],
+            preset: None,
+            exemplar_share: 0.0,
+        };
+        let set = SeriesSet::new(&model, "r", 4);
+        for index in 0..5 {
+            let values: Vec<f64> = (0..300).map(|seq| set.value(seq, index)).collect();
+            let resets = values.windows(2).filter(|w| w[1] < w[0]).count();
+            let grows = values.windows(2).filter(|w| w[1] > w[0]).count();
+            assert!((2..=5).contains(&resets), "one reset every 60 to 119 scrapes: {resets}");
+            assert_eq!(grows + resets, 299, "otherwise it only grows");
+        }
+    }
+
+    #[test]
     fn labels_of_floats_are_written_as_client_libraries_write_them() {
         assert_eq!([float_label(1.0), float_label(2.5), float_label(0.99), float_label(10.0)], ["1", "2.5", "0.99", "10"]);
     }

@@ -205,9 +205,10 @@ impl SeriesSet {
         }
     }
 
-    /// The float value request `seq` writes for series `index`: a counter increasing per series,
-    /// a gauge, or a bucket, sum, count or quantile of its instance at that scrape (for a native
-    /// histogram its count, which read-back compares).
+    /// The float value request `seq` writes for series `index`: a counter increasing per series
+    /// (a family's counter resets now and then; a plain `metrics` counter never does), a gauge, or a
+    /// bucket, sum, count or quantile of its instance at that scrape (for a native histogram its
+    /// count, which read-back compares).
     pub fn value(&self, seq: u64, index: u64) -> f64 {
         if self.interleaved {
             return counter_value(self.seed, seq, index);
@@ -217,7 +218,13 @@ impl SeriesSet {
         let scrapes = || self.scrape(seq, index) + 1;
         match (p.family.kind, p.member) {
             (FamilyKind::Gauge, _) => (splitmix(hash ^ scrapes()) % 100_000) as f64 / 100.0,
-            (_, Member::Plain) => counter_value(self.seed, seq, index),
+            // A family's counter restarts now and then, as a process does: every 60 to 119
+            // scrapes (15 to 30 minutes at 15 s), from its instance's hash.
+            (_, Member::Plain) => {
+                let offset = (hash >> 20) % 1000;
+                let period = 60 + hash % 60;
+                (offset + scrapes() % period * (1 + hash % 7)) as f64
+            }
             (FamilyKind::Histogram, m) => {
                 let per = families::classic_per_scrape(&p.family.bounds, hash);
                 match m {
