@@ -129,6 +129,13 @@ async fn every_type_is_stored_and_read_back_equal_and_the_head_counts_every_seri
         if set.is_native(index) {
             let h = set.native(last, index);
             assert_eq!(value(&prom, &format!("histogram_sum({})", set.selector(index, id))), h.sum);
+            // The bucket of a known value: up to the upper bound of its third bucket, the zero bucket
+            // and the first three buckets' observations (histogram_fraction × count).
+            let upper = lgtm_bench::targets::mimir::write::families::NativeHistogram::upper_bound(h.schema, h.offset + 2);
+            let sel = set.selector(index, id);
+            let below = value(&prom, &format!("histogram_fraction(0, {upper}, {sel}) * histogram_count({sel})"));
+            let want = (h.zero_count + h.counts[..3].iter().sum::<u64>()) as f64;
+            assert!((below - want).abs() < 1e-9 * want.max(1.0), "{below} observations up to {upper}, written {want}");
             assert_eq!(h.counts.iter().sum::<u64>() + h.zero_count, h.count);
         }
     }

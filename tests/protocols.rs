@@ -93,7 +93,7 @@ fn typed_model() -> SeriesModel {
 #[test]
 fn a_2_0_request_round_trips_field_by_field() {
     let set = Arc::new(SeriesSet::new(&typed_model(), "rt01", 9));
-    let mut b = PayloadBuilder::speaking(set.clone(), WriteProtocol::Rw2);
+    let mut b = PayloadBuilder::speaking(set.clone(), WriteProtocol::Rw2).created_at(1_789_999_000_000);
     let (body, built) = b.build(7, 1_790_000_000_000, 0, true);
     let req = v2::Request::decode(snap::raw::Decoder::new().decompress_vec(body).unwrap().as_slice()).unwrap();
     assert_eq!(req.symbols[0], "");
@@ -107,6 +107,7 @@ fn a_2_0_request_round_trips_field_by_field() {
         let family = set.place(index).family;
         let meta = ts.metadata.as_ref().unwrap();
         assert_eq!(meta.r#type, family.metadata_type());
+        assert_eq!(ts.created_timestamp, 1_789_999_000_000, "cumulative series say when the run started them");
         assert_eq!((req.symbols[meta.help_ref as usize].as_str(), req.symbols[meta.unit_ref as usize].as_str()), (family.help.as_str(), family.unit.as_str()));
         if set.is_native(index) {
             let (h, want) = (&ts.histograms[0], set.native(7, index));

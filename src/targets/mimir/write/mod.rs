@@ -125,7 +125,10 @@ impl Workload for RemoteWrite {
     }
 
     fn new_state(&self, worker: usize) -> WriterState {
-        WriterState { builder: PayloadBuilder::speaking(self.series.clone(), self.protocol), pool: worker % self.connections.max(1) }
+        WriterState {
+            builder: PayloadBuilder::speaking(self.series.clone(), self.protocol).created_at(self.clock.start_unix_ms),
+            pool: worker % self.connections.max(1),
+        }
     }
 
     async fn call(&self, state: &mut WriterState, ticket: Ticket) -> CallOutcome {

@@ -100,6 +100,9 @@ pub struct PayloadBuilder {
     /// Samples and native histograms in the request being built.
     samples: u64,
     histograms: u64,
+    /// When the run's counters and histograms started (unix ms): remote-write 2.0's created
+    /// timestamp; 0 leaves it out.
+    created_ms: i64,
 }
 
 impl PayloadBuilder {
@@ -118,6 +121,7 @@ impl PayloadBuilder {
             assembled: Vec::new(),
             samples: 0,
             histograms: 0,
+            created_ms: 0,
             series,
             raw: Vec::with_capacity(64 * 1024),
             compressed: Vec::new(),
@@ -128,6 +132,13 @@ impl PayloadBuilder {
             exemplar: Vec::new(),
             metadata,
         }
+    }
+
+    /// Remote-write 2.0 carries `created_ms` as the created timestamp of cumulative series
+    /// (counters, histograms, summaries): when the run started them.
+    pub fn created_at(mut self, created_ms: i64) -> PayloadBuilder {
+        self.created_ms = created_ms;
+        self
     }
 
     /// Adds every family's metadata (type, help, unit) to the request being built, as Prometheus
@@ -235,6 +246,9 @@ impl PayloadBuilder {
         let b = &mut self.series_buf;
         let meta = super::proto::v2::Metadata { r#type: family.metadata_type(), help_ref: help, unit_ref: unit };
         encoding::message::encode(5, &meta, b);
+        if self.created_ms > 0 && family.kind != crate::targets::mimir::config::FamilyKind::Gauge {
+            encoding::int64::encode(6, &self.created_ms, b);
+        }
         self.raw.push(0x2a); // Request.timeseries
         put_varint(&mut self.raw, self.series_buf.len() as u64);
         self.raw.extend_from_slice(&self.series_buf);

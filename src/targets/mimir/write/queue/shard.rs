@@ -34,7 +34,7 @@ pub fn spawn(shared: Arc<Shared>, index: usize, ctx: WorkerContext) -> Shard {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let permits = Arc::new(Semaphore::new(shared.cfg.capacity));
     let sender = Sender {
-        builder: PayloadBuilder::speaking(shared.series.clone(), shared.protocol),
+        builder: PayloadBuilder::speaking(shared.series.clone(), shared.protocol).created_at(shared.clock.start_unix_ms),
         pool: index % shared.connections.max(1),
         recorder: Recorder::default(),
         flush: IntervalFlush::new(&ctx),
