@@ -38,12 +38,26 @@ pub struct CallOutcome {
     pub rejected: u64,
     /// For a failed call: what was asked and what came back.
     pub detail: Option<Box<Detail>>,
+    /// A call made of several requests (a dashboard's variable look-ups and panel queries): each
+    /// recorded on its own path, its latency from the call's intended start.
+    pub parts: Vec<Part>,
+}
+
+/// One request of a call made of several.
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub path: PathId,
+    pub class: OutcomeClass,
+    pub sent_at: Instant,
+    pub done: Instant,
+    pub items: u64,
+    pub detail: Option<Detail>,
 }
 
 impl CallOutcome {
     /// A call that carried `items` and was neither retried nor partly rejected.
     pub fn plain(path: PathId, class: OutcomeClass, sent_at: Instant, items: u64) -> CallOutcome {
-        CallOutcome { path, class, sent_at, items, retries: 0, rejected: 0, detail: None }
+        CallOutcome { path, class, sent_at, items, retries: 0, rejected: 0, detail: None, parts: Vec::new() }
     }
 
     /// The same, with what was asked and what came back when it failed.

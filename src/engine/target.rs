@@ -85,6 +85,9 @@ pub struct TargetPaths<'a> {
     pub read_back: Vec<&'static str>,
     /// Queries whose misses are asked again later (`<target>.recheck.<name>`: transient or lost).
     pub rechecked: Vec<&'a str>,
+    /// Loads made of several requests, each an open-loop path with its parts' paths (a dashboard:
+    /// `mimir.dashboard.<name>` and its variables and panels).
+    pub composite: Vec<(String, Vec<String>)>,
     /// A memory watch (`<target>.memory` and its scrapes).
     pub memory: bool,
 }
@@ -107,6 +110,10 @@ impl TargetPaths<'_> {
         }
         out.extend(self.read_back.iter().map(|p| format!("{t}.{p}")));
         out.extend(self.rechecked.iter().map(|q| format!("{t}.recheck.{q}")));
+        for (path, parts) in &self.composite {
+            out.insert(path.clone());
+            out.extend(parts.iter().cloned());
+        }
         if self.memory {
             out.insert(format!("{t}.memory"));
             out.insert(format!("{t}.memory.scrape"));
@@ -127,6 +134,7 @@ impl TargetPaths<'_> {
         if !self.queries.is_empty() && matches!(QueryMode::of(self.query_load), QueryMode::Rate(..)) {
             out.push(format!("{}.query", self.target));
         }
+        out.extend(self.composite.iter().map(|(path, _)| path.clone()));
         out
     }
 }

@@ -169,6 +169,23 @@ pub async fn run<W: Workload>(workload: Arc<W>, worker: usize, mut tickets: Tick
                 let at_s = done.saturating_duration_since(ctx.plan_start).as_secs_f64();
                 recorder.path_mut(outcome.path).keep_example(Example { class: outcome.class.as_str().into(), key: d.key, answer: d.answer, at_s });
             }
+            for part in outcome.parts {
+                let m = Measurement {
+                    class: part.class,
+                    latency: part.done.saturating_duration_since(ticket.intended),
+                    service: part.done.saturating_duration_since(part.sent_at),
+                    items: part.items,
+                    late: false,
+                    lateness: None,
+                    retries: 0,
+                    rejected: 0,
+                };
+                recorder.record(part.path, m);
+                if let Some(d) = part.detail.filter(|_| !part.class.is_success()) {
+                    let at_s = part.done.saturating_duration_since(ctx.plan_start).as_secs_f64();
+                    recorder.path_mut(part.path).keep_example(Example { class: part.class.as_str().into(), key: d.key, answer: d.answer, at_s });
+                }
+            }
             flush.after(&ctx, &mut recorder, done);
         }
         if closed_loop && unreachable {

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod config;
+pub mod dashboards;
 pub(crate) mod preflight;
 pub(crate) mod query;
 pub(crate) mod readback;
@@ -88,6 +89,8 @@ pub struct MimirPlan {
     section: MimirSection,
     write_uri: Uri,
     write_plan: Option<WritePlan>,
+    /// The dashboards read and planned, in the scenario's order.
+    dashboards: Vec<dashboards::PlannedDashboard>,
 }
 
 /// Checks the section and resolves it; `None` when it has problems (all pushed to `out`).
@@ -95,8 +98,23 @@ pub fn resolve(section: &MimirSection, out: &mut Vec<Problem>) -> Option<MimirPl
     let before = out.len();
     validate::problems(section, out);
     // `validate` reports a bad write_url; the parsed URI is kept so nothing parses it again.
+    let mut planned = Vec::new();
+    for (i, d) in section.dashboards.iter().enumerate() {
+        match dashboards::plan(d) {
+            Ok(p) => planned.push(p),
+            Err(e) => out.push(Problem::new(format!("mimir.dashboards.{i}.file"), e)),
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, p) in planned.iter().enumerate() {
+        if !names.insert(p.name.clone()) {
+            out.push(Problem::new(format!("mimir.dashboards.{i}.name"), format!("`{}` is used twice: give each dashboard its own name", p.name)));
+        }
+    }
     match check_url(&section.write_url) {
-        Ok(write_uri) if out.len() == before => Some(MimirPlan { write_plan: section.write.as_ref().map(WritePlan::of), section: section.clone(), write_uri }),
+        Ok(write_uri) if out.len() == before => {
+            Some(MimirPlan { write_plan: section.write.as_ref().map(WritePlan::of), section: section.clone(), write_uri, dashboards: planned })
+        }
         _ => None,
     }
 }
@@ -147,6 +165,16 @@ impl TargetPlan for MimirPlan {
             read_back: if m.visibility.is_some() { vec!["visibility"] } else { vec![] },
             rechecked: vec![],
             memory: m.memory.is_some(),
+            composite: self
+                .dashboards
+                .iter()
+                .map(|d| {
+                    let path = format!("mimir.dashboard.{}", d.name);
+                    let mut parts = vec![format!("{path}.variables")];
+                    parts.extend(d.panels.iter().filter(|p| p.skipped.is_none()).map(|p| format!("{path}.{}", p.slug)));
+                    (path, parts)
+                })
+                .collect(),
         }
     }
 
@@ -229,6 +257,9 @@ impl TargetPlan for MimirPlan {
         if !m.queries.is_empty() {
             out += &QueryMode::of(m.query_load.as_ref()).describe("mimir", &format!("{}{}", m.query_url, m.query_prefix));
         }
+        for d in &self.dashboards {
+            out += &d.describe();
+        }
         if let Some(mem) = &m.memory {
             out += &describe_memory("mimir", mem);
         }
@@ -262,7 +293,7 @@ async fn prepare(plan: &MimirPlan) -> Result<Ready<'_>, TargetError> {
     if let Some(w) = &m.write {
         preflight::check_write(&write_target, &plan.write_uri, w.protocol, w.gzip).await?;
     }
-    if !m.queries.is_empty() || m.visibility.is_some() {
+    if !m.queries.is_empty() || m.visibility.is_some() || !m.dashboards.is_empty() {
         preflight::check_query(&api).await?;
     }
     // Mimir serves it under its Prometheus prefix (its gateway at the root too), Prometheus at the root.
@@ -324,8 +355,24 @@ impl PreparedTarget for Ready<'_> {
             // `$run_id` scopes a query to this run's own series (`{lgtm_bench_run="$run_id"}`): repeatable in CI.
             let this_run = |q: &config::QuerySpec| config::QuerySpec { query: q.query.replace("$run_id", &l.run_id), ..q.clone() };
             let queries = m.queries.iter().zip(&names).map(|(q, n)| Query { spec: this_run(q), path: l.table.register(n.clone()) }).collect();
-            let load = RotatingQueries { runner: PromQueries { api }, queries, connections: 4 };
+            let load = RotatingQueries { runner: PromQueries { api: api.clone() }, queries, connections: 4 };
             l.query_load(load, QueryMode::of(m.query_load.as_ref()), "mimir.query", names);
+        }
+        for d in &plan.dashboards {
+            let path = format!("mimir.dashboard.{}", d.name);
+            let panel_paths =
+                d.panels.iter().enumerate().filter(|(_, p)| p.skipped.is_none()).map(|(i, p)| (i, l.table.register(format!("{path}.{}", p.slug)))).collect();
+            let load = dashboards::DashboardLoad {
+                planned: d.clone(),
+                api: api.clone(),
+                path: l.table.register(path.clone()),
+                variables_path: l.table.register(format!("{path}.variables")),
+                panel_paths,
+                connections: 4,
+            };
+            // Each viewer loads it once per refresh, and one load at a time.
+            let rate = d.spec.viewers as f64 / d.spec.refresh.get().as_secs_f64().max(1e-3);
+            l.open_loop(load, rate, d.spec.viewers.max(1), &path);
         }
         if let Some(mem) = &m.memory {
             l.memory("mimir", mem, &m.connection)?;

@@ -143,6 +143,7 @@ impl TargetPlan for TempoPlan {
                 t.queries.iter().filter(|q| q.kind == TempoQueryKind::TraceById).map(|q| q.name.as_str()).collect()
             },
             memory: t.memory.is_some(),
+            composite: vec![],
         }
     }
 

@@ -165,7 +165,8 @@ impl Workload for RemoteWrite {
                     self.series.selector(first, self.series.series_id(first, self.clock.offset_ms(ticket.intended)))
                 )
             };
-            return CallOutcome { path: self.path, class, sent_at, items: built.samples, retries, rejected: 0, detail: None }.with_detail(key, || answer);
+            return CallOutcome { path: self.path, class, sent_at, items: built.samples, retries, rejected: 0, detail: None, parts: vec![] }
+                .with_detail(key, || answer);
         }
     }
 }

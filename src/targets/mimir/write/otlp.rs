@@ -295,7 +295,7 @@ impl crate::workload::Workload for OtlpMetricsWrite {
             }
         }
         let key = || format!("request {} ({} data points), first {}", ticket.seq, built.data_points, set.selector(first, id));
-        crate::workload::CallOutcome { path: self.path, class, sent_at, items: built.series_samples, retries: 0, rejected, detail: None }
+        crate::workload::CallOutcome { path: self.path, class, sent_at, items: built.series_samples, retries: 0, rejected, detail: None, parts: vec![] }
             .with_detail(key, || words)
     }
 }

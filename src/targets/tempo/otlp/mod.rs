@@ -91,7 +91,7 @@ impl Workload for OtlpWrite {
                 self.offer_for_read_back(&state.builder, ticket.seq, end_ns);
             }
         }
-        CallOutcome { path: self.path, class, sent_at, items: spans, retries: 0, rejected, detail: None }
+        CallOutcome { path: self.path, class, sent_at, items: spans, retries: 0, rejected, detail: None, parts: vec![] }
     }
 }
 
