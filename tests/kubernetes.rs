@@ -297,6 +297,17 @@ fn the_cluster_scenario_is_the_shipped_one() {
     let shipped = std::fs::read_to_string(root().join("scenarios/homelab.toml")).unwrap();
     let copy = std::fs::read_to_string(k8s().join("apps/monitoring/lgtm-bench/app/scenarios/homelab.toml")).unwrap();
     assert!(shipped == copy, "the ConfigMap's copy drifted: cp scenarios/homelab.toml kubernetes/apps/monitoring/lgtm-bench/app/scenarios/");
+    // The dashboards it replays are read beside it: shipped beside it in the ConfigMap too.
+    let s: lgtm_bench::targets::Scenario = toml::from_str(&shipped).unwrap();
+    let kustomization = std::fs::read_to_string(k8s().join("apps/monitoring/lgtm-bench/app/kustomization.yaml")).unwrap();
+    let dashboards = &s.mimir.as_ref().unwrap().dashboards;
+    assert!(!dashboards.is_empty());
+    for d in dashboards {
+        let shipped = std::fs::read(root().join("scenarios").join(&d.file)).unwrap();
+        let copy = std::fs::read(k8s().join("apps/monitoring/lgtm-bench/app/scenarios").join(&d.file)).unwrap_or_default();
+        assert!(shipped == copy, "{}: the ConfigMap's copy drifted from scenarios/", d.file);
+        assert!(kustomization.contains(&format!("./scenarios/{}", d.file)), "{} is not in the ConfigMap", d.file);
+    }
 }
 
 #[test]

@@ -114,7 +114,8 @@ pub fn resolve(s: Scenario) -> Result<Plan, Vec<Problem>> {
 /// Reads, overrides and validates the scenario at `path` for `check`: its name, each target's
 /// acceptance checks and the `[check]` section.
 pub fn load_checks(path: &Path, overrides: &[Override]) -> Result<crate::check::Checks, ScenarioError> {
-    scenario::load(path, overrides, |s: Scenario| {
+    scenario::load(path, overrides, |mut s: Scenario| {
+        s.files_beside(path);
         resolve(s.clone())?;
         let mut problems = Vec::new();
         let mut checks: Vec<Box<dyn crate::check::TargetChecks>> = Vec::new();
@@ -131,10 +132,27 @@ pub fn load_checks(path: &Path, overrides: &[Override]) -> Result<crate::check::
 /// Reads, overrides, shards and validates the scenario at `path`, and resolves it. `group` names
 /// the sharded run the shard belongs to (by default the scenario's fingerprint).
 pub fn load(path: &Path, overrides: &[Override], shard: Option<Shard>, group: Option<&str>) -> Result<Plan, ScenarioError> {
-    scenario::load(path, overrides, |s: Scenario| match shard {
-        Some(shard) => resolve_shard(s, shard, group),
-        None => resolve(s),
+    scenario::load(path, overrides, |mut s: Scenario| {
+        s.files_beside(path);
+        match shard {
+            Some(shard) => resolve_shard(s, shard, group),
+            None => resolve(s),
+        }
     })
+}
+
+impl Scenario {
+    /// Files a scenario names (dashboards) are read beside the scenario file unless absolute.
+    pub fn files_beside(&mut self, scenario_file: &Path) {
+        let dir = scenario_file.parent().unwrap_or(Path::new(""));
+        if let Some(m) = &mut self.mimir {
+            for d in &mut m.dashboards {
+                if Path::new(&d.file).is_relative() {
+                    d.file = dir.join(&d.file).display().to_string();
+                }
+            }
+        }
+    }
 }
 
 /// Resolves this shard's part of `s`, marked with the sharded run it belongs to.

@@ -39,7 +39,7 @@ pub struct MimirSection {
 #[serde(deny_unknown_fields)]
 pub struct DashboardSpec {
     /// The dashboard JSON (as Grafana exports it, or a ConfigMap holding it), relative to the
-    /// working directory.
+    /// scenario file.
     pub file: String,
     /// Its name in the results (`mimir.dashboard.<name>`); default the file's stem.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -145,6 +145,7 @@ pub fn into_sink(m: &mut MimirSection, sink: &str) {
     }
     m.queries.clear();
     m.query_load = None;
+    m.dashboards.clear();
     m.visibility = None;
     m.memory = None;
 }
