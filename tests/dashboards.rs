@@ -108,6 +108,10 @@ async fn three_kube_prometheus_dashboards_replay_against_a_real_prometheus() {
     let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     let results = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
     let report = lgtm_bench::report::json::read(&results).unwrap();
+    // The slowest panels of each dashboard, with their interpolated query, in the summary and Markdown.
+    let summary = lgtm_bench::report::summary::render(&report, None);
+    assert!(summary.contains("slowest parts of mimir.dashboard.k8s-resources-namespace"), "{summary}");
+    assert!(lgtm_bench::report::markdown::render(std::slice::from_ref(&report)).contains("Slowest parts of `mimir.dashboard.nodes`"));
     let s = support::scenario(&scenario(&prom.base()));
     for spec in &s.mimir.as_ref().unwrap().dashboards {
         let d = dashboards::plan(spec).unwrap();
@@ -122,6 +126,7 @@ async fn three_kube_prometheus_dashboards_replay_against_a_real_prometheus() {
             assert!(panel.calls >= load.calls && panel.error_ratio == Some(0.0), "{path}.{}: {:?}", p.slug, panel.outcomes);
             // A panel answers within its dashboard's load: the load is never shorter than a panel.
             assert!(panel.latency.max_us <= load.latency.max_us, "{path}.{}", p.slug);
+            assert!(panel.asks.as_deref().is_some_and(|q| !q.contains("$__")), "{path}.{} says what it asks", p.slug);
         }
     }
 }

@@ -263,6 +263,7 @@ async fn load(
 fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono::Utc>, m: Measurement, interrupted: bool) -> Report {
     let r = &plan.run;
     let verdict = verdict::evaluate(&plan.objectives, &Measured { paths: &m.stats, memory: &m.memory });
+    let asks: BTreeMap<String, String> = plan.targets.iter().flat_map(|t| t.asks()).collect();
     Report {
         schema: report::SCHEMA.into(),
         tool: Tool { name: "lgtm-bench".into(), version: env!("CARGO_PKG_VERSION").into() },
@@ -286,6 +287,7 @@ fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono
             .into_iter()
             .map(|(name, mut p)| {
                 p.in_flight_bound = m.in_flight.get(&name).copied();
+                p.asks = asks.get(&name).cloned();
                 (name, p)
             })
             .collect(),

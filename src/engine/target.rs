@@ -159,6 +159,10 @@ pub trait TargetPlan: Send + Sync {
     fn load_dimensions(&self) -> Vec<LoadDimension>;
     /// Lines of the plan printout.
     fn describe(&self, run: &RunSection) -> String;
+    /// What single-query paths ask (path, query), for the reports' slowest-parts tables.
+    fn asks(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// Builds the clients and checks every endpoint the scenario uses, before any load.
     fn prepare(&self) -> PrepareFuture<'_>;
 }

@@ -223,6 +223,7 @@ mod tests {
             lateness: Some(latency(1_000.0, 2_000)),
             in_flight_bound: Some(bound),
             examples: Vec::new(),
+            asks: None,
         }
     }
 

@@ -592,6 +592,19 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
         }
     }
     let examples: Vec<(&String, &crate::stats::recorder::Example)> = r.paths.iter().flat_map(|(name, p)| p.examples.iter().map(move |e| (name, e))).collect();
+    for (parent, parts) in super::parts::slowest(r, 5) {
+        let _ = write!(out, "<details open class=\"slowest\"><summary>Slowest parts of <code>{}</code> (p99 from its opening)</summary><table><tr><th>part</th><th>p99</th><th>asks</th></tr>", esc(&parent));
+        for (name, p) in parts {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(&name),
+                p.latency.p99_us.map_or("-".into(), crate::units::fmt_micros),
+                esc(p.asks.as_deref().unwrap_or_default())
+            );
+        }
+        out.push_str("</table></details>");
+    }
     for (query, found) in super::recheck::findings(r) {
         let _ = write!(out, "<p class=\"recheck\"><code>{}</code> misses: {}</p>", esc(&query), esc(&found));
     }

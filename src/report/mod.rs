@@ -12,6 +12,7 @@ pub mod junit;
 pub mod markdown;
 pub mod merge;
 pub mod model;
+pub mod parts;
 pub(crate) mod progress;
 pub mod recheck;
 pub mod significance;

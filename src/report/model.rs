@@ -226,6 +226,9 @@ pub struct PathReport {
     /// The first failed calls of each class (up to 5), in time order: what was asked, what came back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<crate::stats::recorder::Example>,
+    /// What the path asks, when it is one query (a dashboard panel's first query, interpolated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asks: Option<String>,
 }
 
 /// Percentiles in microseconds; absent when nothing was measured. `histogram` holds the whole
@@ -279,6 +282,7 @@ impl PathReport {
             service_time: LatencyReport::from_histogram(&p.service),
             lateness: (!p.lateness.is_empty()).then(|| LatencyReport::from_histogram(&p.lateness)),
             in_flight_bound: None,
+            asks: None,
             examples: {
                 let mut e = p.examples.clone();
                 e.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));

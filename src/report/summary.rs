@@ -92,6 +92,12 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
         }
     }
     let _ = writeln!(out, "latency is from the intended send time (service time from the actual send is in the results file)");
+    for (parent, parts) in super::parts::slowest(report, 5) {
+        let _ = writeln!(out, "slowest parts of {parent} (p99 from its opening):");
+        for (name, p) in parts {
+            let _ = writeln!(out, "  {:<40} p99 {:>10}  {}", name, lat(p.latency.p99_us), p.asks.as_deref().unwrap_or_default());
+        }
+    }
     for (target, m) in &report.memory {
         let show = |v: Option<f64>| v.map_or("-".to_string(), |b| ByteSize(b as u64).to_string());
         let budget = m.budget_bytes.map_or(String::new(), |b| format!(" (budget {})", ByteSize(b)));

@@ -221,6 +221,19 @@ impl TargetPlan for MimirPlan {
         out
     }
 
+    fn asks(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self.section.queries.iter().map(|q| (format!("mimir.query.{}", q.name), q.query.clone())).collect();
+        for d in &self.dashboards {
+            let chosen = d.saved_variables();
+            for p in d.panels.iter().filter(|p| p.skipped.is_none()) {
+                if let Some((q, _)) = d.queries(&p.panel, &chosen).into_iter().next() {
+                    out.push((format!("mimir.dashboard.{}.{}", d.name, p.slug), q));
+                }
+            }
+        }
+        out
+    }
+
     fn describe(&self, r: &RunSection) -> String {
         let m = &self.section;
         let mut out = String::new();
