@@ -126,7 +126,8 @@ impl Chosen {
                 return all.clone();
             }
         }
-        if !self.multi && !self.include_all {
+        // No option at all: Grafana's "None", an empty value.
+        if !self.multi && !self.include_all || self.values.is_empty() {
             return regular_escape(self.values.first().map_or("", String::as_str));
         }
         let escaped: Vec<String> = self.values.iter().map(|v| regex_escape(v)).collect();
@@ -263,5 +264,7 @@ mod tests {
         let all_options = Chosen { all: true, all_value: None, ..multi };
         assert_eq!(all_options.formatted(), r"(a\\.b|c\\|d)", "every option when there is no allValue");
         assert_eq!(Chosen::single("it's").formatted(), r"it\\'s");
+        let none = Chosen { values: vec![], multi: true, include_all: true, all: true, all_value: None };
+        assert_eq!(none.formatted(), "", "no option at all: Grafana's None, an empty value");
     }
 }

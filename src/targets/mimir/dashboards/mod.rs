@@ -138,7 +138,7 @@ impl PlannedDashboard {
                 let frame = self.frame(p, t.interval.as_deref());
                 let mut vars: BTreeMap<String, String> = frame.builtins().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
                 vars.extend(chosen.iter().map(|(k, c)| (k.clone(), c.formatted())));
-                (interpolate(&t.expr, &vars), (!t.instant).then(|| frame.step_s()))
+                (one_line(&interpolate(&t.expr, &vars)), (!t.instant).then(|| frame.step_s()))
             })
             .collect()
     }
@@ -282,6 +282,11 @@ impl Workload for DashboardLoad {
         };
         CallOutcome { path: self.path, class, sent_at: opened, items: queries, retries: 0, rejected: 0, detail, parts }
     }
+}
+
+/// A query on one line (dashboards often break long expressions): whitespace runs become one space.
+fn one_line(q: &str) -> String {
+    q.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn empty_panel() -> Panel {
