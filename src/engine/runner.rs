@@ -263,7 +263,7 @@ async fn load(
 fn report_of(plan: &Plan, opts: &RunOptions, started_at: chrono::DateTime<chrono::Utc>, m: Measurement, interrupted: bool) -> Report {
     let r = &plan.run;
     let verdict = verdict::evaluate(&plan.objectives, &Measured { paths: &m.stats, memory: &m.memory });
-    let asks: BTreeMap<String, String> = plan.targets.iter().flat_map(|t| t.asks()).collect();
+    let asks: BTreeMap<String, String> = plan.targets.iter().flat_map(|t| t.asks()).map(|(path, q)| (path, q.replace("$run_id", &m.run_id))).collect();
     Report {
         schema: report::SCHEMA.into(),
         tool: Tool { name: "lgtm-bench".into(), version: env!("CARGO_PKG_VERSION").into() },

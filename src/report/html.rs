@@ -593,7 +593,7 @@ fn verdict_section(out: &mut String, r: &Report, label: &str) {
     }
     let examples: Vec<(&String, &crate::stats::recorder::Example)> = r.paths.iter().flat_map(|(name, p)| p.examples.iter().map(move |e| (name, e))).collect();
     for (parent, parts) in super::parts::slowest(r, 5) {
-        let _ = write!(out, "<details open class=\"slowest\"><summary>Slowest parts of <code>{}</code> (p99 from its opening)</summary><table><tr><th>part</th><th>p99</th><th>asks</th></tr>", esc(&parent));
+        let _ = write!(out, "<details open class=\"slowest\"><summary>Slowest parts of <code>{}</code> (p99 from each call's planned start)</summary><table><tr><th>part</th><th>p99</th><th>asks</th></tr>", esc(&parent));
         for (name, p) in parts {
             let _ = write!(
                 out,

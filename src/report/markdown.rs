@@ -57,7 +57,7 @@ fn section(out: &mut String, r: &Report) {
         .flat_map(|(name, p)| p.examples.iter().map(move |e| format!("- `{name}` {} at {:.1}s: {} → {}", e.class, e.at_s, e.key, e.answer)))
         .collect();
     for (parent, parts) in super::parts::slowest(r, 5) {
-        let _ = writeln!(out, "Slowest parts of `{parent}` (p99 from its opening):\n\n| part | p99 | asks |\n|---|---|---|");
+        let _ = writeln!(out, "Slowest parts of `{parent}` (p99 from each call's planned start):\n\n| part | p99 | asks |\n|---|---|---|");
         for (name, p) in parts {
             let _ = writeln!(out, "| {name} | {} | `{}` |", us(p.latency.p99_us), p.asks.as_deref().unwrap_or_default().replace('|', "\\|"));
         }

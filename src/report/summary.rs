@@ -93,7 +93,7 @@ pub fn render(report: &Report, results_file: Option<&str>) -> String {
     }
     let _ = writeln!(out, "latency is from the intended send time (service time from the actual send is in the results file)");
     for (parent, parts) in super::parts::slowest(report, 5) {
-        let _ = writeln!(out, "slowest parts of {parent} (p99 from its opening):");
+        let _ = writeln!(out, "slowest parts of {parent} (p99 from each call's planned start):");
         for (name, p) in parts {
             let _ = writeln!(out, "  {:<40} p99 {:>10}  {}", name, lat(p.latency.p99_us), p.asks.as_deref().unwrap_or_default());
         }
