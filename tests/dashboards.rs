@@ -10,7 +10,6 @@ use lgtm_bench::stats::OutcomeClass;
 use lgtm_bench::targets::mimir::config::DashboardSpec;
 use lgtm_bench::targets::mimir::dashboards;
 use std::path::PathBuf;
-use std::process::Stdio;
 use support::prometheus::Prometheus;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
@@ -98,16 +97,8 @@ async fn three_kube_prometheus_dashboards_replay_against_a_real_prometheus() {
     assert!(plan.contains(r#"namespace="namespace-1""#), "the pinned value interpolated: {plan}");
     assert!(plan.contains("skipped") && plan.contains("no queries (row panel)"), "{plan}");
 
-    let out = dir.path().join("r");
-    let o = tokio::process::Command::new(BIN)
-        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let results = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
-    let report = lgtm_bench::report::json::read(&results).unwrap();
+    let (_, printed, report) = support::run_binary(&scenario(&prom.base())).await;
+    let report = report.unwrap_or_else(|| panic!("no results:\n{printed}"));
     // The slowest panels of each dashboard, with their interpolated query, in the summary and Markdown.
     let summary = lgtm_bench::report::summary::render(&report, None);
     assert!(summary.contains("slowest parts of mimir.dashboard.k8s-resources-namespace"), "{summary}");

@@ -7,12 +7,7 @@
 mod support;
 
 use lgtm_bench::targets::mimir::write::series::{series_count, SeriesSet};
-use std::path::PathBuf;
-use std::process::Stdio;
 use support::prometheus::Prometheus;
-use tokio::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
 
 fn scenario(base: &str) -> String {
     format!(
@@ -75,18 +70,8 @@ native_buckets = 5
 }
 
 async fn run(text: &str) -> (lgtm_bench::report::Report, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("scenario.toml");
-    std::fs::write(&file, text).unwrap();
-    let out = dir.path().join("r");
-    let o = Command::new(BIN).args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).stdin(Stdio::null()).output().await.unwrap();
-    let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let results: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap_or_else(|e| panic!("no results ({e}):\n{printed}"))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    (lgtm_bench::report::json::read(&results[0]).unwrap(), printed)
+    let (_, printed, report) = support::run_binary(text).await;
+    (report.unwrap_or_else(|| panic!("no results:\n{printed}")), printed)
 }
 
 fn value(prom: &Prometheus, promql: &str) -> f64 {

@@ -17,13 +17,10 @@ use lgtm_bench::targets::mimir::write::series::SeriesSet;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use prost::Message;
 use serde_json::Value;
-use std::process::Stdio;
 use std::sync::Arc;
 use support::fixtures::{b64, response_body};
 use support::prometheus::Prometheus;
 use support::replay::{Canned, ReplayServer};
-
-const BIN: &str = env!("CARGO_BIN_EXE_lgtm-bench");
 
 fn fixture(path: &str) -> Value {
     let file = support::fixtures::dir("mimir-rw2-otlp").join(path);
@@ -197,22 +194,7 @@ unit = "seconds"
 }
 
 async fn run(text: &str) -> (Option<i32>, String, Option<lgtm_bench::report::Report>) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.toml");
-    std::fs::write(&file, text).unwrap();
-    let out = dir.path().join("r");
-    let o = tokio::process::Command::new(BIN)
-        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let report = std::fs::read_dir(&out)
-        .ok()
-        .and_then(|d| d.map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")))
-        .map(|p| lgtm_bench::report::json::read(&p).unwrap());
-    (o.status.code(), printed, report)
+    support::run_binary(text).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

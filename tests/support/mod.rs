@@ -124,3 +124,24 @@ impl Started {
         (output.status.code(), String::from_utf8_lossy(&output.stdout).into(), rest)
     }
 }
+
+/// Runs the binary on a scenario's text (`run --quiet` into a temporary folder): its exit code,
+/// what it printed, and its results when it wrote them.
+pub async fn run_binary(text: &str) -> (Option<i32>, String, Option<lgtm_bench::report::Report>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("r");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_dir(&out)
+        .ok()
+        .and_then(|d| d.map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")))
+        .map(|p| lgtm_bench::report::json::read(&p).unwrap());
+    (o.status.code(), printed, report)
+}

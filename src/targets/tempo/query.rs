@@ -6,7 +6,6 @@
 use super::config::{TempoQuery, TempoQueryKind, TraceApi};
 use super::otlp::shape::{hex, IdSource, RUN_ATTRIBUTE};
 use super::otlp::AckLedger;
-use super::readback::Miss;
 use crate::client::http::{join_uri, Answer, HttpTarget, TransportError};
 use crate::engine::queries::QueryRunner;
 use crate::engine::readback::Feed;
@@ -184,6 +183,17 @@ pub struct TempoQueries {
     pub run_id: String,
     /// Where trace-by-ID misses go to be asked again, and each such query's recheck path.
     pub recheck: Option<Rechecks>,
+}
+
+/// An acknowledged trace a trace-by-ID query did not find.
+#[derive(Clone, Debug)]
+pub struct Miss {
+    pub trace_id: String,
+    pub missed_at: tokio::time::Instant,
+    /// How long after its acknowledgement it was missed.
+    pub age: Duration,
+    /// The path the miss is resolved on (`tempo.recheck.<query>`).
+    pub path: PathId,
 }
 
 /// The recheck feed and the path of each trace-by-ID query's misses.

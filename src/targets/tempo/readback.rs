@@ -7,7 +7,7 @@
 
 use super::otlp::shape::{RUN_ATTRIBUTE, TRACE_ATTRIBUTE};
 use super::otlp::TraceSample;
-use super::query::{judge, read_search, read_trace, ExpectedTrace, TempoApi};
+use super::query::{judge, read_search, read_trace, ExpectedTrace, Miss, TempoApi};
 use crate::engine::readback::{poll_until_visible, resolved, resolved_on, ReadBack, Resolved};
 use crate::stats::{OutcomeClass, PathId};
 use crate::units::{fmt_micros, Dur};
@@ -51,17 +51,6 @@ impl ReadBack for TraceReadBack {
         out.push(resolved_on(search_path, m, || Detail { key: format!("TraceQL `{traceql}` for trace {}", sample.trace_id), answer: looked_for }));
         out
     }
-}
-
-/// An acknowledged trace a trace-by-ID query did not find.
-#[derive(Clone, Debug)]
-pub struct Miss {
-    pub trace_id: String,
-    pub missed_at: Instant,
-    /// How long after its acknowledgement it was missed.
-    pub age: Duration,
-    /// The path the miss is resolved on (`tempo.recheck.<query>`).
-    pub path: PathId,
 }
 
 /// Asks for a missed trace again after each delay; found whole → `transient`, else `lost`.
