@@ -105,18 +105,28 @@ pub fn parse(text: &str) -> Result<Dashboard, String> {
         .filter_map(|v| v["name"].as_str().map(String::from))
         .collect();
     let mut panels = Vec::new();
+    // A repeated row repeats its panels: they take its variable unless they repeat by their own.
+    let mut row_repeat: Option<String> = None;
+    let with_row = |mut p: Panel, repeat: &Option<String>| {
+        if p.repeat.is_none() {
+            p.repeat = repeat.clone();
+        }
+        p
+    };
     for p in dashboard["panels"].as_array().into_iter().flatten() {
         if p["type"] == "row" {
             // A collapsed row keeps its panels inside it; an open one's follow it, flat.
             let collapsed = p["collapsed"].as_bool().unwrap_or(false);
             // The row itself is listed (it has no queries of its own).
-            panels.push(panel(p, false, &datasource_vars));
+            let row = panel(p, false, &datasource_vars);
+            row_repeat = row.repeat.clone();
+            panels.push(row);
             for inner in p["panels"].as_array().into_iter().flatten() {
-                panels.push(panel(inner, collapsed, &datasource_vars));
+                panels.push(with_row(panel(inner, collapsed, &datasource_vars), &row_repeat));
             }
             continue;
         }
-        panels.push(panel(p, false, &datasource_vars));
+        panels.push(with_row(panel(p, false, &datasource_vars), &row_repeat));
     }
     // The legacy layout: rows[].panels[].
     for row in dashboard["rows"].as_array().into_iter().flatten() {
@@ -265,5 +275,10 @@ mod tests {
         let config_map = format!("apiVersion: v1\nkind: ConfigMap\ndata:\n  t.json: {}\n", serde_json::to_string(json).unwrap());
         assert_eq!(parse(&config_map).unwrap(), parse(json).unwrap());
         assert!(parse("{\"title\":1}").unwrap_err().contains("not a Grafana dashboard"));
+        // A repeated row repeats the panels under it.
+        let repeated = r#"{"panels":[{"type":"row","id":1,"repeat":"ns","panels":[]},{"type":"graph","id":2,"targets":[{"expr":"up"}]},
+            {"type":"graph","id":3,"repeat":"pod","targets":[{"expr":"up"}]}]}"#;
+        let d = parse(repeated).unwrap();
+        assert_eq!((d.panels[1].repeat.as_deref(), d.panels[2].repeat.as_deref()), (Some("ns"), Some("pod")));
     }
 }

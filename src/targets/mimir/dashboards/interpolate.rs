@@ -138,6 +138,48 @@ impl Chosen {
     }
 }
 
+impl Chosen {
+    /// As `${var:format}` asks (Grafana's formats; an unknown one falls back to the default):
+    /// `csv`, `pipe`, `regex`, `raw`, `glob`, `json`, `singlequote`, `doublequote`, `text`,
+    /// `queryparam`.
+    pub fn format(&self, format: &str, name: &str) -> String {
+        let values: Vec<String> = if self.all { self.all_value.clone().map_or_else(|| self.values.clone(), |a| vec![a]) } else { self.values.clone() };
+        let quoted = |q: char| values.iter().map(|v| format!("{q}{}{q}", v.replace(q, &format!("\\{q}")))).collect::<Vec<_>>().join(",");
+        match format {
+            "csv" | "raw" => values.join(","),
+            "pipe" => values.join("|"),
+            "regex" => match values.as_slice() {
+                [one] => grafana_regex_escape(one),
+                many => format!("({})", many.iter().map(|v| grafana_regex_escape(v)).collect::<Vec<_>>().join("|")),
+            },
+            "glob" => match values.as_slice() {
+                [one] => one.clone(),
+                many => format!("{{{}}}", many.join(",")),
+            },
+            "json" => serde_json::to_string(&values).unwrap_or_default(),
+            "singlequote" => quoted('\''),
+            "doublequote" => quoted('"'),
+            "text" => values.join(" + "),
+            "queryparam" => {
+                values.iter().map(|v| format!("var-{name}={}", form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>())).collect::<Vec<_>>().join("&")
+            }
+            _ => self.formatted(),
+        }
+    }
+}
+
+/// Grafana's own regex escape (the `regex` format): one backslash before each metacharacter.
+fn grafana_regex_escape(v: &str) -> String {
+    let mut out = String::new();
+    for c in v.chars() {
+        if "\\^$*+?.()|[]{}/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `prometheusRegularEscape`: backslashes and single quotes.
 pub fn regular_escape(v: &str) -> String {
     v.replace('\\', "\\\\").replace('\'', "\\\\'")
@@ -160,10 +202,10 @@ pub fn regex_escape(v: &str) -> String {
     out
 }
 
-/// Replaces `$name`, `${name}`, `${name:format}` and `[[name]]` with the variables' formatted
-/// values (longest names first, so `$__interval_ms` is not read as `$__interval`); unknown
-/// variables stay as written.
-pub fn interpolate(text: &str, vars: &BTreeMap<String, String>) -> String {
+/// Replaces `$name`, `${name}`, `${name:format}` and `[[name]]` with the variables' values (the
+/// default format, or the one asked; longest names first, so `$__interval_ms` is not read as
+/// `$__interval`); unknown variables stay as written.
+pub fn interpolate(text: &str, vars: &BTreeMap<String, Chosen>) -> String {
     let mut names: Vec<&String> = vars.keys().collect();
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     let mut out = String::with_capacity(text.len());
@@ -172,18 +214,18 @@ pub fn interpolate(text: &str, vars: &BTreeMap<String, String>) -> String {
         let rest = &text[i..];
         if let Some(inner) = rest.strip_prefix("${") {
             if let Some(end) = inner.find('}') {
-                let name = inner[..end].split(':').next().unwrap_or_default();
-                if let Some(v) = vars.get(name) {
-                    out.push_str(v);
+                let (name, format) = inner[..end].split_once(':').map_or((&inner[..end], None), |(n, f)| (n, Some(f)));
+                if let Some(c) = vars.get(name) {
+                    out.push_str(&format.map_or_else(|| c.formatted(), |f| c.format(f, name)));
                     i += 2 + end + 1;
                     continue;
                 }
             }
         } else if let Some(inner) = rest.strip_prefix("[[") {
             if let Some(end) = inner.find("]]") {
-                let name = inner[..end].split(':').next().unwrap_or_default();
-                if let Some(v) = vars.get(name) {
-                    out.push_str(v);
+                let (name, format) = inner[..end].split_once(':').map_or((&inner[..end], None), |(n, f)| (n, Some(f)));
+                if let Some(c) = vars.get(name) {
+                    out.push_str(&format.map_or_else(|| c.formatted(), |f| c.format(f, name)));
                     i += 2 + end + 2;
                     continue;
                 }
@@ -191,7 +233,7 @@ pub fn interpolate(text: &str, vars: &BTreeMap<String, String>) -> String {
         } else if let Some(inner) = rest.strip_prefix('$') {
             for name in &names {
                 if inner.starts_with(name.as_str()) && !inner[name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
-                    out.push_str(&vars[*name]);
+                    out.push_str(&vars[*name].formatted());
                     i += 1 + name.len();
                     continue 'scan;
                 }
@@ -202,6 +244,13 @@ pub fn interpolate(text: &str, vars: &BTreeMap<String, String>) -> String {
         i += c.len_utf8();
     }
     out
+}
+
+/// The built-ins and the chosen variables, as `interpolate` takes them.
+pub fn with_builtins(frame: &Frame, chosen: &BTreeMap<String, Chosen>) -> BTreeMap<String, Chosen> {
+    let mut vars: BTreeMap<String, Chosen> = frame.builtins().into_iter().map(|(k, v)| (k.to_string(), Chosen::single(&v))).collect();
+    vars.extend(chosen.iter().map(|(k, c)| (k.clone(), c.clone())));
+    vars
 }
 
 #[cfg(test)]
@@ -246,9 +295,8 @@ mod tests {
     #[test]
     fn variables_in_every_spelling_and_builtins_by_longest_name() {
         let f = frame(3600, 1000, 15, 15);
-        let mut vars: BTreeMap<String, String> = f.builtins().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        vars.insert("namespace".into(), Chosen::single("monitoring").formatted());
-        vars.insert("cluster".into(), String::new());
+        let chosen = BTreeMap::from([("namespace".to_string(), Chosen::single("monitoring")), ("cluster".to_string(), Chosen::single(""))]);
+        let vars = with_builtins(&f, &chosen);
         let q = r#"sum(rate(x{namespace="$namespace", cluster="${cluster}", n="[[namespace]]"}[$__rate_interval])) / $__interval_ms + $__range_s + $nope"#;
         assert_eq!(interpolate(q, &vars), r#"sum(rate(x{namespace="monitoring", cluster="", n="monitoring"}[1m])) / 15000 + 3600 + $nope"#);
     }
@@ -266,5 +314,15 @@ mod tests {
         assert_eq!(Chosen::single("it's").formatted(), r"it\\'s");
         let none = Chosen { values: vec![], multi: true, include_all: true, all: true, all_value: None };
         assert_eq!(none.formatted(), "", "no option at all: Grafana's None, an empty value");
+    }
+
+    #[test]
+    fn explicit_formats_follow_grafanas_list() {
+        let c = Chosen { values: vec!["a.b".into(), "c".into()], multi: true, include_all: false, all: false, all_value: None };
+        let f = |fmt: &str| c.format(fmt, "v");
+        assert_eq!([f("csv"), f("pipe"), f("regex"), f("glob"), f("json")], ["a.b,c", "a.b|c", r"(a\.b|c)", "{a.b,c}", r#"["a.b","c"]"#]);
+        assert_eq!([f("singlequote"), f("doublequote"), f("queryparam")], ["'a.b','c'", r#""a.b","c""#, "var-v=a.b&var-v=c"]);
+        let vars = BTreeMap::from([("v".to_string(), c.clone())]);
+        assert_eq!(interpolate("x=~\"${v:pipe}\" y=\"[[v:csv]]\" z=\"$v\"", &vars), r#"x=~"a.b|c" y="a.b,c" z="(a\\.b|c)""#);
     }
 }

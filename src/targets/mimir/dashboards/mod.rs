@@ -136,8 +136,7 @@ impl PlannedDashboard {
             .filter(|t| !t.hidden)
             .map(|t| {
                 let frame = self.frame(p, t.interval.as_deref());
-                let mut vars: BTreeMap<String, String> = frame.builtins().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-                vars.extend(chosen.iter().map(|(k, c)| (k.clone(), c.formatted())));
+                let vars = interpolate::with_builtins(&frame, chosen);
                 (one_line(&interpolate(&t.expr, &vars)), (!t.instant).then(|| frame.step_s()))
             })
             .collect()
@@ -205,8 +204,7 @@ impl Workload for DashboardLoad {
         let d = &self.planned;
         let end = unix_secs(SystemTime::now());
         let start = end - d.spec.range.get().as_secs_f64();
-        let builtins: BTreeMap<String, String> =
-            d.frame(&d.dashboard.panels.first().cloned().unwrap_or_else(empty_panel), None).builtins().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let builtins = interpolate::with_builtins(&d.frame(&d.dashboard.panels.first().cloned().unwrap_or_else(empty_panel), None), &BTreeMap::new());
         let pins = d.spec.variables.iter().map(|(k, v)| (k.clone(), v.values())).collect();
         let (chosen, lookups, problems) = variables::resolve(&d.dashboard.variables, &pins, &builtins, (start, end), &self.api, pool).await;
         let mut parts: Vec<Part> = lookups

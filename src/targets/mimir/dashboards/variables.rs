@@ -135,7 +135,7 @@ pub fn choose(v: &Variable, options: &[String], pinned: Option<&Vec<String>>) ->
 pub async fn resolve(
     variables: &[Variable],
     pins: &BTreeMap<String, Vec<String>>,
-    builtins: &BTreeMap<String, String>,
+    builtins: &BTreeMap<String, Chosen>,
     window: (f64, f64),
     api: &PromApi,
     pool: usize,
@@ -145,7 +145,7 @@ pub async fn resolve(
     let mut problems = Vec::new();
     for v in variables {
         let mut known = builtins.clone();
-        known.extend(chosen.iter().map(|(k, c)| (k.clone(), c.formatted())));
+        known.extend(chosen.iter().map(|(k, c)| (k.clone(), c.clone())));
         let options = match &v.kind {
             VariableKind::Query => {
                 let query = interpolate(&v.query, &known);
