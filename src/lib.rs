@@ -4,7 +4,7 @@
 //!
 //! Two kinds of modules: a core that knows how to plan, run, measure, judge and report any load
 //! (`engine`, `client`, `stats`, `watch`, `verdict`, `report`, `capacity`, `check`, `scenario`, `workload`,
-//! `units`, `ids`),
+//! `units`, `ids`, `grafana`),
 //! and one folder per target under `targets/` that knows everything about Mimir, or about Tempo.
 //! Targets import the core; the core never imports a target.
 
@@ -13,6 +13,7 @@ pub mod check;
 pub mod cli;
 pub mod client;
 pub mod engine;
+pub mod grafana;
 pub mod ids;
 pub mod report;
 pub mod scenario;

@@ -6,9 +6,10 @@
 //! last panel's answer, with the variable look-ups (`….variables`) and each panel's queries
 //! (`….<panel>`) recorded as their own paths.
 
-pub mod grafana;
-pub mod interpolate;
 pub mod variables;
+
+pub use crate::grafana::dashboard as grafana;
+pub use crate::grafana::interpolate;
 
 use super::config::DashboardSpec;
 use crate::client::promql::{classify_query, unix_secs, PromApi};
@@ -80,8 +81,10 @@ fn skip_reason(p: &Panel, spec: &DashboardSpec) -> Option<String> {
     if p.targets.is_empty() {
         return Some(format!("no queries ({} panel)", if p.kind.is_empty() { "untyped" } else { &p.kind }));
     }
-    if let Source::Other(ds) = &p.source {
-        return Some(format!("its datasource `{ds}` is not this target (Prometheus API)"));
+    match &p.source {
+        Source::Prometheus => {}
+        Source::Tempo => return Some("its datasource is Tempo: replay it under [[tempo.dashboards]]".into()),
+        Source::Other(ds) => return Some(format!("its datasource `{ds}` is not this target (Prometheus API)")),
     }
     if p.targets.iter().all(|t| t.hidden) {
         return Some("every query is hidden".into());

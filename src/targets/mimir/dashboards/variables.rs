@@ -6,8 +6,8 @@
 //! pinned in the scenario, else the dashboard's saved one if it is still an option, else the
 //! first option (or All when the saved one was All).
 
-use super::grafana::{Variable, VariableKind};
-use super::interpolate::{interpolate, Chosen};
+use crate::grafana::dashboard::{Variable, VariableKind};
+use crate::grafana::interpolate::{interpolate, Chosen};
 use crate::client::http::{Answer, TransportError};
 use crate::client::promql::PromApi;
 use std::collections::BTreeMap;

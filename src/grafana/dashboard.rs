@@ -44,8 +44,10 @@ pub struct Variable {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
-    /// The dashboard's Prometheus datasource (the target).
+    /// A Prometheus datasource (Mimir's API).
     Prometheus,
+    /// A Tempo datasource (TraceQL).
+    Tempo,
     /// Anything else: its type or uid as written.
     Other(String),
 }
@@ -97,12 +99,13 @@ pub fn parse(text: &str) -> Result<Dashboard, String> {
     if !dashboard["panels"].is_array() && !dashboard["rows"].is_array() {
         return Err("no `panels`: not a Grafana dashboard".into());
     }
-    let datasource_vars: Vec<String> = dashboard["templating"]["list"]
+    // Each datasource variable and the kind it picks (its `query`: prometheus, tempo, …).
+    let datasource_vars: Vec<(String, String)> = dashboard["templating"]["list"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|v| v["type"] == "datasource")
-        .filter_map(|v| v["name"].as_str().map(String::from))
+        .filter_map(|v| Some((v["name"].as_str()?.to_string(), v["query"].as_str().unwrap_or("prometheus").to_string())))
         .collect();
     let mut panels = Vec::new();
     // A repeated row repeats its panels: they take its variable unless they repeat by their own.
@@ -188,37 +191,44 @@ fn variable(v: &Value) -> Variable {
     }
 }
 
-/// Whether a datasource reference (object, string or absent) is the dashboard's Prometheus one.
-fn source(d: &Value, datasource_vars: &[String]) -> Source {
-    let names_variable = |s: &str| datasource_vars.iter().any(|v| s == format!("${v}") || s == format!("${{{v}}}"));
+fn kind(name: &str) -> Source {
+    match name {
+        "prometheus" => Source::Prometheus,
+        "tempo" => Source::Tempo,
+        other => Source::Other(other.to_string()),
+    }
+}
+
+/// What a datasource reference (object, string or absent) names; absent is the default
+/// datasource, taken to be Prometheus.
+fn source(d: &Value, datasource_vars: &[(String, String)]) -> Source {
+    let variable = |s: &str| datasource_vars.iter().find(|(v, _)| s == format!("${v}") || s == format!("${{{v}}}")).map(|(_, k)| kind(k));
     match d {
         Value::Null => Source::Prometheus,
-        Value::String(s) if names_variable(s) || s == "prometheus" || s == "default" => Source::Prometheus,
-        Value::String(s) => Source::Other(s.clone()),
+        Value::String(s) => variable(s).unwrap_or_else(|| if s == "default" { Source::Prometheus } else { kind(s) }),
         Value::Object(_) => {
-            let (kind, uid) = (d["type"].as_str(), d["uid"].as_str().unwrap_or_default());
-            match kind {
-                Some("prometheus") => Source::Prometheus,
-                Some(other) if !other.is_empty() => Source::Other(other.to_string()),
-                _ if names_variable(uid) || uid.is_empty() => Source::Prometheus,
-                _ => Source::Other(uid.to_string()),
+            let (k, uid) = (d["type"].as_str().unwrap_or_default(), d["uid"].as_str().unwrap_or_default());
+            match k {
+                "" => variable(uid).unwrap_or(if uid.is_empty() { Source::Prometheus } else { Source::Other(uid.to_string()) }),
+                k => kind(k),
             }
         }
         other => Source::Other(other.to_string()),
     }
 }
 
-fn panel(p: &Value, in_collapsed_row: bool, datasource_vars: &[String]) -> Panel {
+fn panel(p: &Value, in_collapsed_row: bool, datasource_vars: &[(String, String)]) -> Panel {
     let mixed = p["datasource"]["uid"] == "-- Mixed --" || p["datasource"] == "-- Mixed --";
-    let panel_source = if mixed { Source::Prometheus } else { source(&p["datasource"], datasource_vars) };
+    let panel_source = if mixed { Source::Other("-- Mixed --".into()) } else { source(&p["datasource"], datasource_vars) };
     let mut targets: Vec<Target> = p["targets"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|t| t["expr"].is_string())
+        // A Prometheus query's `expr`, or a Tempo query's TraceQL `query`.
+        .filter(|t| t["expr"].is_string() || t["query"].is_string())
         .map(|t| Target {
             ref_id: t["refId"].as_str().unwrap_or("A").to_string(),
-            expr: text(&t["expr"]),
+            expr: if t["expr"].is_string() { text(&t["expr"]) } else { text(&t["query"]) },
             instant: t["instant"].as_bool().unwrap_or(false) && !t["range"].as_bool().unwrap_or(false),
             interval: t["interval"].as_str().filter(|s| !s.is_empty()).map(String::from),
             hidden: t["hide"].as_bool().unwrap_or(false),
@@ -226,12 +236,9 @@ fn panel(p: &Value, in_collapsed_row: bool, datasource_vars: &[String]) -> Panel
             source: if t["datasource"].is_null() { panel_source.clone() } else { source(&t["datasource"], datasource_vars) },
         })
         .collect();
-    // A mixed panel is this target's when its queries are; the others' queries are left out.
-    let panel_source = match targets.iter().find(|t| t.source != Source::Prometheus) {
-        Some(t) if mixed && targets.iter().all(|x| x.source != Source::Prometheus) => t.source.clone(),
-        _ => panel_source,
-    };
-    targets.retain(|t| t.source == Source::Prometheus || panel_source != Source::Prometheus);
+    // A mixed panel takes the kind of its first query; its queries of another kind are left out.
+    let panel_source = if mixed { targets.first().map_or(Source::Prometheus, |t| t.source.clone()) } else { panel_source };
+    targets.retain(|t| t.source == panel_source);
     Panel {
         id: p["id"].as_u64().unwrap_or(0),
         title: p["title"].as_str().unwrap_or_default().to_string(),

@@ -1,0 +1,7 @@
+//! Grafana dashboards, read and interpolated as Grafana's frontend does, for any target whose
+//! datasource a dashboard uses: `dashboard` reads the JSON (panels, rows, variables, each query's
+//! datasource kind), `interpolate` applies Grafana's template rules (intervals, built-ins,
+//! variables and their formats). The targets replay them (`targets/<t>/dashboards`).
+
+pub mod dashboard;
+pub mod interpolate;
