@@ -5,3 +5,5 @@
 
 pub mod dashboard;
 pub mod interpolate;
+pub mod plan;
+pub mod spec;

@@ -33,61 +33,7 @@ pub struct MimirSection {
     pub dashboards: Vec<DashboardSpec>,
 }
 
-/// A Grafana dashboard replayed as its viewers load it: variables resolved, then every panel's
-/// queries, `concurrency` at a time, every `refresh` per viewer.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DashboardSpec {
-    /// The dashboard JSON (as Grafana exports it, or a ConfigMap holding it), relative to the
-    /// scenario file.
-    pub file: String,
-    /// Its name in the results (`mimir.dashboard.<name>`); default the file's stem.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// People with it open at once.
-    #[serde(default = "defaults::viewers")]
-    pub viewers: usize,
-    /// Its auto-refresh: each viewer loads it this often.
-    #[serde(default = "defaults::refresh")]
-    pub refresh: Dur,
-    /// The time range it shows, ending now.
-    #[serde(default = "defaults::dashboard_range")]
-    pub range: Dur,
-    /// Variable values pinned (a value or a list; "$__all" for All); the others take the
-    /// dashboard's saved value if the target still offers it, else the first option.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub variables: std::collections::BTreeMap<String, PinnedValue>,
-    /// Panel queries in flight at once per load (a browser's six connections per host).
-    #[serde(default = "defaults::dashboard_concurrency")]
-    pub concurrency: usize,
-    /// Load the panels of collapsed rows too (Grafana loads them only when a row is opened).
-    #[serde(default)]
-    pub open_collapsed_rows: bool,
-    /// The datasource's scrape interval (`timeInterval`): the lower bound of `$__interval` and the
-    /// base of `$__rate_interval`.
-    #[serde(default = "defaults::dashboard_scrape_interval")]
-    pub scrape_interval: Dur,
-    /// The screen's width in pixels: a panel asks for as many points as it is wide.
-    #[serde(default = "defaults::screen_width")]
-    pub screen_width: u64,
-}
-
-/// A pinned variable value: one, or several for a multi-value variable.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum PinnedValue {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl PinnedValue {
-    pub fn values(&self) -> Vec<String> {
-        match self {
-            PinnedValue::One(v) => vec![v.clone()],
-            PinnedValue::Many(v) => v.clone(),
-        }
-    }
-}
+pub use crate::grafana::spec::{DashboardSpec, PinnedValue};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -358,24 +304,6 @@ mod defaults {
     }
     pub fn churn_period() -> Dur {
         Dur::secs(600)
-    }
-    pub fn viewers() -> usize {
-        1
-    }
-    pub fn refresh() -> Dur {
-        Dur::secs(30)
-    }
-    pub fn dashboard_range() -> Dur {
-        Dur::secs(3600)
-    }
-    pub fn dashboard_concurrency() -> usize {
-        6
-    }
-    pub fn dashboard_scrape_interval() -> Dur {
-        Dur::secs(15)
-    }
-    pub fn screen_width() -> u64 {
-        1920
     }
     pub fn native_schema() -> i32 {
         3

@@ -6,10 +6,11 @@
 //! pinned in the scenario, else the dashboard's saved one if it is still an option, else the
 //! first option (or All when the saved one was All).
 
-use crate::grafana::dashboard::{Variable, VariableKind};
-use crate::grafana::interpolate::{interpolate, Chosen};
 use crate::client::http::{Answer, TransportError};
 use crate::client::promql::PromApi;
+use crate::grafana::dashboard::{Variable, VariableKind};
+use crate::grafana::interpolate::{interpolate, Chosen};
+use crate::grafana::plan::choose;
 use std::collections::BTreeMap;
 
 /// One HTTP call made to resolve a variable: what it asked and how it went.
@@ -108,26 +109,6 @@ pub fn filtered(options: Vec<String>, regex: &str) -> Result<Vec<String>, String
         }
     }
     Ok(out)
-}
-
-/// The chosen value of a variable with these `options`: pinned, else saved and still offered,
-/// else All when saved as All, else the first option.
-pub fn choose(v: &Variable, options: &[String], pinned: Option<&Vec<String>>) -> Chosen {
-    let chosen = |values: Vec<String>, all: bool| Chosen { values, multi: v.multi, include_all: v.include_all, all, all_value: v.all_value.clone() };
-    if let Some(p) = pinned {
-        if p.iter().any(|x| x == "$__all" || x == "All") {
-            return chosen(options.to_vec(), true);
-        }
-        return chosen(p.clone(), false);
-    }
-    if v.current.iter().any(|c| c == "$__all") && v.include_all {
-        return chosen(options.to_vec(), true);
-    }
-    let saved: Vec<String> = v.current.iter().filter(|c| options.contains(c)).cloned().collect();
-    if !saved.is_empty() {
-        return chosen(saved, false);
-    }
-    chosen(options.first().cloned().into_iter().collect(), false)
 }
 
 /// Every variable of a dashboard resolved in order; `ask` makes one call (its path under the API)
