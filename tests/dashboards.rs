@@ -121,3 +121,65 @@ async fn three_kube_prometheus_dashboards_replay_against_a_real_prometheus() {
         }
     }
 }
+
+/// A dashboard of Tempo panels (a TraceQL search using a custom variable), a Prometheus panel and a
+/// text panel, replayed by Tempo against the in-process receiver's query API (answering as Tempo
+/// 3.x answers a search): its Tempo panels searched, the others listed as skipped for Tempo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboards_tempo_panels_replay_against_tempos_search_api() {
+    use support::otlp_receiver::{serve_query_api, Answer, Receiver};
+    let receiver = Receiver::start(vec![Answer::Ok]).await;
+    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let dashboard = r#"{"title":"Traces","uid":"tr","templating":{"list":[
+        {"type":"datasource","name":"tempods","query":"tempo"},
+        {"type":"custom","name":"svc","query":"frontend,backend","current":{"value":"frontend"}}]},
+      "panels":[
+        {"type":"table","id":1,"title":"Slow traces","datasource":{"type":"tempo","uid":"${tempods}"},"gridPos":{"w":24},
+         "targets":[{"refId":"A","queryType":"traceql","query":"{ resource.service.name = \"$svc\" && duration > 100ms }"}]},
+        {"type":"table","id":2,"title":"Errors","datasource":"$tempods","targets":[{"refId":"A","queryType":"traceql","query":"{ status = error }"}]},
+        {"type":"timeseries","id":3,"title":"Rate","datasource":{"type":"prometheus","uid":"prom"},"targets":[{"expr":"rate(x[$__rate_interval])"}]},
+        {"type":"text","id":4,"title":"Notes"}]}"#;
+    std::fs::write(dir.path().join("traces.json"), dashboard).unwrap();
+    let text = format!(
+        r#"
+[run]
+name = "tempo-dashboards"
+warmup = "1s"
+duration = "2s"
+[tempo]
+otlp_url = "{}"
+query_url = "http://127.0.0.1:{query_port}"
+[tempo.connection]
+tenant = "bench"
+[tempo.write]
+rate = 20
+spans_per_request = 7
+[[tempo.dashboards]]
+file = "traces.json"
+viewers = 2
+refresh = "500ms"
+"#,
+        receiver.url()
+    );
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, &text).unwrap();
+    let v = tokio::process::Command::new(BIN).args(["validate", file.to_str().unwrap()]).output().await.unwrap();
+    let plan = String::from_utf8_lossy(&v.stdout).to_string();
+    assert!(v.status.success(), "{plan}{}", String::from_utf8_lossy(&v.stderr));
+    assert!(plan.contains("tempo.dashboard.traces: `Traces`") && plan.contains("2 panels with 2 queries, 2 skipped"), "{plan}");
+    assert!(plan.contains(r#"resource.service.name = "frontend""#), "the saved value interpolated: {plan}");
+    assert!(plan.contains("its datasource is Prometheus: replay it under [[mimir.dashboards]]") && plan.contains("no queries (text panel)"), "{plan}");
+    let out = dir.path().join("r");
+    let o = tokio::process::Command::new(BIN).args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).output().await.unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let results = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
+    let report = lgtm_bench::report::json::read(&results).unwrap();
+    let load = &report.paths["tempo.dashboard.traces"];
+    assert!(load.calls > 0 && load.count(OutcomeClass::Success) == load.calls, "{printed}");
+    for panel in ["slow-traces", "errors"] {
+        let p = &report.paths[&format!("tempo.dashboard.traces.{panel}")];
+        assert_eq!((p.calls, p.error_ratio), (load.calls, Some(0.0)), "{panel}: {printed}");
+        assert!(p.counters.items_ok > 0, "{panel}: the search found this run's traces");
+    }
+}

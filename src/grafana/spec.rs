@@ -61,6 +61,23 @@ impl PinnedValue {
     }
 }
 
+/// Every problem of a dashboard section at `key` (e.g. `mimir.dashboards.0`).
+pub fn problems(key: &str, d: &DashboardSpec, out: &mut Vec<crate::scenario::Problem>) {
+    use crate::scenario::{checks, Problem};
+    if d.viewers == 0 {
+        out.push(Problem::new(format!("{key}.viewers"), "must be at least 1"));
+    }
+    if d.concurrency == 0 {
+        out.push(Problem::new(format!("{key}.concurrency"), "must be at least 1 (a browser runs 6 at a time)"));
+    }
+    checks::positive(out, &format!("{key}.refresh"), d.refresh.get(), "e.g. \"30s\"");
+    checks::positive(out, &format!("{key}.range"), d.range.get(), "e.g. \"24h\"");
+    checks::positive(out, &format!("{key}.scrape_interval"), d.scrape_interval.get(), "e.g. \"15s\"");
+    if d.screen_width < 100 {
+        out.push(Problem::new(format!("{key}.screen_width"), format!("{} pixels: give the screen's width, e.g. 1920", d.screen_width)));
+    }
+}
+
 mod defaults {
     use crate::units::Dur;
     pub fn viewers() -> usize {

@@ -145,11 +145,10 @@ impl Scenario {
     /// Files a scenario names (dashboards) are read beside the scenario file unless absolute.
     pub fn files_beside(&mut self, scenario_file: &Path) {
         let dir = scenario_file.parent().unwrap_or(Path::new(""));
-        if let Some(m) = &mut self.mimir {
-            for d in &mut m.dashboards {
-                if Path::new(&d.file).is_relative() {
-                    d.file = dir.join(&d.file).display().to_string();
-                }
+        let specs = self.mimir.iter_mut().flat_map(|m| m.dashboards.iter_mut()).chain(self.tempo.iter_mut().flat_map(|t| t.dashboards.iter_mut()));
+        for d in specs {
+            if Path::new(&d.file).is_relative() {
+                d.file = dir.join(&d.file).display().to_string();
             }
         }
     }

@@ -24,19 +24,7 @@ pub fn problems(m: &MimirSection, out: &mut Vec<Problem>) {
         out.push(Problem::new("mimir", "nothing to do: add [mimir.write], [[mimir.queries]] and/or [[mimir.dashboards]]"));
     }
     for (i, d) in m.dashboards.iter().enumerate() {
-        let key = format!("mimir.dashboards.{i}");
-        if d.viewers == 0 {
-            out.push(Problem::new(format!("{key}.viewers"), "must be at least 1"));
-        }
-        if d.concurrency == 0 {
-            out.push(Problem::new(format!("{key}.concurrency"), "must be at least 1 (a browser runs 6 at a time)"));
-        }
-        checks::positive(out, &format!("{key}.refresh"), d.refresh.get(), "e.g. \"30s\"");
-        checks::positive(out, &format!("{key}.range"), d.range.get(), "e.g. \"24h\"");
-        checks::positive(out, &format!("{key}.scrape_interval"), d.scrape_interval.get(), "e.g. \"15s\"");
-        if d.screen_width < 100 {
-            out.push(Problem::new(format!("{key}.screen_width"), format!("{} pixels: give the screen's width, e.g. 1920", d.screen_width)));
-        }
+        crate::grafana::spec::problems(&format!("mimir.dashboards.{i}"), d, out);
     }
     queries(m, out);
     if let Some(mem) = &m.memory {

@@ -36,6 +36,9 @@ pub struct TempoSection {
     pub recheck: Recheck,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemorySection>,
+    /// Grafana dashboards whose Tempo panels are replayed as their viewers load them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dashboards: Vec<crate::grafana::spec::DashboardSpec>,
 }
 
 /// An acknowledged trace that a trace-by-ID query did not find is asked for again this long after

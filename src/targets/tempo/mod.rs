@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod config;
+pub mod dashboards;
 pub mod otlp;
 pub(crate) mod preflight;
 pub mod query;
@@ -52,6 +53,8 @@ pub struct TempoPlan {
     /// itself carries the run id, so it is built when the run starts.
     spans_per_request: u64,
     otlp_http_uri: Option<Uri>,
+    /// The dashboards read and planned (their Tempo panels).
+    dashboards: Vec<crate::grafana::plan::PlannedDashboard>,
 }
 
 /// Checks the section and resolves it; `None` when it has problems (all pushed to `out`).
@@ -73,7 +76,17 @@ pub fn resolve(section: &TempoSection, out: &mut Vec<Problem>) -> Option<TempoPl
     };
     let shape = Arc::new(Shape::new(&section.traces));
     let spans_per_request = section.write.as_ref().map_or(shape.spans_per_trace as u64, |w| w.spans_per_request);
-    Some(TempoPlan { section: section.clone(), shape, spans_per_request, otlp_http_uri })
+    let mut planned = Vec::new();
+    for (i, d) in section.dashboards.iter().enumerate() {
+        match dashboards::plan(d) {
+            Ok(p) => planned.push(p),
+            Err(e) => out.push(Problem::new(format!("tempo.dashboards.{i}.file"), e)),
+        }
+    }
+    if out.len() > before {
+        return None;
+    }
+    Some(TempoPlan { section: section.clone(), shape, spans_per_request, otlp_http_uri, dashboards: planned })
 }
 
 /// This shard's part of the section: its share of the rate, in-flight bound and queries; only
@@ -143,7 +156,15 @@ impl TargetPlan for TempoPlan {
                 t.queries.iter().filter(|q| q.kind == TempoQueryKind::TraceById).map(|q| q.name.as_str()).collect()
             },
             memory: t.memory.is_some(),
-            composite: vec![],
+            composite: self
+                .dashboards
+                .iter()
+                .map(|d| {
+                    let path = format!("tempo.dashboard.{}", d.name);
+                    let parts = d.panels.iter().filter(|p| p.skipped.is_none()).map(|p| format!("{path}.{}", p.slug)).collect();
+                    (path, parts)
+                })
+                .collect(),
         }
     }
 
@@ -187,6 +208,19 @@ impl TargetPlan for TempoPlan {
             });
         }
         out.extend(concurrency_dimension("tempo", self.section.query_load.as_ref()));
+        out
+    }
+
+    fn asks(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self.section.queries.iter().filter_map(|q| Some((format!("tempo.query.{}", q.name), q.query.clone()?))).collect();
+        for d in &self.dashboards {
+            let chosen = d.saved_variables();
+            for p in d.panels.iter().filter(|p| p.skipped.is_none()) {
+                if let Some((q, _)) = d.queries(&p.panel, &chosen).into_iter().next() {
+                    out.push((format!("tempo.dashboard.{}.{}", d.name, p.slug), q));
+                }
+            }
+        }
         out
     }
 
@@ -234,6 +268,9 @@ impl TargetPlan for TempoPlan {
         if let Some(mem) = &t.memory {
             out += &describe_memory("tempo", mem);
         }
+        for d in &self.dashboards {
+            out += &d.describe();
+        }
         out
     }
 
@@ -257,7 +294,7 @@ async fn prepare(plan: &TempoPlan) -> Result<Ready<'_>, TargetError> {
     if t.write.is_some() {
         preflight::check_otlp(&exporter, &t.otlp_url).await?;
     }
-    if !t.queries.is_empty() || t.visibility.is_some() {
+    if !t.queries.is_empty() || t.visibility.is_some() || !t.dashboards.is_empty() {
         preflight::check_tempo_query(&api, true).await?;
     }
     let build = buildinfo::read(&api.target, &api.base, "/api/status/buildinfo").await;
@@ -315,9 +352,27 @@ impl PreparedTarget for Ready<'_> {
             let names: Vec<String> = t.queries.iter().map(|q| format!("tempo.query.{}", q.name)).collect();
             let queries = t.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
             let recheck = rechecks(t, &api, &expected, l);
-            let runner = TempoQueries { api, ledger, ids, traces_per_request: template.traces_per_request as u64, expected, run_id: l.run_id.clone(), recheck };
+            let runner = TempoQueries {
+                api: api.clone(),
+                ledger,
+                ids,
+                traces_per_request: template.traces_per_request as u64,
+                expected,
+                run_id: l.run_id.clone(),
+                recheck,
+            };
             let load = RotatingQueries { runner, queries, connections: 4 };
             l.query_load(load, QueryMode::of(t.query_load.as_ref()), "tempo.query", names);
+        }
+        for d in &plan.dashboards {
+            let path = format!("tempo.dashboard.{}", d.name);
+            let panel_paths =
+                d.panels.iter().enumerate().filter(|(_, p)| p.skipped.is_none()).map(|(i, p)| (i, l.table.register(format!("{path}.{}", p.slug)))).collect();
+            let load =
+                dashboards::TempoDashboardLoad { planned: d.clone(), api: api.clone(), path: l.table.register(path.clone()), panel_paths, connections: 4 };
+            // Each viewer loads it once per refresh, and one load at a time.
+            let rate = d.spec.viewers as f64 / d.spec.refresh.get().as_secs_f64().max(1e-3);
+            l.open_loop(load, rate, d.spec.viewers.max(1), &path);
         }
         if let Some(mem) = &t.memory {
             l.memory("tempo", mem, &t.connection)?;

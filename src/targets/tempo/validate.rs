@@ -24,6 +24,9 @@ pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
         visibility(v, t.write.is_some(), out);
     }
     recheck(&t.recheck, out);
+    for (i, d) in t.dashboards.iter().enumerate() {
+        crate::grafana::spec::problems(&format!("tempo.dashboards.{i}"), d, out);
+    }
     if let Some(mem) = &t.memory {
         checks::memory("tempo.memory", mem, out);
     }
