@@ -183,3 +183,41 @@ refresh = "500ms"
         assert!(p.counters.items_ok > 0, "{panel}: the search found this run's traces");
     }
 }
+
+/// All 29 kube-prometheus-stack dashboards at once against a real Prometheus holding the preset's
+/// series: every panel is queried with HTTP 200 and a parsed answer, or skipped with its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fixture_dashboard_replays_against_a_real_prometheus() {
+    let prom = Prometheus::start();
+    let mut files: Vec<String> = std::fs::read_dir(support::fixtures::dir("dashboards"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    let dashboards: String = files.iter().map(|f| format!("[[mimir.dashboards]]\nfile = {f:?}\nrefresh = \"2s\"\nrange = \"6h\"\n")).collect();
+    let text = format!(
+        "[run]\nname = \"all-dashboards\"\nseed = 4\nwarmup = \"1s\"\nduration = \"3s\"\n[mimir]\nwrite_url = \"{0}/api/v1/write\"\nquery_url = \"{0}\"\n[mimir.write]\nrate = 2\n[mimir.write.series]\nactive = 2000\nsamples_per_request = 1000\npreset = \"kube-prometheus\"\nlabels = [{{ name = \"namespace\", cardinality = 3 }}, {{ name = \"pod\", cardinality = 5 }}]\n{dashboards}",
+        prom.base()
+    );
+    let (_, printed, report) = support::run_binary(&text).await;
+    let report = report.unwrap_or_else(|| panic!("no results:\n{printed}"));
+    let mut panels = 0;
+    for f in &files {
+        let d = dashboards::plan(&toml::from_str(&format!("file = {f:?}")).unwrap()).unwrap();
+        let load = &report.paths[&format!("mimir.dashboard.{}", d.name)];
+        assert!(load.calls > 0 && load.count(OutcomeClass::Success) == load.calls, "{}: {:?} {:?}", d.name, load.outcomes, load.examples);
+        for p in &d.panels {
+            match &p.skipped {
+                Some(why) => assert!(!why.is_empty()),
+                None => {
+                    let panel = &report.paths[&format!("mimir.dashboard.{}.{}", d.name, p.slug)];
+                    assert_eq!(panel.error_ratio, Some(0.0), "{}.{}: {:?}", d.name, p.slug, panel.examples);
+                    panels += 1;
+                }
+            }
+        }
+    }
+    assert!(panels > 250, "{panels} panels replayed");
+}

@@ -70,7 +70,8 @@ impl Workload for DashboardLoad {
         // Every panel query (repeated panels once per value of their variable), `concurrency` at a time.
         let mut jobs = Vec::new();
         for (i, p) in d.panels.iter().enumerate().filter(|(_, p)| p.skipped.is_none()) {
-            let repeats: Vec<BTreeMap<String, Chosen>> = match p.panel.repeat.as_ref().and_then(|r| chosen.get(r).map(|c| (r, c))) {
+            // A repeat over no value at all draws the panel once, as Grafana does.
+            let repeats: Vec<BTreeMap<String, Chosen>> = match p.panel.repeat.as_ref().and_then(|r| chosen.get(r).filter(|c| !c.values.is_empty()).map(|c| (r, c))) {
                 Some((var, c)) => c
                     .values
                     .iter()
