@@ -133,11 +133,12 @@ async fn a_dashboards_tempo_panels_replay_against_tempos_search_api() {
     let dir = tempfile::tempdir().unwrap();
     let dashboard = r#"{"title":"Traces","uid":"tr","templating":{"list":[
         {"type":"datasource","name":"tempods","query":"tempo"},
-        {"type":"custom","name":"svc","query":"frontend,backend","current":{"value":"frontend"}}]},
+        {"type":"custom","name":"svc","query":"frontend,backend","current":{"value":"frontend"}},
+        {"type":"query","name":"svcs","datasource":{"type":"tempo","uid":"${tempods}"},"query":"label_values(resource.service.name)","multi":true,"includeAll":true,"current":{"value":["$__all"]}}]},
       "panels":[
         {"type":"table","id":1,"title":"Slow traces","datasource":{"type":"tempo","uid":"${tempods}"},"gridPos":{"w":24},
          "targets":[{"refId":"A","queryType":"traceql","query":"{ resource.service.name = \"$svc\" && duration > 100ms }"}]},
-        {"type":"table","id":2,"title":"Errors","datasource":"$tempods","targets":[{"refId":"A","queryType":"traceql","query":"{ status = error }"}]},
+        {"type":"table","id":2,"title":"Errors","datasource":"$tempods","targets":[{"refId":"A","queryType":"traceql","query":"{ status = error && resource.service.name =~ \"$svcs\" }"}]},
         {"type":"timeseries","id":3,"title":"Rate","datasource":{"type":"prometheus","uid":"prom"},"targets":[{"expr":"rate(x[$__rate_interval])"}]},
         {"type":"text","id":4,"title":"Notes"}]}"#;
     std::fs::write(dir.path().join("traces.json"), dashboard).unwrap();
@@ -177,6 +178,9 @@ refresh = "500ms"
     let report = lgtm_bench::report::json::read(&results).unwrap();
     let load = &report.paths["tempo.dashboard.traces"];
     assert!(load.calls > 0 && load.count(OutcomeClass::Success) == load.calls, "{printed}");
+    // The Tempo query variable asked Tempo's tag values, once per load.
+    let vars = &report.paths["tempo.dashboard.traces.variables"];
+    assert_eq!((vars.calls, vars.error_ratio), (load.calls, Some(0.0)), "{printed}");
     for panel in ["slow-traces", "errors"] {
         let p = &report.paths[&format!("tempo.dashboard.traces.{panel}")];
         assert_eq!((p.calls, p.error_ratio), (load.calls, Some(0.0)), "{panel}: {printed}");

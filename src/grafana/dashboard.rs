@@ -40,6 +40,8 @@ pub struct Variable {
     pub current: Vec<String>,
     /// A custom variable's options.
     pub options: Vec<String>,
+    /// The datasource a query variable asks.
+    pub source: Source,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -141,7 +143,7 @@ pub fn parse(text: &str) -> Result<Dashboard, String> {
     Ok(Dashboard {
         title: dashboard["title"].as_str().unwrap_or("untitled").to_string(),
         uid: dashboard["uid"].as_str().unwrap_or_default().to_string(),
-        variables: dashboard["templating"]["list"].as_array().into_iter().flatten().map(variable).collect(),
+        variables: dashboard["templating"]["list"].as_array().into_iter().flatten().map(|v| variable(v, &datasource_vars)).collect(),
         panels,
     })
 }
@@ -162,7 +164,7 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
-fn variable(v: &Value) -> Variable {
+fn variable(v: &Value, datasource_vars: &[(String, String)]) -> Variable {
     let kind = match v["type"].as_str().unwrap_or_default() {
         "query" => VariableKind::Query,
         "datasource" => VariableKind::Datasource,
@@ -188,6 +190,7 @@ fn variable(v: &Value) -> Variable {
         all_value: v["allValue"].as_str().filter(|s| !s.is_empty()).map(String::from),
         current: strings(&v["current"]["value"]),
         options,
+        source: source(&v["datasource"], datasource_vars),
     }
 }
 

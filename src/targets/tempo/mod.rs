@@ -161,7 +161,8 @@ impl TargetPlan for TempoPlan {
                 .iter()
                 .map(|d| {
                     let path = format!("tempo.dashboard.{}", d.name);
-                    let parts = d.panels.iter().filter(|p| p.skipped.is_none()).map(|p| format!("{path}.{}", p.slug)).collect();
+                    let mut parts = vec![format!("{path}.variables")];
+                    parts.extend(d.panels.iter().filter(|p| p.skipped.is_none()).map(|p| format!("{path}.{}", p.slug)));
                     (path, parts)
                 })
                 .collect(),
@@ -368,8 +369,14 @@ impl PreparedTarget for Ready<'_> {
             let path = format!("tempo.dashboard.{}", d.name);
             let panel_paths =
                 d.panels.iter().enumerate().filter(|(_, p)| p.skipped.is_none()).map(|(i, p)| (i, l.table.register(format!("{path}.{}", p.slug)))).collect();
-            let load =
-                dashboards::TempoDashboardLoad { planned: d.clone(), api: api.clone(), path: l.table.register(path.clone()), panel_paths, connections: 4 };
+            let load = dashboards::TempoDashboardLoad {
+                planned: d.clone(),
+                api: api.clone(),
+                path: l.table.register(path.clone()),
+                variables_path: l.table.register(format!("{path}.variables")),
+                panel_paths,
+                connections: 4,
+            };
             // Each viewer loads it once per refresh, and one load at a time.
             let rate = d.spec.viewers as f64 / d.spec.refresh.get().as_secs_f64().max(1e-3);
             l.open_loop(load, rate, d.spec.viewers.max(1), &path);

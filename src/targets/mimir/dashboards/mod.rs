@@ -71,18 +71,19 @@ impl Workload for DashboardLoad {
         let mut jobs = Vec::new();
         for (i, p) in d.panels.iter().enumerate().filter(|(_, p)| p.skipped.is_none()) {
             // A repeat over no value at all draws the panel once, as Grafana does.
-            let repeats: Vec<BTreeMap<String, Chosen>> = match p.panel.repeat.as_ref().and_then(|r| chosen.get(r).filter(|c| !c.values.is_empty()).map(|c| (r, c))) {
-                Some((var, c)) => c
-                    .values
-                    .iter()
-                    .map(|v| {
-                        let mut one = chosen.clone();
-                        one.insert(var.clone(), Chosen::single(v));
-                        one
-                    })
-                    .collect(),
-                None => vec![chosen.clone()],
-            };
+            let repeats: Vec<BTreeMap<String, Chosen>> =
+                match p.panel.repeat.as_ref().and_then(|r| chosen.get(r).filter(|c| !c.values.is_empty()).map(|c| (r, c))) {
+                    Some((var, c)) => c
+                        .values
+                        .iter()
+                        .map(|v| {
+                            let mut one = chosen.clone();
+                            one.insert(var.clone(), Chosen::single(v));
+                            one
+                        })
+                        .collect(),
+                    None => vec![chosen.clone()],
+                };
             for vars in repeats {
                 for (query, step) in d.queries(&p.panel, &vars) {
                     jobs.push((i, query, step));

@@ -209,6 +209,7 @@ mod tests {
             all_value: None,
             current: vec!["b".into()],
             options: vec![],
+            source: crate::grafana::dashboard::Source::Prometheus,
         };
         let options = vec!["a".to_string(), "b".to_string()];
         assert_eq!(choose(&v, &options, None).values, ["b"], "the saved value, still offered");
