@@ -258,6 +258,29 @@ pub enum Command {
         #[arg(long, default_value = "results")]
         out: PathBuf,
     },
+    /// Write a scenario modelled on what a Prometheus or Mimir already holds: its series, the top
+    /// metrics by series with their types and bucket bounds, the long tail, label cardinalities and
+    /// scrape interval; `--scale 2` for twice that.
+    Model {
+        /// The Prometheus (or Mimir) query API to read, e.g. http://prometheus:9090.
+        #[arg(long, value_name = "URL")]
+        prometheus: String,
+        /// The API's prefix under the URL ("/prometheus" for Mimir).
+        #[arg(long, value_name = "PREFIX", default_value = "")]
+        query_prefix: String,
+        /// The tenant to read (X-Scope-OrgID), for Mimir.
+        #[arg(long, value_name = "TENANT")]
+        tenant: Option<String>,
+        /// Scale the series (2 = twice today's).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Where the modelled scenario writes (default: Mimir's gateway in the home lab).
+        #[arg(long, value_name = "URL", default_value = "http://mimir-gateway.monitoring.svc:8080/api/v1/push")]
+        write_url: String,
+        /// Write the scenario here instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the results file (also in results/schema.json), or of a capacity
     /// report or check results.
     Schema {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod compare;
 pub mod groups;
 pub mod merge;
+pub mod model;
 pub mod report;
 pub mod run;
 pub mod selftest;

@@ -1,0 +1,108 @@
+//! `lgtm-bench model` against a real Prometheus that scrapes itself and holds series lgtm-bench
+//! wrote with a known shape: the model reproduces the TSDB status (series per metric, label
+//! cardinalities), types from metadata (for its own metrics) or the name, the histogram's bucket
+//! bounds and the scrape interval; and the modelled scenario, run into a second, empty Prometheus,
+//! gives the same series count within 5%.
+
+mod support;
+
+use support::prometheus::Prometheus;
+
+const SHAPE: &str = r#"
+[run]
+name = "shape"
+seed = 1
+warmup = "1s"
+duration = "2s"
+[mimir]
+write_url = "$BASE/api/v1/write"
+query_url = "$BASE"
+[mimir.write]
+rate = 4
+[mimir.write.series]
+active = 3000
+samples_per_request = 1500
+labels = [{ name = "pod", cardinality = 20 }, { name = "zone", cardinality = 3 }]
+[[mimir.write.series.families]]
+name = "shape_requests_total"
+type = "counter"
+share = 0.5
+[[mimir.write.series.families]]
+name = "shape_queue_depth"
+type = "gauge"
+share = 0.2
+[[mimir.write.series.families]]
+name = "shape_latency_seconds"
+type = "histogram"
+share = 0.3
+buckets = [0.1, 0.5, 1, 5]
+"#;
+
+fn tsdb(prom: &Prometheus) -> serde_json::Value {
+    let out = std::process::Command::new("curl").args(["-fsS", &format!("{}/api/v1/status/tsdb", prom.base())]).output().unwrap();
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["data"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_read_from_prometheus_reproduces_its_shape() {
+    // Prometheus scrapes itself every second (its own metrics come with metadata).
+    let self_scrape = "scrape_configs:\n  - job_name: self\n    scrape_interval: 1s\n    static_configs:\n      - targets: [\"127.0.0.1:$PORT\"]\n";
+    let source = Prometheus::start_with(tempfile::tempdir().unwrap(), support::free_port(), self_scrape);
+    let (code, printed, _) = support::run_binary(&SHAPE.replace("$BASE", &source.base())).await;
+    assert_eq!(code, Some(0), "{printed}");
+    // Its first scrape of itself is in (polled, bounded).
+    let mut scraped = false;
+    for _ in 0..100 {
+        if source.query("up")["data"]["result"].as_array().is_some_and(|r| !r.is_empty()) {
+            scraped = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(scraped, "Prometheus scraped itself");
+
+    let target = Prometheus::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("modelled.toml");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["model", "--prometheus", &source.base(), "--write-url", &format!("{}/api/v1/write", target.base()), "--out", file.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("# Modelled by `lgtm-bench model`") && text.contains("/api/v1/status/tsdb"), "where each figure came from: {text}");
+
+    // The model against the TSDB status it read (cached by Prometheus for 30 s: the same figures).
+    let status = tsdb(&source);
+    let s = support::scenario(&text);
+    let series = &s.mimir.as_ref().unwrap().write.as_ref().unwrap().series;
+    assert_eq!(series.active, status["headStats"]["numSeries"].as_u64().unwrap());
+    assert_eq!(series.scrape_interval.unwrap().to_string(), "15s", "the global scrape interval from the configuration");
+    let pod = series.labels.iter().find(|l| l.name == "pod").expect("the pod label");
+    assert_eq!(pod.cardinality, 20);
+    let count =
+        |name: &str| status["seriesCountByMetricName"].as_array().unwrap().iter().find(|m| m["name"] == name).map_or(0, |m| m["value"].as_u64().unwrap());
+    let family = |name: &str| series.families.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("{name} kept by name: {text}"));
+    let within = |modelled: f64, real: f64| (modelled - real).abs() <= 0.05 * real;
+    let requests = family("shape_requests_total");
+    assert_eq!(requests.kind, lgtm_bench::targets::mimir::config::FamilyKind::Counter);
+    assert!(within(requests.share * series.active as f64, count("shape_requests_total") as f64), "{text}");
+    let latency = family("shape_latency_seconds");
+    assert_eq!((latency.kind, latency.buckets.clone()), (lgtm_bench::targets::mimir::config::FamilyKind::Histogram, Some(vec![0.1, 0.5, 1.0, 5.0])));
+    let histogram_series = count("shape_latency_seconds_bucket") + count("shape_latency_seconds_sum") + count("shape_latency_seconds_count");
+    assert!(within(latency.share * series.active as f64, histogram_series as f64), "{text}");
+    assert!(text.contains("type from metadata"), "Prometheus's own metrics typed by their metadata: {text}");
+
+    // The modelled scenario, run into an empty Prometheus, makes as many series (within 5%).
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Shorter, and every series once a second so a few seconds write each of them.
+    let quick = text
+        .replace("warmup = \"30s\"", "warmup = \"1s\"")
+        .replace("duration = \"5m\"", "duration = \"3s\"")
+        .replace("scrape_interval = \"15s\"", "scrape_interval = \"1s\"");
+    let (code, printed, _) = support::run_binary(&quick).await;
+    assert_eq!(code, Some(0), "{printed}");
+    let made = tsdb(&target)["headStats"]["numSeries"].as_u64().unwrap() as f64;
+    assert!(within(made, series.active as f64), "{made} series made, {} modelled", series.active);
+}
