@@ -263,8 +263,17 @@ pub enum Command {
     /// scrape interval; `--scale 2` for twice that.
     Model {
         /// The Prometheus (or Mimir) query API to read, e.g. http://prometheus:9090.
+        #[arg(long, value_name = "URL", required_unless_present = "tempo")]
+        prometheus: Option<String>,
+        /// The Tempo query API to read traces from, e.g. http://tempo.monitoring.svc:3200.
         #[arg(long, value_name = "URL")]
-        prometheus: String,
+        tempo: Option<String>,
+        /// Where the modelled Tempo section writes its OTLP (gRPC).
+        #[arg(long, value_name = "URL", default_value = "http://tempo.monitoring.svc:4317")]
+        otlp_url: String,
+        /// How long the span rate is measured over (Tempo's spans-received counter read twice).
+        #[arg(long, value_name = "DURATION", default_value = "10s")]
+        rate_window: crate::units::Dur,
         /// The API's prefix under the URL ("/prometheus" for Mimir).
         #[arg(long, value_name = "PREFIX", default_value = "")]
         query_prefix: String,

@@ -11,8 +11,9 @@ fn main() -> ExitCode {
     let code = match Cli::parse().command {
         Command::Validate { scenario, overrides } => commands::validate::validate(&scenario, &overrides),
         Command::Schema { of } => commands::schema(&of),
-        Command::Model { prometheus, query_prefix, tenant, scale, write_url, out } => {
-            commands::model::model(&prometheus, &query_prefix, tenant, scale, &write_url, out.as_deref())
+        Command::Model { prometheus, tempo, otlp_url, rate_window, query_prefix, tenant, scale, write_url, out } => {
+            let sources = commands::model::Sources { prometheus, query_prefix, tenant, tempo, otlp_url, rate_window: rate_window.get() };
+            commands::model::model(&sources, scale, &write_url, out.as_deref())
         }
         Command::Selftest { scenario, duration, overrides } => commands::selftest::selftest(&scenario, &overrides, duration),
         Command::Merge { files, out } => commands::merge::merge(&files, &out),

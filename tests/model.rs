@@ -106,3 +106,35 @@ async fn a_model_read_from_prometheus_reproduces_its_shape() {
     let made = tsdb(&target)["headStats"]["numSeries"].as_u64().unwrap() as f64;
     assert!(within(made, series.active as f64), "{made} series made, {} modelled", series.active);
 }
+
+/// `model --tempo`: the shape of traces lgtm-bench wrote (3 levels, fan-out 2, 3 services, one event
+/// and one link per span, a 250 ms root, no error), read back from the in-process Tempo query API
+/// (answering as Tempo 3.x: a TraceQL search, then each trace by ID).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_read_from_tempo_reproduces_the_trace_shape() {
+    use support::otlp_receiver::{serve_query_api, Answer, Receiver};
+    let receiver = Receiver::start(vec![Answer::Ok]).await;
+    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
+    let query = format!("http://127.0.0.1:{query_port}");
+    let written = format!(
+        "[run]\nname = \"traces\"\nwarmup = \"1s\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"{query}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 70\nspans_per_request = 7\n[tempo.traces]\nservices = 3\ndepth = 3\nfanout = 2\nevents_per_span = 1\nlinks_per_span = 1\nerror_ratio = 0.0\nroot_duration = \"250ms\"\n",
+        receiver.url()
+    );
+    let (code, printed, _) = support::run_binary(&written).await;
+    assert_eq!(code, Some(0), "{printed}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("modelled.toml");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["model", "--tempo", &query, "--otlp-url", &receiver.url(), "--rate-window", "100ms", "--out", file.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("traces sampled") && text.contains("Assumed: no tempo_distributor_spans_received_total"), "{text}");
+    let s = support::scenario(&text);
+    let t = &s.tempo.as_ref().unwrap().traces;
+    assert_eq!((t.depth, t.fanout, t.services, t.events_per_span, t.links_per_span), (3, 2, 3, 1, 1), "{text}");
+    assert_eq!((t.error_ratio, t.root_duration.to_string()), (0.0, "250ms".to_string()), "{text}");
+    assert!(t.attributes.http > 0, "{text}");
+}

@@ -150,7 +150,27 @@ pub fn trace_json(shared: &Shared, id_hex: &str) -> String {
                 .iter()
                 .flat_map(|ss| ss.spans.iter())
                 .filter(|s| hex(&s.trace_id) == id_hex)
-                .map(|s| format!(r#"{{"spanId":"{}","name":"{}"}}"#, hex(&s.span_id), s.name))
+                .map(|s| {
+                    // As Tempo's v2 JSON writes a span (ids here in hex: only their equality matters).
+                    let parent = if s.parent_span_id.is_empty() { String::new() } else { format!(r#","parentSpanId":"{}""#, hex(&s.parent_span_id)) };
+                    let attrs: Vec<String> = s.attributes.iter().map(|a| format!(r#"{{"key":"{}","value":{{"stringValue":"{}"}}}}"#, a.key, attr(&s.attributes, &a.key).unwrap_or_default())).collect();
+                    let status = match s.status.as_ref().map_or(0, |st| st.code) {
+                        2 => r#"{"code":"STATUS_CODE_ERROR"}"#,
+                        _ => "{}",
+                    };
+                    let events: Vec<String> = s.events.iter().map(|e| format!(r#"{{"name":"{}"}}"#, e.name)).collect();
+                    let links: Vec<String> = s.links.iter().map(|l| format!(r#"{{"spanId":"{}"}}"#, hex(&l.span_id))).collect();
+                    format!(
+                        r#"{{"spanId":"{}"{parent},"name":"{}","startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{}],"events":[{}],"links":[{}],"status":{status}}}"#,
+                        hex(&s.span_id),
+                        s.name,
+                        s.start_time_unix_nano,
+                        s.end_time_unix_nano,
+                        attrs.join(","),
+                        events.join(","),
+                        links.join(",")
+                    )
+                })
                 .collect();
             if spans.is_empty() {
                 continue;

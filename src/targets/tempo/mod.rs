@@ -7,6 +7,7 @@
 pub mod check;
 pub mod config;
 pub mod dashboards;
+pub mod model;
 pub mod otlp;
 pub(crate) mod preflight;
 pub mod query;
