@@ -167,16 +167,7 @@ impl TargetPlan for MimirPlan {
             read_back: if m.visibility.is_some() { vec!["visibility"] } else { vec![] },
             rechecked: vec![],
             memory: m.memory.is_some(),
-            composite: self
-                .dashboards
-                .iter()
-                .map(|d| {
-                    let path = format!("mimir.dashboard.{}", d.name);
-                    let mut parts = vec![format!("{path}.variables")];
-                    parts.extend(d.panels.iter().filter(|p| p.skipped.is_none()).map(|p| format!("{path}.{}", p.slug)));
-                    (path, parts)
-                })
-                .collect(),
+            composite: self.dashboards.iter().map(|d| (d.path(), d.part_paths())).collect(),
         }
     }
 
@@ -225,12 +216,7 @@ impl TargetPlan for MimirPlan {
     fn asks(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self.section.queries.iter().map(|q| (format!("mimir.query.{}", q.name), q.query.clone())).collect();
         for d in &self.dashboards {
-            let chosen = d.saved_variables();
-            for p in d.panels.iter().filter(|p| p.skipped.is_none()) {
-                if let Some((q, _)) = d.queries(&p.panel, &chosen).into_iter().next() {
-                    out.push((format!("mimir.dashboard.{}.{}", d.name, p.slug), q));
-                }
-            }
+            out.extend(d.asks());
         }
         out
     }
@@ -374,20 +360,7 @@ impl PreparedTarget for Ready<'_> {
             l.query_load(load, QueryMode::of(m.query_load.as_ref()), "mimir.query", names);
         }
         for d in &plan.dashboards {
-            let path = format!("mimir.dashboard.{}", d.name);
-            let panel_paths =
-                d.panels.iter().enumerate().filter(|(_, p)| p.skipped.is_none()).map(|(i, p)| (i, l.table.register(format!("{path}.{}", p.slug)))).collect();
-            let load = dashboards::DashboardLoad {
-                planned: d.clone(),
-                api: api.clone(),
-                path: l.table.register(path.clone()),
-                variables_path: l.table.register(format!("{path}.variables")),
-                panel_paths,
-                connections: 4,
-            };
-            // Each viewer loads it once per refresh, and one load at a time.
-            let rate = d.spec.viewers as f64 / d.spec.refresh.get().as_secs_f64().max(1e-3);
-            l.open_loop(load, rate, d.spec.viewers.max(1), &path);
+            crate::grafana::load::launch(l, d, dashboards::PromSource { api: api.clone() });
         }
         if let Some(mem) = &m.memory {
             l.memory("mimir", mem, &m.connection)?;

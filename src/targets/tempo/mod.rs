@@ -157,16 +157,7 @@ impl TargetPlan for TempoPlan {
                 t.queries.iter().filter(|q| q.kind == TempoQueryKind::TraceById).map(|q| q.name.as_str()).collect()
             },
             memory: t.memory.is_some(),
-            composite: self
-                .dashboards
-                .iter()
-                .map(|d| {
-                    let path = format!("tempo.dashboard.{}", d.name);
-                    let mut parts = vec![format!("{path}.variables")];
-                    parts.extend(d.panels.iter().filter(|p| p.skipped.is_none()).map(|p| format!("{path}.{}", p.slug)));
-                    (path, parts)
-                })
-                .collect(),
+            composite: self.dashboards.iter().map(|d| (d.path(), d.part_paths())).collect(),
         }
     }
 
@@ -216,12 +207,7 @@ impl TargetPlan for TempoPlan {
     fn asks(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self.section.queries.iter().filter_map(|q| Some((format!("tempo.query.{}", q.name), q.query.clone()?))).collect();
         for d in &self.dashboards {
-            let chosen = d.saved_variables();
-            for p in d.panels.iter().filter(|p| p.skipped.is_none()) {
-                if let Some((q, _)) = d.queries(&p.panel, &chosen).into_iter().next() {
-                    out.push((format!("tempo.dashboard.{}.{}", d.name, p.slug), q));
-                }
-            }
+            out.extend(d.asks());
         }
         out
     }
@@ -367,20 +353,7 @@ impl PreparedTarget for Ready<'_> {
             l.query_load(load, QueryMode::of(t.query_load.as_ref()), "tempo.query", names);
         }
         for d in &plan.dashboards {
-            let path = format!("tempo.dashboard.{}", d.name);
-            let panel_paths =
-                d.panels.iter().enumerate().filter(|(_, p)| p.skipped.is_none()).map(|(i, p)| (i, l.table.register(format!("{path}.{}", p.slug)))).collect();
-            let load = dashboards::TempoDashboardLoad {
-                planned: d.clone(),
-                api: api.clone(),
-                path: l.table.register(path.clone()),
-                variables_path: l.table.register(format!("{path}.variables")),
-                panel_paths,
-                connections: 4,
-            };
-            // Each viewer loads it once per refresh, and one load at a time.
-            let rate = d.spec.viewers as f64 / d.spec.refresh.get().as_secs_f64().max(1e-3);
-            l.open_loop(load, rate, d.spec.viewers.max(1), &path);
+            crate::grafana::load::launch(l, d, dashboards::TempoSource { api: api.clone() });
         }
         if let Some(mem) = &t.memory {
             l.memory("tempo", mem, &t.connection)?;
