@@ -167,3 +167,33 @@ impl<D: Datasource> Workload for DashboardLoad<D> {
         CallOutcome { path: self.paths.load, class, sent_at: opened, items: queries, retries: 0, rejected: 0, detail, parts }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grafana::dashboard::Source;
+
+    fn planned(json: &str) -> (tempfile::TempDir, PlannedDashboard) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("d.json");
+        std::fs::write(&file, json).unwrap();
+        let spec = toml::from_str(&format!("file = {:?}", file.display().to_string())).unwrap();
+        let d = crate::grafana::plan::plan(&spec, Source::Tempo, "tempo").unwrap();
+        (dir, d)
+    }
+
+    #[test]
+    fn a_repeated_panel_is_asked_once_per_value_and_once_without_values() {
+        let json = r#"{"title":"t","panels":[
+            {"type":"table","id":1,"title":"by service","repeat":"svc","datasource":{"type":"tempo","uid":"t"},
+             "targets":[{"query":"{ resource.service.name = \"$svc\" }","datasource":{"type":"tempo","uid":"t"}}]},
+            {"type":"table","id":2,"title":"all","datasource":{"type":"tempo","uid":"t"},
+             "targets":[{"query":"{ status = error }","datasource":{"type":"tempo","uid":"t"}}]}]}"#;
+        let (_dir, d) = planned(json);
+        let two = Chosen { values: vec!["api".into(), "db".into()], multi: true, include_all: false, all: false, all_value: None };
+        let asked: Vec<String> = jobs(&d, &BTreeMap::from([("svc".to_string(), two)])).into_iter().map(|j| j.1).collect();
+        assert_eq!(asked, ["{ resource.service.name = \"api\" }", "{ resource.service.name = \"db\" }", "{ status = error }"]);
+        let none = Chosen { values: vec![], ..Chosen::single("") };
+        assert_eq!(jobs(&d, &BTreeMap::from([("svc".to_string(), none)])).len(), 2);
+    }
+}
