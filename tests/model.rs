@@ -79,7 +79,7 @@ async fn a_model_read_from_prometheus_reproduces_its_shape() {
     let series = &s.mimir.as_ref().unwrap().write.as_ref().unwrap().series;
     assert_eq!(series.active, status["headStats"]["numSeries"].as_u64().unwrap());
     assert_eq!(series.scrape_interval.unwrap().to_string(), "15s", "the global scrape interval from the configuration");
-    let pod = series.labels.iter().find(|l| l.name == "pod").expect("the pod label");
+    let pod = series.labels.iter().find(|l| l.name == "pod").expect("the pod label among the top cardinalities (for the long tail)");
     assert_eq!(pod.cardinality, 20);
     let count =
         |name: &str| status["seriesCountByMetricName"].as_array().unwrap().iter().find(|m| m["name"] == name).map_or(0, |m| m["value"].as_u64().unwrap());
@@ -87,6 +87,13 @@ async fn a_model_read_from_prometheus_reproduces_its_shape() {
     let within = |modelled: f64, real: f64| (modelled - real).abs() <= 0.05 * real;
     let requests = family("shape_requests_total");
     assert_eq!(requests.kind, lgtm_bench::targets::mimir::config::FamilyKind::Counter);
+    let own = |f: &lgtm_bench::targets::mimir::config::FamilySpec| {
+        f.labels.clone().unwrap_or_default().into_iter().map(|l| (l.name, l.cardinality)).collect::<Vec<_>>()
+    };
+    assert_eq!(own(requests), [("pod".to_string(), 20), ("zone".to_string(), 3)], "the metric's own labels: {text}");
+    let handler = series.families.iter().find(|f| f.name == "prometheus_http_requests_total").map(own);
+    assert!(handler.is_none_or(|l| l.iter().any(|(n, _)| n == "handler")), "Prometheus's own metric keeps its own labels: {text}");
+    assert!(text.contains("churn not read: Prometheus has been up 0 min"), "a fresh Prometheus's churn is not read: {text}");
     assert!(within(requests.share * series.active as f64, count("shape_requests_total") as f64), "{text}");
     let latency = family("shape_latency_seconds");
     assert_eq!((latency.kind, latency.buckets.clone()), (lgtm_bench::targets::mimir::config::FamilyKind::Histogram, Some(vec![0.1, 0.5, 1.0, 5.0])));
@@ -103,8 +110,21 @@ async fn a_model_read_from_prometheus_reproduces_its_shape() {
         .replace("scrape_interval = \"15s\"", "scrape_interval = \"1s\"");
     let (code, printed, _) = support::run_binary(&quick).await;
     assert_eq!(code, Some(0), "{printed}");
-    let made = tsdb(&target)["headStats"]["numSeries"].as_u64().unwrap() as f64;
-    assert!(within(made, series.active as f64), "{made} series made, {} modelled", series.active);
+    let made = tsdb(&target);
+    let made_series = made["headStats"]["numSeries"].as_u64().unwrap() as f64;
+    assert!(within(made_series, series.active as f64), "{made_series} series made, {} modelled", series.active);
+    // Series per metric of the source's top metrics, and the labels they carry, made again.
+    let made_count =
+        |name: &str| made["seriesCountByMetricName"].as_array().unwrap().iter().find(|m| m["name"] == name).map_or(0, |m| m["value"].as_u64().unwrap());
+    for name in ["shape_requests_total", "shape_queue_depth", "shape_latency_seconds_bucket"] {
+        assert!(within(made_count(name) as f64, count(name) as f64), "{name}: {} made, {} in the source", made_count(name), count(name));
+    }
+    let values = |status: &serde_json::Value, label: &str| {
+        status["labelValueCountByLabelName"].as_array().unwrap().iter().find(|m| m["name"] == label).map_or(0, |m| m["value"].as_u64().unwrap())
+    };
+    for label in ["pod", "zone"] {
+        assert_eq!(values(&made, label), values(&status, label), "{label}'s values made again");
+    }
 }
 
 /// `model --tempo`: the shape of traces lgtm-bench wrote (3 levels, fan-out 2, 3 services, one event
@@ -137,4 +157,64 @@ async fn a_model_read_from_tempo_reproduces_the_trace_shape() {
     assert_eq!((t.depth, t.fanout, t.services, t.events_per_span, t.links_per_span), (3, 2, 3, 1, 1), "{text}");
     assert_eq!((t.error_ratio, t.root_duration.to_string()), (0.0, "250ms".to_string()), "{text}");
     assert!(t.attributes.http > 0, "{text}");
+}
+
+/// `model --prometheus` against a Mimir: no TSDB status, so the series per metric and each
+/// metric's labels come from Mimir's cardinality API (answered as Mimir's HTTP API reference
+/// documents it: `series_count_total`, `labels[].cardinality[]`, `label_values_count`), the scrape
+/// interval from the `up` series' sample spacing (Mimir serves no configuration), the tenant sent.
+#[tokio::test]
+async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
+    use support::replay::{Canned, ReplayServer};
+    let ok = |data: &str| Canned::new(200, format!(r#"{{"status":"success","data":{data}}}"#));
+    let json = |body: &str| Canned::new(200, body.to_string()).header("content-type", "application/json");
+    let names = |labels: &[(&str, u64)]| {
+        let c: Vec<String> = labels.iter().map(|(n, v)| format!(r#"{{"label_name":"{n}","label_values_count":{v}}}"#)).collect();
+        json(&format!(r#"{{"label_values_count_total":99,"label_names_count":{},"cardinality":[{}]}}"#, labels.len(), c.join(",")))
+    };
+    let up: Vec<String> = (0..10).map(|i| format!("[{},\"1\"]", 1_700_000_000 + 30 * i)).collect();
+    let mimir = ReplayServer::routed(vec![
+        ("/prometheus/api/v1/status/tsdb", Canned::new(404, "404 page not found\n")),
+        ("/prometheus/api/v1/status/config", Canned::new(404, "404 page not found\n")),
+        (
+            "/prometheus/api/v1/cardinality/label_values?label_names[]=__name__",
+            json(
+                r#"{"series_count_total":1300,"labels":[{"label_name":"__name__","label_values_count":3,"series_count":1300,"cardinality":[{"label_value":"http_requests_total","series_count":1000},{"label_value":"node_load1","series_count":200},{"label_value":"up","series_count":100}]}]}"#,
+            ),
+        ),
+        (r#"label_names?selector={__name__="http_requests_total"}"#, names(&[("__name__", 1), ("namespace", 5), ("pod", 50), ("instance", 4)])),
+        (r#"label_names?selector={__name__="node_load1"}"#, names(&[("__name__", 1), ("node", 200)])),
+        (r#"label_names?selector={__name__="up"}"#, names(&[("__name__", 1), ("job", 10), ("instance", 100)])),
+        ("/prometheus/api/v1/cardinality/label_names", names(&[("node", 200), ("pod", 50), ("namespace", 5), ("job", 10)])),
+        (
+            "/prometheus/api/v1/metadata",
+            ok(r#"{"http_requests_total":[{"type":"counter","help":"Requests.","unit":""}],"node_load1":[{"type":"gauge","help":"Load.","unit":""}]}"#),
+        ),
+        ("query=up[5m]", ok(&format!(r#"{{"resultType":"matrix","result":[{{"metric":{{"__name__":"up"}},"values":[{}]}}]}}"#, up.join(",")))),
+        ("/prometheus/api/v1/query", ok(r#"{"resultType":"vector","result":[]}"#)),
+    ])
+    .await;
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["model", "--prometheus", &mimir.base(), "--query-prefix", "/prometheus", "--tenant", "perf"])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{}{text}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("Mimir's cardinality API") && text.contains("the `up` series' sample spacing"), "each figure's source: {text}");
+    let s = support::scenario(&text);
+    let series = &s.mimir.as_ref().unwrap().write.as_ref().unwrap().series;
+    assert_eq!((series.active, series.scrape_interval.unwrap().to_string()), (1300, "30s".to_string()), "{text}");
+    let own = |name: &str| {
+        let f = series.families.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("{name}: {text}"));
+        (f.kind, f.labels.clone().unwrap_or_default().into_iter().map(|l| (l.name, l.cardinality)).collect::<Vec<_>>())
+    };
+    use lgtm_bench::targets::mimir::config::FamilyKind;
+    assert_eq!(own("http_requests_total"), (FamilyKind::Counter, vec![("pod".into(), 50), ("namespace".into(), 5)]), "instance is not a dimension");
+    assert_eq!(own("node_load1"), (FamilyKind::Gauge, vec![("node".into(), 200)]));
+    let tail: Vec<(String, u64)> = series.labels.iter().map(|l| (l.name.clone(), l.cardinality)).collect();
+    assert_eq!(tail, [("node".to_string(), 200), ("pod".to_string(), 50), ("namespace".to_string(), 5)], "the top cardinalities, job left out");
+    let received = mimir.received();
+    assert!(received.iter().all(|r| r.headers.get("x-scope-orgid").is_some_and(|v| v == "perf")), "the tenant on every request");
+    assert!(received.iter().all(|r| r.uri.starts_with("/prometheus/")), "under the prefix");
 }

@@ -68,6 +68,7 @@ fn typed_model() -> SeriesModel {
         native_buckets: 4,
         help: None,
         unit: unit.map(String::from),
+        labels: None,
     };
     SeriesModel {
         active: 40,

@@ -52,7 +52,14 @@ pub struct ReplayServer {
 impl ReplayServer {
     /// Answers with `sequence` in order, then repeats the last answer forever.
     pub async fn start(sequence: Vec<Canned>) -> ReplayServer {
-        Self::start_with(sequence, None).await
+        Self::start_with(sequence, None, Vec::new()).await
+    }
+
+    /// Answers each request with the first route whose pattern its path and query contain (a
+    /// 404 naming the request when none does), as an API answers by path.
+    pub async fn routed(routes: Vec<(&str, Canned)>) -> ReplayServer {
+        let routes = routes.into_iter().map(|(p, c)| (p.to_string(), c)).collect();
+        Self::start_with(vec![Canned::new(404, "no route")], None, routes).await
     }
 
     /// The same over TLS (ALPN offers h2 and http/1.1) with the given certificate and key.
@@ -69,10 +76,11 @@ impl ReplayServer {
             .with_single_cert(certs, key)
             .unwrap();
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Self::start_with(sequence, Some(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))).await
+        Self::start_with(sequence, Some(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config))), Vec::new()).await
     }
 
-    async fn start_with(sequence: Vec<Canned>, tls: Option<tokio_rustls::TlsAcceptor>) -> ReplayServer {
+    async fn start_with(sequence: Vec<Canned>, tls: Option<tokio_rustls::TlsAcceptor>, routes: Vec<(String, Canned)>) -> ReplayServer {
+        let routes = Arc::new(routes);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -81,10 +89,10 @@ impl ReplayServer {
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { break };
-                let (rec, queue, tls) = (rec.clone(), queue.clone(), tls.clone());
+                let (rec, queue, tls, routes) = (rec.clone(), queue.clone(), tls.clone(), routes.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let (rec, queue) = (rec.clone(), queue.clone());
+                        let (rec, queue, routes) = (rec.clone(), queue.clone(), routes.clone());
                         async move {
                             let (parts, body) = req.into_parts();
                             let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
@@ -95,7 +103,11 @@ impl ReplayServer {
                                 version: parts.version,
                                 body,
                             });
-                            let canned = {
+                            let uri = percent_decoded(&parts.uri.to_string());
+                            let routed = routes.iter().find(|(pattern, _)| uri.contains(pattern.as_str())).map(|(_, c)| c.clone());
+                            let canned = if !routes.is_empty() {
+                                routed.unwrap_or_else(|| Canned::new(404, format!("no route for {uri}")))
+                            } else {
                                 let mut q = queue.lock().unwrap();
                                 if q.len() > 1 {
                                     q.pop_front().unwrap()
@@ -139,5 +151,16 @@ impl ReplayServer {
 impl Drop for ReplayServer {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// A request's path and query with `%XX` and `+` decoded, for matching routes.
+fn percent_decoded(uri: &str) -> String {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let query: Vec<String> = form_urlencoded::parse(query.as_bytes()).map(|(k, v)| format!("{k}={v}")).collect();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.join("&"))
     }
 }

@@ -215,9 +215,14 @@ pub struct FamilySpec {
     pub help: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// This family's own labels, in place of the model's `labels`: each cycles through its values
+    /// on its own, so each reaches its cardinality once the family has that many instances (as
+    /// `pod` and `namespace` do on one metric), where the model's labels multiply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<LabelSpec>>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelSpec {
     pub name: String,

@@ -78,22 +78,7 @@ fn write(w: &WriteSection, out: &mut Vec<Problem>) {
             out.push(Problem::new(format!("mimir.write.series.metrics.{i}"), format!("`{m}` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")));
         }
     }
-    let mut names = BTreeSet::new();
-    for (i, l) in s.labels.iter().enumerate() {
-        let key = format!("mimir.write.series.labels.{i}");
-        if !valid_name(&l.name, false) || l.name.starts_with("__") {
-            out.push(Problem::new(format!("{key}.name"), format!("`{}` is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", l.name)));
-        }
-        if RESERVED_LABELS.contains(&l.name.as_str()) {
-            out.push(Problem::new(format!("{key}.name"), format!("`{}` is set by lgtm-bench itself; choose another name", l.name)));
-        }
-        if !names.insert(&l.name) {
-            out.push(Problem::new(format!("{key}.name"), format!("`{}` is listed twice", l.name)));
-        }
-        if l.cardinality == 0 {
-            out.push(Problem::new(format!("{key}.cardinality"), "must be at least 1"));
-        }
-    }
+    label_list(&s.labels, "mimir.write.series.labels", out);
     families(s, out);
     if !(0.0..=1.0).contains(&s.exemplar_share) {
         out.push(Problem::new("mimir.write.series.exemplar_share", format!("{} must be between 0.0 and 1.0", s.exemplar_share)));
@@ -179,6 +164,26 @@ fn valid_name(name: &str, metric: bool) -> bool {
 }
 
 /// The typed families: names, shares, buckets, quantiles and native schema.
+/// Label names and cardinalities of a label list (the model's or a family's), every problem.
+fn label_list(labels: &[super::config::LabelSpec], key: &str, out: &mut Vec<Problem>) {
+    let mut names = BTreeSet::new();
+    for (i, l) in labels.iter().enumerate() {
+        let key = format!("{key}.{i}");
+        if !valid_name(&l.name, false) || l.name.starts_with("__") {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", l.name)));
+        }
+        if RESERVED_LABELS.contains(&l.name.as_str()) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is set by lgtm-bench itself; choose another name", l.name)));
+        }
+        if !names.insert(&l.name) {
+            out.push(Problem::new(format!("{key}.name"), format!("`{}` is listed twice", l.name)));
+        }
+        if l.cardinality == 0 {
+            out.push(Problem::new(format!("{key}.cardinality"), "must be at least 1"));
+        }
+    }
+}
+
 fn families(s: &super::config::SeriesModel, out: &mut Vec<Problem>) {
     use super::config::FamilyKind;
     if s.preset.is_some() && !s.families.is_empty() {
@@ -192,6 +197,9 @@ fn families(s: &super::config::SeriesModel, out: &mut Vec<Problem>) {
         }
         if !names.insert(&f.name) {
             out.push(Problem::new(format!("{key}.name"), format!("`{}` is listed twice", f.name)));
+        }
+        if let Some(labels) = &f.labels {
+            label_list(labels, &format!("{key}.labels"), out);
         }
         if !(f.share > 0.0 && f.share.is_finite()) {
             out.push(Problem::new(format!("{key}.share"), format!("{} must be above 0 (the shares are normalised)", f.share)));

@@ -27,6 +27,8 @@ pub struct Family {
     pub native_buckets: u32,
     pub help: String,
     pub unit: String,
+    /// Its own labels, in place of the model's (see `FamilySpec::labels`).
+    pub labels: Option<Vec<crate::targets::mimir::config::LabelSpec>>,
     pub instances: u64,
     pub first_series: u64,
     pub first_instance: u64,
@@ -121,6 +123,7 @@ pub fn layout(specs: &[FamilySpec], active: u64) -> Vec<Family> {
                 native_buckets: s.native_buckets,
                 help: s.help.clone().unwrap_or_else(|| format!("lgtm-bench {} {}", kind_word(s.kind), s.name)),
                 unit: s.unit.clone().unwrap_or_default(),
+                labels: s.labels.clone(),
                 instances: 0,
                 first_series,
                 first_instance,
@@ -244,6 +247,7 @@ pub fn preset(p: Preset) -> Vec<FamilySpec> {
         native_buckets: 8,
         help: None,
         unit: (!unit.is_empty()).then(|| unit.into()),
+        labels: None,
     };
     let with_buckets = |mut s: FamilySpec, b: &[f64]| {
         s.buckets = Some(b.to_vec());
@@ -295,7 +299,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn spec(name: &str, kind: FamilyKind, share: f64) -> FamilySpec {
-        FamilySpec { name: name.into(), kind, share, buckets: None, quantiles: None, schema: 3, native_buckets: 8, help: None, unit: None }
+        FamilySpec { name: name.into(), kind, share, buckets: None, quantiles: None, schema: 3, native_buckets: 8, help: None, unit: None, labels: None }
     }
 
     #[test]

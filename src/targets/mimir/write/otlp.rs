@@ -323,6 +323,7 @@ mod tests {
             native_buckets: 3,
             help: None,
             unit: (!unit.is_empty()).then(|| unit.into()),
+            labels: None,
         }
     }
 

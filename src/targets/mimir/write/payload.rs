@@ -445,6 +445,7 @@ mod tests {
             native_buckets: 4,
             help: None,
             unit: Some("seconds".into()),
+            labels: None,
         };
         let mut m = model(0, 0, 0.0);
         m.families = vec![spec("h_seconds", FamilyKind::Histogram), spec("n_seconds", FamilyKind::NativeHistogram)];
@@ -490,6 +491,37 @@ mod tests {
             assert_eq!((h.count_int, h.sum, h.schema, h.zero_count_int, h.timestamp), (want.count, want.sum, 3, want.zero_count, 1_700_000_000_000));
             assert_eq!((h.positive_spans[0].offset, counts), (want.offset, want.counts));
         }
+    }
+
+    #[test]
+    fn a_family_with_its_own_labels_reaches_each_cardinality_while_the_others_keep_the_models() {
+        use crate::targets::mimir::config::{FamilyKind, FamilySpec};
+        let spec = |name: &str, labels: Option<Vec<LabelSpec>>| FamilySpec {
+            name: name.into(),
+            kind: FamilyKind::Gauge,
+            share: 1.0,
+            buckets: None,
+            quantiles: None,
+            schema: 3,
+            native_buckets: 8,
+            help: None,
+            unit: None,
+            labels,
+        };
+        let own = vec![LabelSpec { name: "namespace".into(), cardinality: 5 }, LabelSpec { name: "pod".into(), cardinality: 50 }];
+        let mut m = model(100, 100, 0.0);
+        m.families = vec![spec("own_labels", Some(own)), spec("model_labels", None)];
+        let set = SeriesSet::new(&m, "r", 1);
+        let values = |family: &str, label: &str| {
+            (0..set.active)
+                .map(|i| set.labels(i, i))
+                .filter(|l| l.iter().any(|(k, v)| k == "__name__" && v == family))
+                .filter_map(|l| l.into_iter().find(|(k, _)| k == label).map(|(_, v)| v))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
+        assert_eq!((values("own_labels", "namespace"), values("own_labels", "pod"), values("own_labels", "az")), (5, 50, 0));
+        assert_eq!((values("model_labels", "pod"), values("model_labels", "az"), values("model_labels", "namespace")), (3, 2, 0));
     }
 
     #[test]

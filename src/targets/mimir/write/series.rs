@@ -77,6 +77,7 @@ pub fn family_specs(model: &SeriesModel) -> (Vec<FamilySpec>, bool) {
         native_buckets: 8,
         help: None,
         unit: None,
+        labels: None,
     };
     (model.metrics.iter().map(counter).collect(), true)
 }
@@ -320,18 +321,30 @@ impl SeriesSet {
     }
 
     /// Series `i`'s labels but the `series` label: its member's name and own label (`le`,
-    /// `quantile`), and each scenario label from its instance number's digits (base: the label's
-    /// cardinality), so every family carries every label value once it has enough instances.
+    /// `quantile`), and its family's own labels (each cycling on its own) or else each scenario
+    /// label from its instance number's digits (base: the label's cardinality), so every family
+    /// carries every label value once it has enough instances.
     fn labels_of(&self, i: u64) -> Vec<(String, String)> {
         let p = self.place(i);
         let (name, own) = p.family.member_name(p.member);
         let mut labels = vec![("__name__".to_string(), name), ("job".to_string(), JOB.to_string()), (RUN_LABEL.to_string(), self.run_id.clone())];
         labels.extend(own.map(|(k, v)| (k.to_string(), v)));
-        let mut stride = 1u64;
-        for spec in &self.model.labels {
-            let card = spec.cardinality.max(1);
-            labels.push((spec.name.clone(), format!("{}-{}", spec.name, (p.local / stride) % card)));
-            stride = stride.saturating_mul(card);
+        match &p.family.labels {
+            // A family's own labels cycle each on its own (every one reaches its cardinality).
+            Some(own) => {
+                for spec in own {
+                    labels.push((spec.name.clone(), format!("{}-{}", spec.name, p.local % spec.cardinality.max(1))));
+                }
+            }
+            // The model's labels multiply: instance number's digits, base each cardinality.
+            None => {
+                let mut stride = 1u64;
+                for spec in &self.model.labels {
+                    let card = spec.cardinality.max(1);
+                    labels.push((spec.name.clone(), format!("{}-{}", spec.name, (p.local / stride) % card)));
+                    stride = stride.saturating_mul(card);
+                }
+            }
         }
         labels.sort();
         labels
