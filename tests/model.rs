@@ -190,6 +190,9 @@ async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
             "/prometheus/api/v1/metadata",
             ok(r#"{"http_requests_total":[{"type":"counter","help":"Requests.","unit":""}],"node_load1":[{"type":"gauge","help":"Load.","unit":""}]}"#),
         ),
+        // The cluster Prometheus's own metrics, remote-written into Mimir: up 2 h, 130 series made in the last hour.
+        ("increase(prometheus_tsdb_head_series_created_total[1h])", ok(r#"{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"130"]}]}"#)),
+        ("process_start_time_seconds", ok(r#"{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"7200"]}]}"#)),
         ("query=up[5m]", ok(&format!(r#"{{"resultType":"matrix","result":[{{"metric":{{"__name__":"up"}},"values":[{}]}}]}}"#, up.join(",")))),
         ("/prometheus/api/v1/query", ok(r#"{"resultType":"vector","result":[]}"#)),
     ])
@@ -205,6 +208,7 @@ async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
     let s = support::scenario(&text);
     let series = &s.mimir.as_ref().unwrap().write.as_ref().unwrap().series;
     assert_eq!((series.active, series.scrape_interval.unwrap().to_string()), (1300, "30s".to_string()), "{text}");
+    assert_eq!((series.churn_share, series.churn_period.to_string()), (0.1, "1h".to_string()), "130 of 1,300 series made anew each hour: {text}");
     let own = |name: &str| {
         let f = series.families.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("{name}: {text}"));
         (f.kind, f.labels.clone().unwrap_or_default().into_iter().map(|l| (l.name, l.cardinality)).collect::<Vec<_>>())
