@@ -13,7 +13,7 @@ use lgtm_bench::targets::mimir::config::{LabelSpec, SeriesModel};
 use lgtm_bench::targets::mimir::write::series::SeriesSet;
 use lgtm_bench::targets::mimir::write::RemoteWrite;
 use lgtm_bench::targets::tempo::config::TraceShape;
-use lgtm_bench::targets::tempo::otlp::payload::Template;
+use lgtm_bench::targets::tempo::otlp::payload::Mix;
 use lgtm_bench::targets::tempo::otlp::shape::{IdSource, Shape};
 use lgtm_bench::targets::tempo::otlp::transport::GrpcExporter;
 use lgtm_bench::targets::tempo::otlp::{AckLedger, Exporter, OtlpWrite};
@@ -50,7 +50,7 @@ fn exporter(sink: &Sink) -> OtlpWrite {
     let shape = Arc::new(Shape::new(&TraceShape { depth: 3, fanout: 3, ..TraceShape::default() }));
     OtlpWrite {
         exporter: Exporter::Grpc(GrpcExporter::new(&sink.url(), &Connection::default(), 2, false).unwrap()),
-        template: Arc::new(Template::new(shape, "bench0001", 500)),
+        mix: Arc::new(Mix::new(&[(1.0, shape)], "bench0001", 500)),
         ids: IdSource::new(1, "bench0001"),
         path: PathTable::default().register("tempo.write"),
         clock: RunClock::starting_at(Instant::now()),
@@ -93,7 +93,7 @@ fn bench(c: &mut Criterion) {
     let sink = rt.block_on(Sink::start()).unwrap();
     let rw = Arc::new(rt.block_on(async { writer(&sink) }));
     let otlp = Arc::new(rt.block_on(async { exporter(&sink) }));
-    let spans_per_request = otlp.template.spans_per_request() as u64;
+    let spans_per_request = otlp.mix.mean_spans_per_request() as u64;
     println!("generator_per_cpu remote-write: {:.0} samples per CPU-second", per_cpu_second(&rt, rw.clone(), 2_000));
     println!("generator_per_cpu otlp-grpc: {:.0} spans per CPU-second ({spans_per_request}-span Exports)", per_cpu_second(&rt, otlp.clone(), 2_000));
     let mut g = c.benchmark_group("generator");

@@ -127,9 +127,10 @@ async fn a_model_read_from_prometheus_reproduces_its_shape() {
     }
 }
 
-/// `model --tempo`: the shape of traces lgtm-bench wrote (3 levels, fan-out 2, 3 services, one event
-/// and one link per span, a 250 ms root, no error), read back from the in-process Tempo query API
-/// (answering as Tempo 3.x: a TraceQL search, then each trace by ID).
+/// `model --tempo`: the shapes of traces lgtm-bench wrote as a mix (3 levels, fan-out 2, 3 services
+/// and a 250 ms root; 2 levels, fan-out 3, 2 services and an 80 ms root; one event and one link per
+/// span, no error), read back from the in-process Tempo query API (answering as Tempo 3.x: a
+/// TraceQL search, then each trace by ID): the same two shapes, each with its share.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_read_from_tempo_reproduces_the_trace_shape() {
     use support::otlp_receiver::{serve_query_api, Answer, Receiver};
@@ -137,7 +138,7 @@ async fn a_model_read_from_tempo_reproduces_the_trace_shape() {
     let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
     let query = format!("http://127.0.0.1:{query_port}");
     let written = format!(
-        "[run]\nname = \"traces\"\nwarmup = \"1s\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"{query}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 70\nspans_per_request = 7\n[tempo.traces]\nservices = 3\ndepth = 3\nfanout = 2\nevents_per_span = 1\nlinks_per_span = 1\nerror_ratio = 0.0\nroot_duration = \"250ms\"\n",
+        "[run]\nname = \"traces\"\nwarmup = \"1s\"\nduration = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"{query}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 70\nspans_per_request = 7\n[tempo.traces]\nservices = 3\ndepth = 3\nfanout = 2\nevents_per_span = 1\nlinks_per_span = 1\nerror_ratio = 0.0\nroot_duration = \"250ms\"\n[[tempo.traces.variants]]\nshare = 1\n[[tempo.traces.variants]]\nshare = 1\ndepth = 2\nfanout = 3\nservices = 2\nroot_duration = \"80ms\"\n",
         receiver.url()
     );
     let (code, printed, _) = support::run_binary(&written).await;
@@ -154,9 +155,14 @@ async fn a_model_read_from_tempo_reproduces_the_trace_shape() {
     assert!(text.contains("traces sampled") && text.contains("Assumed: no tempo_distributor_spans_received_total"), "{text}");
     let s = support::scenario(&text);
     let t = &s.tempo.as_ref().unwrap().traces;
-    assert_eq!((t.depth, t.fanout, t.services, t.events_per_span, t.links_per_span), (3, 2, 3, 1, 1), "{text}");
-    assert_eq!((t.error_ratio, t.root_duration.to_string()), (0.0, "250ms".to_string()), "{text}");
-    assert!(t.attributes.http > 0, "{text}");
+    // Both shapes written come back as a mix, each with its share of the sample and its own figures.
+    let mut shapes: Vec<(u32, u32, u64, u32, u32, String)> =
+        t.mix().iter().map(|(_, v)| (v.depth, v.fanout, v.services, v.events_per_span, v.links_per_span, v.root_duration.to_string())).collect();
+    shapes.sort();
+    assert_eq!(shapes, [(2, 3, 2, 1, 1, "80ms".to_string()), (3, 2, 3, 1, 1, "250ms".to_string())], "{text}");
+    let shares: f64 = t.variants.iter().map(|v| v.share).sum();
+    assert!((shares - 1.0).abs() < 0.01 && t.variants.iter().all(|v| v.share > 0.0), "{text}");
+    assert!(t.mix().iter().all(|(_, v)| v.error_ratio == 0.0 && v.attributes.http > 0), "{text}");
 }
 
 /// `model --prometheus` against a Mimir: no TSDB status, so the series per metric and each

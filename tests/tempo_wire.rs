@@ -12,7 +12,7 @@ use lgtm_bench::scenario::Connection;
 use lgtm_bench::stats::OutcomeClass;
 use lgtm_bench::stats::PathTable;
 use lgtm_bench::targets::tempo::config::TraceShape;
-use lgtm_bench::targets::tempo::otlp::payload::Template;
+use lgtm_bench::targets::tempo::otlp::payload::Mix;
 use lgtm_bench::targets::tempo::otlp::shape::{IdSource, Shape};
 use lgtm_bench::targets::tempo::otlp::transport::{GrpcExporter, HttpExporter};
 use lgtm_bench::targets::tempo::otlp::{AckLedger, Exporter, OtlpWrite};
@@ -29,7 +29,7 @@ fn writer(exporter: Exporter) -> OtlpWrite {
     let shape = Arc::new(Shape::new(&TraceShape::default()));
     OtlpWrite {
         exporter,
-        template: Arc::new(Template::new(shape, "wire", 14)),
+        mix: Arc::new(Mix::new(&[(1.0, shape)], "wire", 14)),
         ids: IdSource::new(1, "wire"),
         path: PathTable::default().register("tempo.write"),
         clock: RunClock::starting_at(Instant::now()),
@@ -210,6 +210,38 @@ async fn a_bounded_run_sends_the_planned_traces_well_formed_and_reads_them_back(
         assert!(p.calls > 0 && p.error_ratio == Some(0.0), "{q}: {:?}", p.outcomes);
     }
     assert_eq!(report.paths["tempo.query.missing"].counters.items_ok, 0, "v2 not-found answers carry no message");
+    assert!(report.verdict.passed, "{:?}", report.verdict);
+}
+
+/// A mix of shapes (`[[tempo.traces.variants]]`): each request holds whole traces of the shape its
+/// number picks, and read-back and trace-by-ID judge each trace whole against its own shape (a
+/// 4-span trace of the second shape is complete, not partial).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mix_of_trace_shapes_is_written_and_each_trace_read_back_whole_by_its_own_shape() {
+    let receiver = Receiver::start(vec![Answer::Ok]).await;
+    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
+    let mix = "[[tempo.traces.variants]]\nshare = 1\n[[tempo.traces.variants]]\nshare = 1\ndepth = 2\nfanout = 3\nservices = 2\n";
+    let text = tempo_scenario(&receiver.url(), &format!("http://127.0.0.1:{query_port}"), mix).replace("sample_every = 4", "sample_every = 1");
+    let s = support::scenario(&text);
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOptions { scenario_file: "tempo".into(), out_dir: out.path().to_path_buf(), progress: false, baseline: None };
+    let report = runner::run(&support::plan(&s), opts, CancellationToken::new()).await.unwrap().report;
+    let mut sizes = BTreeSet::new();
+    for r in receiver.received() {
+        let mut by_trace: HashMap<Vec<u8>, usize> = HashMap::new();
+        for span in r.request.resource_spans.iter().flat_map(|rs| &rs.scope_spans).flat_map(|s| &s.spans) {
+            *by_trace.entry(span.trace_id.clone()).or_default() += 1;
+        }
+        let per_trace: BTreeSet<usize> = by_trace.values().copied().collect();
+        assert_eq!(per_trace.len(), 1, "one shape per request: {per_trace:?}");
+        sizes.extend(per_trace);
+    }
+    assert_eq!(sizes, BTreeSet::from([4, 7]), "both shapes written");
+    let by_id = &report.paths["tempo.visibility.by_id"];
+    let measured = report.paths["tempo.write"].calls;
+    assert_eq!((by_id.count(OutcomeClass::Success), by_id.count(OutcomeClass::Lost)), (measured, 0), "every measured Export's trace found whole");
+    let q = &report.paths["tempo.query.by-id"];
+    assert!(q.calls > 0 && q.error_ratio == Some(0.0), "{:?}", q.outcomes);
     assert!(report.verdict.passed, "{:?}", report.verdict);
 }
 

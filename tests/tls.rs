@@ -11,7 +11,7 @@ use lgtm_bench::targets::mimir::config::SeriesModel;
 use lgtm_bench::targets::mimir::write::series::SeriesSet;
 use lgtm_bench::targets::mimir::write::RemoteWrite;
 use lgtm_bench::targets::tempo::config::TraceShape;
-use lgtm_bench::targets::tempo::otlp::payload::Template;
+use lgtm_bench::targets::tempo::otlp::payload::Mix;
 use lgtm_bench::targets::tempo::otlp::shape::{IdSource, Shape};
 use lgtm_bench::targets::tempo::otlp::transport::GrpcExporter;
 use lgtm_bench::targets::tempo::otlp::{AckLedger, Exporter, OtlpWrite};
@@ -88,7 +88,7 @@ async fn otlp_grpc_over_tls_with_a_custom_ca() {
         let exporter = GrpcExporter::new(&url, &with_ca(ca), 1, false).unwrap();
         OtlpWrite {
             exporter: Exporter::Grpc(exporter),
-            template: Arc::new(Template::new(Arc::new(Shape::new(&TraceShape::default())), "tls", 7)),
+            mix: Arc::new(Mix::new(&[(1.0, Arc::new(Shape::new(&TraceShape::default())))], "tls", 7)),
             ids: IdSource::new(1, "tls"),
             path: PathTable::default().register("tempo.write"),
             clock: RunClock::starting_at(Instant::now()),

@@ -133,6 +133,64 @@ pub struct TraceShape {
     /// Duration of the root span; children nest inside their parents.
     #[serde(default = "defaults::root_duration")]
     pub root_duration: Dur,
+    /// A mix of trace shapes instead of one: each variant is this shape with its own fields
+    /// changed, written in its share of the requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<TraceVariant>,
+}
+
+/// One shape of a mix: the fields it changes from `[tempo.traces]` and its share of the requests.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceVariant {
+    /// Its share of the requests (the shares are normalised).
+    pub share: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fanout: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<AttributeCounts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_value_size: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_ratio: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_per_span: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links_per_span: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_duration: Option<Dur>,
+}
+
+impl TraceShape {
+    /// The shapes written, each with its share: this one alone, or each variant applied to it.
+    pub fn mix(&self) -> Vec<(f64, TraceShape)> {
+        let base = TraceShape { variants: vec![], ..self.clone() };
+        if self.variants.is_empty() {
+            return vec![(1.0, base)];
+        }
+        self.variants
+            .iter()
+            .map(|v| {
+                let s = TraceShape {
+                    services: v.services.unwrap_or(base.services),
+                    depth: v.depth.unwrap_or(base.depth),
+                    fanout: v.fanout.unwrap_or(base.fanout),
+                    attributes: v.attributes.unwrap_or(base.attributes),
+                    attribute_value_size: v.attribute_value_size.unwrap_or(base.attribute_value_size),
+                    error_ratio: v.error_ratio.unwrap_or(base.error_ratio),
+                    events_per_span: v.events_per_span.unwrap_or(base.events_per_span),
+                    links_per_span: v.links_per_span.unwrap_or(base.links_per_span),
+                    root_duration: v.root_duration.unwrap_or(base.root_duration),
+                    variants: vec![],
+                };
+                (v.share, s)
+            })
+            .collect()
+    }
 }
 
 impl Default for TraceShape {
@@ -147,11 +205,12 @@ impl Default for TraceShape {
             events_per_span: 0,
             links_per_span: 0,
             root_duration: defaults::root_duration(),
+            variants: vec![],
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttributeCounts {
     #[serde(default = "defaults::http_attributes")]

@@ -28,7 +28,7 @@ use crate::stats::PathId;
 use config::TempoQueryKind;
 use config::{OtlpProtocol, RateUnit, TempoSection, TraceWrite};
 use http::Uri;
-use otlp::payload::Template;
+use otlp::payload::Mix;
 use otlp::shape::{IdSource, Shape};
 use otlp::transport::{GrpcExporter, HttpExporter};
 use otlp::{AckLedger, Exporter, OtlpWrite};
@@ -37,11 +37,11 @@ use readback::{TraceReadBack, TraceRecheck};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// Export requests per second for a write section and a template.
-pub fn requests_per_second(w: &TraceWrite, template: &Template) -> f64 {
+/// Export requests per second for a write section and the mix of templates.
+pub fn requests_per_second(w: &TraceWrite, mix: &Mix) -> f64 {
     match w.unit {
-        RateUnit::Spans => w.rate / template.spans_per_request() as f64,
-        RateUnit::Traces => w.rate / template.traces_per_request as f64,
+        RateUnit::Spans => w.rate / mix.mean_spans_per_request(),
+        RateUnit::Traces => w.rate / mix.mean_traces_per_request(),
     }
 }
 
@@ -49,7 +49,8 @@ pub fn requests_per_second(w: &TraceWrite, template: &Template) -> f64 {
 /// OTLP/HTTP endpoint when that protocol is used.
 pub struct TempoPlan {
     section: TempoSection,
-    shape: Arc<Shape>,
+    /// The trace shapes with their shares (one unless `[[tempo.traces.variants]]`).
+    shapes: Vec<(f64, Arc<Shape>)>,
     /// Spans asked per request (the template rounds them down to whole traces); the template
     /// itself carries the run id, so it is built when the run starts.
     spans_per_request: u64,
@@ -75,8 +76,8 @@ pub fn resolve(section: &TempoSection, out: &mut Vec<Problem>) -> Option<TempoPl
         },
         OtlpProtocol::Grpc => None,
     };
-    let shape = Arc::new(Shape::new(&section.traces));
-    let spans_per_request = section.write.as_ref().map_or(shape.spans_per_trace as u64, |w| w.spans_per_request);
+    let shapes: Vec<(f64, Arc<Shape>)> = section.traces.mix().iter().map(|(w, s)| (*w, Arc::new(Shape::new(s)))).collect();
+    let spans_per_request = section.write.as_ref().map_or(shapes[0].1.spans_per_trace as u64, |w| w.spans_per_request);
     let mut planned = Vec::new();
     for (i, d) in section.dashboards.iter().enumerate() {
         match dashboards::plan(d) {
@@ -87,7 +88,7 @@ pub fn resolve(section: &TempoSection, out: &mut Vec<Problem>) -> Option<TempoPl
     if out.len() > before {
         return None;
     }
-    Some(TempoPlan { section: section.clone(), shape, spans_per_request, otlp_http_uri, dashboards: planned })
+    Some(TempoPlan { section: section.clone(), shapes, spans_per_request, otlp_http_uri, dashboards: planned })
 }
 
 /// This shard's part of the section: its share of the rate, in-flight bound and queries; only
@@ -118,8 +119,26 @@ pub fn into_sink(t: &mut TempoSection, http: &str, grpc: &str) {
 }
 
 impl TempoPlan {
-    fn template(&self, run_id: &str) -> Template {
-        Template::new(self.shape.clone(), run_id, self.spans_per_request)
+    fn mix(&self, run_id: &str) -> Mix {
+        Mix::new(&self.shapes, run_id, self.spans_per_request)
+    }
+
+    /// Spans per trace, averaged over the mix by share.
+    fn mean_spans_per_trace(&self) -> f64 {
+        let total: f64 = self.shapes.iter().map(|(w, _)| w).sum();
+        self.shapes.iter().map(|(w, s)| w * s.spans_per_trace as f64).sum::<f64>() / total.max(f64::MIN_POSITIVE)
+    }
+
+    /// What a whole trace of each variant holds.
+    fn expected(&self, run_id: &str) -> Vec<ExpectedTrace> {
+        self.shapes
+            .iter()
+            .map(|(_, shape)| ExpectedTrace {
+                spans: shape.spans_per_trace,
+                services: (0..shape.spans_per_trace).map(|j| shape.services[shape.service_of(j)].clone()).collect::<BTreeSet<_>>(),
+                run_id: run_id.to_string(),
+            })
+            .collect()
     }
 
     fn exporter(&self) -> Result<Exporter, TargetError> {
@@ -163,9 +182,9 @@ impl TargetPlan for TempoPlan {
 
     fn write_load(&self) -> Option<WriteLoad> {
         let w = self.section.write.as_ref()?;
-        let template = self.template("describe");
-        let requests = requests_per_second(w, &template);
-        Some(WriteLoad { path: "tempo.write".into(), requests, items: requests * template.spans_per_request() as f64, unit: "spans" })
+        let mix = self.mix("describe");
+        let requests = requests_per_second(w, &mix);
+        Some(WriteLoad { path: "tempo.write".into(), requests, items: requests * mix.mean_spans_per_request(), unit: "spans" })
     }
 
     fn memory(&self) -> Option<&MemorySection> {
@@ -176,7 +195,7 @@ impl TargetPlan for TempoPlan {
         let w = self.section.write.as_ref()?;
         let spans = match w.unit {
             RateUnit::Spans => w.rate,
-            RateUnit::Traces => w.rate * self.shape.spans_per_trace as f64,
+            RateUnit::Traces => w.rate * self.mean_spans_per_trace(),
         };
         Some((spans, "span/s"))
     }
@@ -197,7 +216,7 @@ impl TargetPlan for TempoPlan {
                 minimum: 0.001,
                 // Trace ids come from the run id: each step writes new traces.
                 nested: false,
-                note: format!("traces of {} spans, {} spans per request", self.shape.spans_per_trace, self.spans_per_request),
+                note: format!("traces of {:.1} spans, {} spans per request", self.mean_spans_per_trace(), self.spans_per_request),
             });
         }
         out.extend(concurrency_dimension("tempo", self.section.query_load.as_ref()));
@@ -214,23 +233,33 @@ impl TargetPlan for TempoPlan {
 
     fn describe(&self, run: &RunSection) -> String {
         let t = &self.section;
-        let shape = &self.shape;
-        let mut out = format!(
-            "tempo traces: {} spans each ({} levels × fan-out {}) over {} services, {:.1}% with an error\n",
-            shape.spans_per_trace,
-            t.traces.depth,
-            t.traces.fanout,
-            shape.services.len(),
-            t.traces.error_ratio * 100.0
-        );
-        if let Some(w) = &t.write {
-            let template = self.template("describe");
-            let rps = requests_per_second(w, &template);
-            let spans = rps * template.spans_per_request() as f64;
-            let planned = Schedule::open_loop(rps, run.warmup.get(), run.ramp.get(), run.duration.get()).planned_measured_count();
+        let mut out = String::new();
+        let mix = self.mix("describe");
+        for ((share, shape), template) in self.shapes.iter().zip(&mix.templates) {
+            let s = &shape.spec;
+            let of = if self.shapes.len() > 1 {
+                format!(" ({:.0}% of requests, {} traces each)", 100.0 * share / self.shapes.iter().map(|(w, _)| w).sum::<f64>(), template.traces_per_request)
+            } else {
+                String::new()
+            };
             out += &format!(
-                "tempo.write: OTLP/{} to {} at {rps:.2} Export/s × {} spans ({} traces, ~{} KiB) = {spans:.0} spans/s; {planned} measured requests; at most {} in flight over {} connection(s){}\n",
-                spelled(&t.protocol), t.otlp_url, template.spans_per_request(), template.traces_per_request, template.encoded_len() / 1024,
+                "tempo traces{of}: {} spans each ({} levels × fan-out {}) over {} services, {:.1}% with an error, root {}\n",
+                shape.spans_per_trace,
+                s.depth,
+                s.fanout,
+                shape.services.len(),
+                s.error_ratio * 100.0,
+                s.root_duration
+            );
+        }
+        if let Some(w) = &t.write {
+            let rps = requests_per_second(w, &mix);
+            let spans = rps * mix.mean_spans_per_request();
+            let planned = Schedule::open_loop(rps, run.warmup.get(), run.ramp.get(), run.duration.get()).planned_measured_count();
+            let template = &mix.templates[0];
+            out += &format!(
+                "tempo.write: OTLP/{} to {} at {rps:.2} Export/s × {:.0} spans ({:.1} traces, ~{} KiB) = {spans:.0} spans/s; {planned} measured requests; at most {} in flight over {} connection(s){}\n",
+                spelled(&t.protocol), t.otlp_url, mix.mean_spans_per_request(), mix.mean_traces_per_request(), template.encoded_len() / 1024,
                 w.max_in_flight, w.connections, if w.gzip { ", gzip" } else { "" }
             );
         }
@@ -297,15 +326,10 @@ impl PreparedTarget for Ready<'_> {
     fn launch(self: Box<Self>, l: &mut Launch) -> Result<(), TargetError> {
         let Ready { plan, exporter, api, .. } = *self;
         let t = &plan.section;
-        let shape = &plan.shape;
-        let template = Arc::new(plan.template(&l.run_id));
+        let mix = Arc::new(plan.mix(&l.run_id));
         let ids = IdSource::new(l.run.seed, &l.run_id);
         let ledger = Arc::new(AckLedger::default());
-        let expected = ExpectedTrace {
-            spans: shape.spans_per_trace,
-            services: (0..shape.spans_per_trace).map(|j| shape.services[shape.service_of(j)].clone()).collect::<BTreeSet<_>>(),
-            run_id: l.run_id.clone(),
-        };
+        let expected = plan.expected(&l.run_id);
         if let Some(w) = &t.write {
             let path = l.table.register("tempo.write");
             let feed = t.visibility.as_ref().map(|v| {
@@ -323,32 +347,16 @@ impl PreparedTarget for Ready<'_> {
                 l.checker(checker);
                 feed
             });
-            let rate = requests_per_second(w, &template);
-            let writer = OtlpWrite {
-                exporter,
-                template: template.clone(),
-                ids,
-                path,
-                clock: l.clock,
-                connections: w.connections,
-                ledger: ledger.clone(),
-                visibility: feed,
-            };
+            let rate = requests_per_second(w, &mix);
+            let writer =
+                OtlpWrite { exporter, mix: mix.clone(), ids, path, clock: l.clock, connections: w.connections, ledger: ledger.clone(), visibility: feed };
             l.open_loop(writer, rate, w.max_in_flight, "tempo.write");
         }
         if !t.queries.is_empty() {
             let names: Vec<String> = t.queries.iter().map(|q| format!("tempo.query.{}", q.name)).collect();
             let queries = t.queries.iter().zip(&names).map(|(q, n)| Query { spec: q.clone(), path: l.table.register(n.clone()) }).collect();
             let recheck = rechecks(t, &api, &expected, l);
-            let runner = TempoQueries {
-                api: api.clone(),
-                ledger,
-                ids,
-                traces_per_request: template.traces_per_request as u64,
-                expected,
-                run_id: l.run_id.clone(),
-                recheck,
-            };
+            let runner = TempoQueries { api: api.clone(), ledger, ids, mix: mix.clone(), expected, run_id: l.run_id.clone(), recheck };
             let load = RotatingQueries { runner, queries, connections: 4 };
             l.query_load(load, QueryMode::of(t.query_load.as_ref()), "tempo.query", names);
         }
@@ -364,13 +372,13 @@ impl PreparedTarget for Ready<'_> {
 
 /// The recheck of trace-by-ID misses (`tempo.recheck.<query>` per trace-by-ID query), unless
 /// `[tempo.recheck] after = []` or there is no such query.
-fn rechecks(t: &TempoSection, api: &TempoApi, expected: &ExpectedTrace, l: &mut Launch) -> Option<Rechecks> {
+fn rechecks(t: &TempoSection, api: &TempoApi, expected: &[ExpectedTrace], l: &mut Launch) -> Option<Rechecks> {
     let by_id: Vec<&str> = t.queries.iter().filter(|q| q.kind == TempoQueryKind::TraceById).map(|q| q.name.as_str()).collect();
     if by_id.is_empty() || t.recheck.after.is_empty() {
         return None;
     }
     let paths: BTreeMap<String, PathId> = by_id.iter().map(|n| (n.to_string(), l.table.register(format!("tempo.recheck.{n}")))).collect();
-    let reader = TraceRecheck { api: api.clone(), expected: expected.clone(), after: t.recheck.after.clone() };
+    let reader = TraceRecheck { api: api.clone(), expected: expected.to_vec(), after: t.recheck.after.clone() };
     let skip_path = *paths.values().next()?;
     let (feed, checker) = read_back(reader, 1, t.recheck.concurrency, skip_path);
     l.checker(checker);

@@ -1,8 +1,9 @@
 //! `lgtm-bench model --tempo URL`: the trace shape a Tempo already holds, for a `[tempo]` section.
 //! A sample of recent traces (a TraceQL search `{}` over the last hour, then each by ID): spans per
 //! trace, depth, fan-out, services, attributes per span and their value sizes, events, links, the
-//! share with an error, the root's duration, each as the sample's median (the generator has one
-//! shape for all traces; the spread is reported as a comment). The span rate from Tempo's
+//! share with an error, the root's duration. Traces of one structure (depth, fan-out, services) are
+//! one shape, its figures their medians; several structures make a mix (`[[tempo.traces.variants]]`,
+//! each with its share of the sample), the spread of each figure a comment. The span rate from Tempo's
 //! `tempo_distributor_spans_received_total`, read twice `window` apart.
 
 use super::query::{read_search, TempoApi};
@@ -149,27 +150,62 @@ pub async fn read(api: &TempoApi, sample: u32, window: Duration) -> Result<Trace
     Ok(TraceModel { source: api.base.clone(), sampled, spans_per_second, notes })
 }
 
-/// The `[tempo]` section the model describes at `scale`.
+/// The sampled traces grouped by their structure (depth, fan-out, services): each group one shape
+/// of the mix, most common first, at most `MAX_VARIANTS` (the rarer ones' traces left out, said so).
+const MAX_VARIANTS: usize = 6;
+
+fn groups(s: &[TraceFigures]) -> Vec<Vec<&TraceFigures>> {
+    let mut by: BTreeMap<(u32, u32, usize), Vec<&TraceFigures>> = BTreeMap::new();
+    for t in s {
+        by.entry((t.depth.clamp(1, 8), t.fanout.round().clamp(1.0, 16.0) as u32, t.services.max(1))).or_default().push(t);
+    }
+    let mut g: Vec<Vec<&TraceFigures>> = by.into_values().collect();
+    g.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    g
+}
+
+/// One shape's fields (TOML keys and values) from its traces: medians, and the error share.
+fn shape_fields(ts: &[&TraceFigures]) -> Vec<(&'static str, String)> {
+    let med = |f: fn(&TraceFigures) -> f64| median(ts.iter().map(|t| f(t)).collect());
+    let errors = ts.iter().filter(|t| t.error).count() as f64 / ts.len().max(1) as f64;
+    vec![
+        ("services", format!("{}", med(|t| t.services as f64).max(1.0) as u64)),
+        ("depth", format!("{}", med(|t| t.depth as f64).clamp(1.0, 8.0) as u32)),
+        ("fanout", format!("{}", med(|t| t.fanout).round().clamp(1.0, 16.0) as u32)),
+        ("attributes", format!("{{ http = {}, db = 0, rpc = 0 }}", med(|t| t.attributes_per_span).round() as u32)),
+        ("attribute_value_size", format!("{}", med(|t| t.attribute_value_size).round().max(1.0) as usize)),
+        ("error_ratio", format!("{errors:.4}")),
+        ("events_per_span", format!("{}", med(|t| t.events_per_span).round() as u32)),
+        ("links_per_span", format!("{}", med(|t| t.links_per_span).round() as u32)),
+        ("root_duration", format!("\"{}ms\"", med(|t| t.root_duration_ms).round().clamp(1.0, 60_000.0) as u64)),
+    ]
+}
+
+fn spread(ts: &[&TraceFigures], f: fn(&TraceFigures) -> f64) -> String {
+    let v: Vec<f64> = ts.iter().map(|t| f(t)).collect();
+    let (lo, hi) = (v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    if v.is_empty() {
+        String::new()
+    } else {
+        format!("{lo:.0}..{hi:.0}")
+    }
+}
+
+/// The `[tempo]` section the model describes at `scale`: one shape when every sampled trace has
+/// the same structure, else a mix (`[[tempo.traces.variants]]`), one variant per structure seen
+/// with its share of the sample.
 pub fn section(m: &TraceModel, scale: f64, otlp_url: &str) -> String {
     let s = &m.sampled;
-    let med = |f: fn(&TraceFigures) -> f64| median(s.iter().map(f).collect());
-    let spread = |f: fn(&TraceFigures) -> f64| {
-        let v: Vec<f64> = s.iter().map(f).collect();
-        let (lo, hi) = (v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-        if v.is_empty() {
-            String::new()
-        } else {
-            format!("{lo:.0}..{hi:.0}")
-        }
-    };
     let mut out = String::new();
     let _ = writeln!(out, "# [tempo] modelled on {}: {} traces sampled (a TraceQL search {{}} over the last hour, each read by ID);", m.source, s.len());
+    let all: Vec<&TraceFigures> = s.iter().collect();
     let _ = writeln!(
         out,
-        "# each figure is the sample's median (spans per trace {}, depth {}, services {}).",
-        spread(|t| t.spans as f64),
-        spread(|t| t.depth as f64),
-        spread(|t| t.services as f64)
+        "# spans per trace {}, depth {}, services {}, root {} ms; each shape's figures are its traces' medians.",
+        spread(&all, |t| t.spans as f64),
+        spread(&all, |t| t.depth as f64),
+        spread(&all, |t| t.services as f64),
+        spread(&all, |t| t.root_duration_ms)
     );
     for n in &m.notes {
         let _ = writeln!(out, "# Assumed: {n}");
@@ -185,20 +221,30 @@ pub fn section(m: &TraceModel, scale: f64, otlp_url: &str) -> String {
     if s.is_empty() {
         return out;
     }
-    let errors = s.iter().filter(|t| t.error).count() as f64 / s.len() as f64;
+    let groups = groups(s);
     let _ = writeln!(
         out,
-        "[tempo.traces]\nservices = {}\ndepth = {}\nfanout = {}\nattributes = {{ http = {}, db = 0, rpc = 0 }}   # attributes per span (by convention unknown: counted as http)\nattribute_value_size = {}\nerror_ratio = {:.4}\nevents_per_span = {}\nlinks_per_span = {}\nroot_duration = \"{}ms\"",
-        med(|t| t.services as f64).max(1.0) as u64,
-        med(|t| t.depth as f64).clamp(1.0, 8.0) as u32,
-        med(|t| t.fanout).round().clamp(1.0, 16.0) as u32,
-        med(|t| t.attributes_per_span).round() as u32,
-        med(|t| t.attribute_value_size).round().max(1.0) as usize,
-        errors,
-        med(|t| t.events_per_span).round() as u32,
-        med(|t| t.links_per_span).round() as u32,
-        med(|t| t.root_duration_ms).round().clamp(1.0, 60_000.0) as u64,
+        "[tempo.traces]                 # the most common shape ({} of {} traces); attributes by convention unknown: counted as http",
+        groups[0].len(),
+        s.len()
     );
+    for (k, v) in shape_fields(&groups[0]) {
+        let _ = writeln!(out, "{k} = {v}");
+    }
+    if groups.len() > 1 {
+        let kept = &groups[..groups.len().min(MAX_VARIANTS)];
+        let left: usize = groups[kept.len()..].iter().map(Vec::len).sum();
+        if left > 0 {
+            let _ = writeln!(out, "# {left} traces in {} rarer shapes left out of the mix", groups.len() - kept.len());
+        }
+        for g in kept {
+            let _ = writeln!(out, "\n[[tempo.traces.variants]]      # {} of {} sampled traces, {} spans each", g.len(), s.len(), spread(g, |t| t.spans as f64));
+            let _ = writeln!(out, "share = {:.4}", g.len() as f64 / s.len() as f64);
+            for (k, v) in shape_fields(g) {
+                let _ = writeln!(out, "{k} = {v}");
+            }
+        }
+    }
     out
 }
 

@@ -178,8 +178,10 @@ pub struct TempoQueries {
     pub api: TempoApi,
     pub ledger: Arc<AckLedger>,
     pub ids: IdSource,
-    pub traces_per_request: u64,
-    pub expected: ExpectedTrace,
+    /// The request templates: which shape request `n` had, and its first trace's index.
+    pub mix: Arc<super::otlp::payload::Mix>,
+    /// What a whole trace of each variant holds.
+    pub expected: Vec<ExpectedTrace>,
     pub run_id: String,
     /// Where trace-by-ID misses go to be asked again, and each such query's recheck path.
     pub recheck: Option<Rechecks>,
@@ -194,6 +196,8 @@ pub struct Miss {
     pub age: Duration,
     /// The path the miss is resolved on (`tempo.recheck.<query>`).
     pub path: PathId,
+    /// The trace's shape in the mix.
+    pub variant: usize,
 }
 
 /// The recheck feed and the path of each trace-by-ID query's misses.
@@ -222,10 +226,10 @@ impl QueryRunner for TempoQueries {
 
 impl TempoQueries {
     /// Hands an acknowledged trace the query `query` did not find to the recheck.
-    fn recheck_later(&self, query: &str, trace_id: String, age: Duration) {
+    fn recheck_later(&self, query: &str, trace_id: String, age: Duration, variant: usize) {
         if let Some(r) = &self.recheck {
             if let Some(&path) = r.paths.get(query) {
-                r.feed.offer(Miss { trace_id, missed_at: tokio::time::Instant::now(), age, path });
+                r.feed.offer(Miss { trace_id, missed_at: tokio::time::Instant::now(), age, path, variant });
             }
         }
     }
@@ -242,17 +246,19 @@ impl TempoQueries {
                 let Some((request, acked)) = old_enough(q).and_then(|cutoff| self.ledger.pick_acked(mix(seq), cutoff)) else {
                     return (OutcomeClass::BadResponse, 0, "trace by ID".into(), "no acknowledged trace to ask for".into());
                 };
-                let t = request * self.traces_per_request;
+                let t = request * self.mix.stride();
+                let variant = self.mix.variant_of(request);
+                let expected = &self.expected[variant];
                 let id = hex(&self.ids.trace_id(t));
                 let age = acked.elapsed();
                 let key = format!("trace {id} (acknowledged {} earlier)", crate::units::fmt_micros(age.as_micros() as u64));
                 match self.api.trace_by_id(pool, &id).await {
                     Ok(a) => {
-                        let class = judge(&read_trace(&a), &self.expected);
+                        let class = judge(&read_trace(&a), expected);
                         if class == OutcomeClass::NotFound && measured {
-                            self.recheck_later(&q.name, id, age);
+                            self.recheck_later(&q.name, id, age, variant);
                         }
-                        (class, self.expected.spans as u64, key, answered(&a))
+                        (class, expected.spans as u64, key, answered(&a))
                     }
                     Err(e) => transport(e, key),
                 }

@@ -18,7 +18,8 @@ use tokio::time::Instant;
 
 pub struct TraceReadBack {
     pub api: TempoApi,
-    pub expected: ExpectedTrace,
+    /// What a whole trace of each variant of the mix holds.
+    pub expected: Vec<ExpectedTrace>,
     pub poll_interval: Duration,
     pub deadline: Duration,
     pub by_id: PathId,
@@ -29,9 +30,10 @@ impl ReadBack for TraceReadBack {
     type Sample = TraceSample;
 
     async fn check(self: Arc<Self>, sample: TraceSample) -> Vec<Resolved> {
+        let expected = &self.expected[sample.variant];
         let found_by_id = || async {
             match self.api.trace_by_id(0, &sample.trace_id).await {
-                Ok(answer) => judge(&read_trace(&answer), &self.expected).is_success(),
+                Ok(answer) => judge(&read_trace(&answer), expected).is_success(),
                 Err(_) => false,
             }
         };
@@ -39,7 +41,7 @@ impl ReadBack for TraceReadBack {
         let m = poll_until_visible(sample.acked, self.deadline, self.poll_interval, found_by_id).await;
         let mut out = vec![resolved_on(self.by_id, m, || Detail { key: format!("trace {}", sample.trace_id), answer: looked_for.clone() })];
         let Some(search_path) = self.search else { return out };
-        let traceql = format!("{{ resource.{RUN_ATTRIBUTE} = \"{}\" && span.{TRACE_ATTRIBUTE} = \"{}\" }}", self.expected.run_id, sample.tag);
+        let traceql = format!("{{ resource.{RUN_ATTRIBUTE} = \"{}\" && span.{TRACE_ATTRIBUTE} = \"{}\" }}", expected.run_id, sample.tag);
         let window = (sample.end_unix_s.saturating_sub(300), sample.end_unix_s + 300);
         let found_by_search = || async {
             match self.api.search(0, &traceql, window.0, window.1, 20).await {
@@ -56,7 +58,8 @@ impl ReadBack for TraceReadBack {
 /// Asks for a missed trace again after each delay; found whole → `transient`, else `lost`.
 pub struct TraceRecheck {
     pub api: TempoApi,
-    pub expected: ExpectedTrace,
+    /// What a whole trace of each variant of the mix holds.
+    pub expected: Vec<ExpectedTrace>,
     pub after: Vec<Dur>,
 }
 
@@ -69,7 +72,7 @@ impl ReadBack for TraceRecheck {
             tokio::time::sleep_until(miss.missed_at + delay.get()).await;
             let asked = Instant::now();
             let answer = self.api.trace_by_id(0, &miss.trace_id).await;
-            let class = answer.as_ref().map_or_else(|e| e.class(), |a| judge(&read_trace(a), &self.expected));
+            let class = answer.as_ref().map_or_else(|e| e.class(), |a| judge(&read_trace(a), &self.expected[miss.variant]));
             if class.is_success() {
                 let now = Instant::now();
                 let m = resolved(OutcomeClass::Transient, now - miss.missed_at, now - asked);

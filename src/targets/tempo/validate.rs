@@ -15,9 +15,24 @@ pub const MAX_GRPC_MESSAGE: usize = 4 << 20;
 pub fn problems(t: &TempoSection, out: &mut Vec<Problem>) {
     checks::urls(out, [("tempo.otlp_url", &t.otlp_url), ("tempo.query_url", &t.query_url)]);
     checks::connection("tempo.connection", &t.connection, out);
-    let shape_ok = shape(&t.traces, out);
+    let mix = t.traces.mix();
+    let mut shapes_ok = shape(&mix[0].1, "tempo.traces", out);
+    if !t.traces.variants.is_empty() {
+        shapes_ok = true;
+        for (i, (share, s)) in mix.iter().enumerate() {
+            let key = format!("tempo.traces.variants.{i}");
+            if !(*share > 0.0 && share.is_finite()) {
+                out.push(Problem::new(format!("{key}.share"), format!("{share} must be above 0 (the shares are normalised)")));
+            }
+            shapes_ok &= shape(s, &key, out);
+        }
+    }
     if let Some(w) = &t.write {
-        write(w, shape_ok.then_some(&t.traces), out);
+        write(w, out);
+        for (i, (_, s)) in mix.iter().enumerate().filter(|_| shapes_ok) {
+            let key = if t.traces.variants.is_empty() { "tempo.traces".to_string() } else { format!("tempo.traces.variants.{i}") };
+            request_size(w, s, &key, out);
+        }
     }
     queries(t, out);
     if let Some(v) = &t.visibility {
@@ -45,27 +60,27 @@ fn recheck(r: &super::config::Recheck, out: &mut Vec<Problem>) {
 }
 
 /// The trace shape; true when it is sound enough to build a trace from.
-fn shape(s: &TraceShape, out: &mut Vec<Problem>) -> bool {
+fn shape(s: &TraceShape, key: &str, out: &mut Vec<Problem>) -> bool {
     if s.services == 0 {
-        out.push(Problem::new("tempo.traces.services", "must be at least 1"));
+        out.push(Problem::new(format!("{key}.services"), "must be at least 1"));
     }
     if s.depth == 0 || s.depth > 8 {
-        out.push(Problem::new("tempo.traces.depth", format!("{} must be between 1 and 8 levels", s.depth)));
+        out.push(Problem::new(format!("{key}.depth"), format!("{} must be between 1 and 8 levels", s.depth)));
     }
     if s.fanout == 0 || s.fanout > 16 {
-        out.push(Problem::new("tempo.traces.fanout", format!("{} must be between 1 and 16 children", s.fanout)));
+        out.push(Problem::new(format!("{key}.fanout"), format!("{} must be between 1 and 16 children", s.fanout)));
     }
     if !(0.0..=1.0).contains(&s.error_ratio) {
-        out.push(Problem::new("tempo.traces.error_ratio", format!("{} must be between 0.0 and 1.0", s.error_ratio)));
+        out.push(Problem::new(format!("{key}.error_ratio"), format!("{} must be between 0.0 and 1.0", s.error_ratio)));
     }
     if s.root_duration.get() < Duration::from_micros(100) || s.root_duration.get() > Duration::from_secs(60) {
-        out.push(Problem::new("tempo.traces.root_duration", format!("{} must be between 100µs and 60s", s.root_duration)));
+        out.push(Problem::new(format!("{key}.root_duration"), format!("{} must be between 100µs and 60s", s.root_duration)));
     }
     s.services > 0 && (1..=8).contains(&s.depth) && (1..=16).contains(&s.fanout)
 }
 
-/// The write plan, and (with a sound shape) that a request stays under the gRPC message limit.
-fn write(w: &TraceWrite, shape: Option<&TraceShape>, out: &mut Vec<Problem>) {
+/// The write plan: rate, in-flight bound, connections, spans per request.
+fn write(w: &TraceWrite, out: &mut Vec<Problem>) {
     checks::rate_ok(out, "tempo.write.rate", w.rate);
     if w.max_in_flight == 0 {
         out.push(Problem::new("tempo.write.max_in_flight", "must be at least 1"));
@@ -73,10 +88,17 @@ fn write(w: &TraceWrite, shape: Option<&TraceShape>, out: &mut Vec<Problem>) {
     if w.connections == 0 {
         out.push(Problem::new("tempo.write.connections", "must be at least 1"));
     }
-    if let Some(spec) = shape {
+    if w.spans_per_request == 0 {
+        out.push(Problem::new("tempo.write.spans_per_request", "must be at least 1"));
+    }
+}
+
+/// A sound shape's trace size, and that a request of it stays under the gRPC message limit.
+fn request_size(w: &TraceWrite, spec: &TraceShape, key: &str, out: &mut Vec<Problem>) {
+    {
         let shape = Shape::new(spec);
         if shape.spans_per_trace > 10_000 {
-            out.push(Problem::new("tempo.traces", format!("{} spans per trace is too many; lower depth or fanout", shape.spans_per_trace)));
+            out.push(Problem::new(key, format!("{} spans per trace is too many; lower depth or fanout", shape.spans_per_trace)));
         } else if w.spans_per_request > 0 {
             let len = Template::estimated_len(&shape, "validate", w.spans_per_request);
             if len > MAX_GRPC_MESSAGE {
@@ -90,9 +112,6 @@ fn write(w: &TraceWrite, shape: Option<&TraceShape>, out: &mut Vec<Problem>) {
                 ));
             }
         }
-    }
-    if w.spans_per_request == 0 {
-        out.push(Problem::new("tempo.write.spans_per_request", "must be at least 1"));
     }
 }
 

@@ -14,7 +14,7 @@ use crate::stats::{OutcomeClass, PathId};
 use crate::workload::{CallOutcome, RunClock, Ticket, Workload};
 use bytes::Bytes;
 pub use ledger::AckLedger;
-use payload::{PayloadBuilder, Template};
+use payload::{Mix, PayloadBuilder};
 use shape::IdSource;
 use std::sync::Arc;
 use transport::{GrpcExporter, HttpExporter};
@@ -27,6 +27,8 @@ pub struct TraceSample {
     pub acked: tokio::time::Instant,
     /// When the trace ended (unix seconds), for the search window.
     pub end_unix_s: u64,
+    /// The trace's shape in the mix (what a whole trace holds).
+    pub variant: usize,
 }
 
 pub enum Exporter {
@@ -36,7 +38,7 @@ pub enum Exporter {
 
 pub struct OtlpWrite {
     pub exporter: Exporter,
-    pub template: Arc<Template>,
+    pub mix: Arc<Mix>,
     pub ids: IdSource,
     pub path: PathId,
     pub clock: RunClock,
@@ -46,7 +48,8 @@ pub struct OtlpWrite {
 }
 
 pub struct ExportState {
-    builder: PayloadBuilder,
+    /// One per variant of the mix.
+    builders: Vec<PayloadBuilder>,
     pool: usize,
 }
 
@@ -65,22 +68,24 @@ impl Workload for OtlpWrite {
     }
 
     fn new_state(&self, worker: usize) -> ExportState {
-        ExportState { builder: PayloadBuilder::new(self.template.clone(), self.ids), pool: worker % self.connections.max(1) }
+        ExportState { builders: self.mix.builders(self.ids), pool: worker % self.connections.max(1) }
     }
 
     async fn call(&self, state: &mut ExportState, ticket: Ticket) -> CallOutcome {
         let end_ns = self.unix_ns(ticket.intended);
-        let spans = self.template.spans_per_request() as u64;
+        let variant = self.mix.variant_of(ticket.seq);
+        let builder = &mut state.builders[variant];
+        let spans = builder.spans_per_request() as u64;
         let sent_at = tokio::time::Instant::now();
         let (class, rejected) = match &self.exporter {
             Exporter::Grpc(g) => {
-                let body = Bytes::copy_from_slice(state.builder.build(ticket.seq, end_ns));
+                let body = Bytes::copy_from_slice(builder.build(ticket.seq, end_ns));
                 match g.export(state.pool, body).await {
                     Ok(resp) => classify::classify_response(&resp),
                     Err(status) => (classify::classify_status(status.code(), status.message()), 0),
                 }
             }
-            Exporter::Http(h) => match h.export(state.pool, state.builder.build(ticket.seq, end_ns)).await {
+            Exporter::Http(h) => match h.export(state.pool, builder.build(ticket.seq, end_ns)).await {
                 Ok(answer) => classify::classify_http(answer.status.as_u16(), &answer.body),
                 Err(e) => (e.class(), 0),
             },
@@ -88,7 +93,7 @@ impl Workload for OtlpWrite {
         if matches!(class, OutcomeClass::Success | OutcomeClass::PartialSuccess) {
             self.ledger.ack(ticket.seq, tokio::time::Instant::now());
             if class.is_success() && ticket.measured {
-                self.offer_for_read_back(&state.builder, ticket.seq, end_ns);
+                self.offer_for_read_back(builder, variant, ticket.seq, end_ns);
             }
         }
         CallOutcome { path: self.path, class, sent_at, items: spans, retries: 0, rejected, detail: None, parts: vec![] }
@@ -96,7 +101,7 @@ impl Workload for OtlpWrite {
 }
 
 impl OtlpWrite {
-    fn offer_for_read_back(&self, builder: &PayloadBuilder, seq: u64, end_ns: u64) {
+    fn offer_for_read_back(&self, builder: &PayloadBuilder, variant: usize, seq: u64, end_ns: u64) {
         let Some(feed) = &self.visibility else { return };
         if !feed.wants(seq) {
             return;
@@ -107,6 +112,7 @@ impl OtlpWrite {
             tag: shape::trace_tag(t),
             acked: tokio::time::Instant::now(),
             end_unix_s: end_ns / 1_000_000_000,
+            variant,
         });
     }
 }

@@ -44,6 +44,9 @@ enum Patch {
 pub struct Template {
     pub shape: Arc<Shape>,
     pub traces_per_request: usize,
+    /// Trace indices a request takes: request `seq`'s k-th trace is `seq × stride + k` (in a mix,
+    /// the most traces any variant puts in a request; else `traces_per_request`).
+    pub stride: u64,
     bytes: Vec<u8>,
     patches: Vec<Patch>,
 }
@@ -140,7 +143,7 @@ impl Template {
         let traces_per_request = Self::traces_per_request(&shape, spans_per_request);
         let bytes = shape.request(run_id, &sentinel_instances(&shape, traces_per_request)).encode_to_vec();
         let patches = find_patches(&bytes, traces_per_request, shape.spans_per_trace, shape.error_span());
-        Template { shape, traces_per_request, bytes, patches }
+        Template { shape, traces_per_request, stride: traces_per_request as u64, bytes, patches }
     }
 
     /// Whole traces in a request of about `spans_per_request` spans (at least one).
@@ -162,6 +165,68 @@ impl Template {
 
     pub fn encoded_len(&self) -> usize {
         self.bytes.len()
+    }
+}
+
+/// The run's request templates, one per trace shape of the mix: request `seq` is built from the
+/// variant its number picks (a Weyl walk over the cumulative shares: the same in every run, each
+/// variant in its share of any long enough stretch of requests).
+pub struct Mix {
+    pub templates: Vec<Arc<Template>>,
+    shares: Vec<f64>,
+    cumulative: Vec<f64>,
+}
+
+impl Mix {
+    pub fn new(shapes: &[(f64, Arc<Shape>)], run_id: &str, spans_per_request: u64) -> Mix {
+        let mut templates: Vec<Template> = shapes.iter().map(|(_, s)| Template::new(s.clone(), run_id, spans_per_request)).collect();
+        let stride = templates.iter().map(|t| t.traces_per_request as u64).max().unwrap_or(1);
+        for t in &mut templates {
+            t.stride = stride;
+        }
+        let total: f64 = shapes.iter().map(|(w, _)| *w).sum::<f64>().max(f64::MIN_POSITIVE);
+        let shares: Vec<f64> = shapes.iter().map(|(w, _)| w / total).collect();
+        let cumulative = shares.iter().scan(0.0, |acc, w| {
+            *acc += w;
+            Some(*acc)
+        });
+        Mix { templates: templates.into_iter().map(Arc::new).collect(), cumulative: cumulative.collect(), shares }
+    }
+
+    /// The variant request `seq` is built from.
+    pub fn variant_of(&self, seq: u64) -> usize {
+        if self.templates.len() == 1 {
+            return 0;
+        }
+        let x = (seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
+        self.cumulative.partition_point(|c| *c <= x).min(self.templates.len() - 1)
+    }
+
+    pub fn template_of(&self, seq: u64) -> &Arc<Template> {
+        &self.templates[self.variant_of(seq)]
+    }
+
+    /// Trace indices per request (see `Template::stride`).
+    pub fn stride(&self) -> u64 {
+        self.templates[0].stride
+    }
+
+    /// Spans and traces of a request, averaged over the mix by share.
+    pub fn mean_spans_per_request(&self) -> f64 {
+        self.templates.iter().zip(&self.shares).map(|(t, w)| w * t.spans_per_request() as f64).sum()
+    }
+
+    pub fn mean_traces_per_request(&self) -> f64 {
+        self.templates.iter().zip(&self.shares).map(|(t, w)| w * t.traces_per_request as f64).sum()
+    }
+
+    pub fn shares(&self) -> &[f64] {
+        &self.shares
+    }
+
+    /// A builder per variant (one worker's).
+    pub fn builders(&self, ids: IdSource) -> Vec<PayloadBuilder> {
+        self.templates.iter().map(|t| PayloadBuilder::new(t.clone(), ids)).collect()
     }
 }
 
@@ -189,9 +254,13 @@ impl PayloadBuilder {
         }
     }
 
+    pub fn spans_per_request(&self) -> usize {
+        self.template.spans_per_request()
+    }
+
     /// Index in the run of the k-th trace of request `seq`.
     pub fn trace_index(&self, seq: u64, k: usize) -> u64 {
-        seq * self.template.traces_per_request as u64 + k as u64
+        seq * self.template.stride + k as u64
     }
 
     /// Start of the k-th trace of a request whose traces end at `end_ns`.
@@ -255,6 +324,29 @@ mod tests {
     use super::*;
     use crate::targets::tempo::config::TraceShape;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+    #[test]
+    fn a_mix_writes_each_shape_in_its_share_of_requests_with_distinct_trace_indices() {
+        let small = Arc::new(Shape::new(&TraceShape { depth: 1, ..TraceShape::default() }));
+        let large = Arc::new(Shape::new(&TraceShape { depth: 3, fanout: 2, ..TraceShape::default() }));
+        let mix = Mix::new(&[(1.0, small), (3.0, large)], "run1", 14);
+        assert_eq!((mix.templates[0].traces_per_request, mix.templates[1].traces_per_request, mix.stride()), (14, 2, 14));
+        let large_requests = (0..10_000).filter(|seq| mix.variant_of(*seq) == 1).count();
+        assert!(large_requests.abs_diff(7_500) <= 10, "{large_requests} of 10,000 requests of the 3:1 shape");
+        let ids = IdSource::new(1, "run1");
+        let mut builders = mix.builders(ids);
+        let mut seen = std::collections::BTreeSet::new();
+        for seq in 0..200 {
+            let v = mix.variant_of(seq);
+            let req = ExportTraceServiceRequest::decode(builders[v].build(seq, 1_700_000_000_000_000_000)).unwrap();
+            let spans: Vec<_> = req.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans).collect();
+            assert_eq!(spans.len(), mix.templates[v].spans_per_request(), "request {seq} holds whole traces of its shape");
+            for t in spans.iter().filter(|s| s.parent_span_id.is_empty()) {
+                assert!(seen.insert(t.trace_id.clone()), "trace ids never repeat across requests");
+            }
+        }
+        assert!((mix.mean_spans_per_request() - (0.25 * 14.0 + 0.75 * 14.0)).abs() < 1e-9);
+    }
 
     fn shape(events: u32, links: u32, error_ratio: f64) -> Arc<Shape> {
         Arc::new(Shape::new(&TraceShape { events_per_span: events, links_per_span: links, error_ratio, ..TraceShape::default() }))
