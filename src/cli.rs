@@ -289,6 +289,19 @@ pub enum Command {
         /// Write the scenario here instead of printing it.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// A Grafana to take the dashboards to replay from (the most viewed where it counts views,
+        /// else every dashboard of --grafana-folder); they are written beside --out.
+        #[arg(long, value_name = "URL", requires = "out")]
+        grafana: Option<String>,
+        /// The environment variable holding a Grafana service-account token.
+        #[arg(long, value_name = "VAR", default_value = "GRAFANA_TOKEN")]
+        grafana_token_env: String,
+        /// The folder (uid) whose dashboards to replay when Grafana does not count views.
+        #[arg(long, value_name = "UID")]
+        grafana_folder: Option<String>,
+        /// How many of the most viewed dashboards to replay.
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        dashboards: usize,
     },
     /// Print the JSON Schema of the results file (also in results/schema.json), or of a capacity
     /// report or check results.

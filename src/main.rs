@@ -11,8 +11,23 @@ fn main() -> ExitCode {
     let code = match Cli::parse().command {
         Command::Validate { scenario, overrides } => commands::validate::validate(&scenario, &overrides),
         Command::Schema { of } => commands::schema(&of),
-        Command::Model { prometheus, tempo, otlp_url, rate_window, query_prefix, tenant, scale, write_url, out } => {
-            let sources = commands::model::Sources { prometheus, query_prefix, tenant, tempo, otlp_url, rate_window: rate_window.get() };
+        Command::Model {
+            prometheus,
+            tempo,
+            otlp_url,
+            rate_window,
+            query_prefix,
+            tenant,
+            scale,
+            write_url,
+            out,
+            grafana,
+            grafana_token_env,
+            grafana_folder,
+            dashboards,
+        } => {
+            let grafana = grafana.map(|url| commands::model::GrafanaSource { url, token_env: grafana_token_env, folder: grafana_folder, limit: dashboards });
+            let sources = commands::model::Sources { prometheus, query_prefix, tenant, tempo, otlp_url, rate_window: rate_window.get(), grafana };
             commands::model::model(&sources, scale, &write_url, out.as_deref())
         }
         Command::Selftest { scenario, duration, overrides } => commands::selftest::selftest(&scenario, &overrides, duration),

@@ -228,3 +228,103 @@ async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
     assert!(received.iter().all(|r| r.headers.get("x-scope-orgid").is_some_and(|v| v == "perf")), "the tenant on every request");
     assert!(received.iter().all(|r| r.uri.starts_with("/prometheus/")), "under the prefix");
 }
+
+/// Answers of a Prometheus API holding one counter: enough for `model --prometheus`.
+fn prometheus_routes() -> Vec<(&'static str, support::replay::Canned)> {
+    use support::replay::Canned;
+    let ok = |data: &str| Canned::new(200, format!(r#"{{"status":"success","data":{data}}}"#));
+    vec![
+        (
+            "/api/v1/status/tsdb",
+            ok(
+                r#"{"headStats":{"numSeries":100},"seriesCountByMetricName":[{"name":"http_requests_total","value":100}],"labelValueCountByLabelName":[{"name":"pod","value":100}]}"#,
+            ),
+        ),
+        ("/api/v1/labels", ok(r#"["__name__","pod"]"#)),
+        ("/api/v1/label/pod/values", ok(r#"["a","b"]"#)),
+        ("/api/v1/metadata", ok(r#"{"http_requests_total":[{"type":"counter","help":"","unit":""}]}"#)),
+        ("/api/v1/status/config", ok(r#"{"yaml":"global:\n  scrape_interval: 30s\n"}"#)),
+        ("/api/v1/query", ok(r#"{"resultType":"vector","result":[]}"#)),
+    ]
+}
+
+/// `model --grafana`: the dashboards a Grafana's users open, through Grafana's HTTP API as its
+/// documentation gives it (`/api/search/sorting`, `/api/search`, `/api/dashboards/uid/{uid}`,
+/// Bearer token). Where Grafana sorts by views (usage insights), the most viewed are taken and
+/// written beside the scenario as `[[mimir.dashboards]]`; a dashboard on another datasource is
+/// listed, not replayed. Where it does not (open-source Grafana), a folder must be named.
+#[tokio::test]
+async fn a_model_takes_the_most_viewed_grafana_dashboards_or_a_folders() {
+    use support::replay::{Canned, ReplayServer};
+    let nodes = std::fs::read_to_string(support::fixtures::dir("dashboards").join("nodes.json")).unwrap();
+    let loki =
+        r#"{"title":"Logs","panels":[{"id":1,"type":"logs","title":"Logs","datasource":{"type":"loki","uid":"loki"},"targets":[{"expr":"{app=\"x\"}"}]}]}"#;
+    let hit = |uid: &str, title: &str, views: u64| {
+        format!(
+            r#"{{"uid":"{uid}","title":"{title}","type":"dash-db","folderUid":"k8s","folderTitle":"Kubernetes","sortMeta":{views},"sortMetaName":"views"}}"#
+        )
+    };
+    let mut routes = prometheus_routes();
+    routes.extend([
+        (
+            "/api/search/sorting",
+            Canned::new(200, r#"[{"name":"alpha-asc","displayName":"Alphabetically (A–Z)"},{"name":"views-recent-desc","displayName":"Views 30 days"}]"#),
+        ),
+        ("/api/search?", Canned::new(200, format!("[{},{}]", hit("nodes-uid", "Nodes", 120), hit("logs-uid", "Logs", 40)))),
+        ("/api/dashboards/uid/nodes-uid", Canned::new(200, format!(r#"{{"dashboard":{nodes},"meta":{{"folderTitle":"Kubernetes"}}}}"#))),
+        ("/api/dashboards/uid/logs-uid", Canned::new(200, format!(r#"{{"dashboard":{loki},"meta":{{}}}}"#))),
+    ]);
+    let server = ReplayServer::routed(routes).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    let base = server.base();
+    let args = ["model", "--prometheus", &base, "--grafana", &base, "--out", file.to_str().unwrap(), "--dashboards", "2"];
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(args).env("GRAFANA_TOKEN", "secret").output().await.unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("the 2 most viewed by Grafana's `Views 30 days` sort"), "{text}");
+    let s = support::scenario(&text);
+    let boards = &s.mimir.as_ref().unwrap().dashboards;
+    assert_eq!(boards.iter().map(|d| d.file.as_str()).collect::<Vec<_>>(), ["dashboards/nodes-uid.json"], "{text}");
+    assert!(text.contains("`Nodes` in Kubernetes, 120 views") && text.contains("`Logs` (dashboards/logs-uid.json) not replayed"), "{text}");
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("dashboards/nodes-uid.json")).unwrap()).unwrap();
+    assert_eq!(written, serde_json::from_str::<serde_json::Value>(&nodes).unwrap(), "the dashboard as Grafana stores it");
+    let grafana_calls: Vec<_> = server.received().into_iter().filter(|r| !r.uri.starts_with("/api/v1/")).collect();
+    assert!(grafana_calls.iter().all(|r| r.headers.get("authorization").is_some_and(|v| v == "Bearer secret")), "the token on every Grafana request");
+    assert!(grafana_calls.iter().any(|r| r.uri.contains("sort=views-recent-desc") && r.uri.contains("limit=2")), "{grafana_calls:?}");
+
+    // Open-source Grafana: no sort by views. Without a folder: the flag to give; with one: its dashboards.
+    let mut routes = prometheus_routes();
+    routes.extend([
+        (
+            "/api/search/sorting",
+            Canned::new(200, r#"[{"name":"alpha-asc","displayName":"Alphabetically (A–Z)"},{"name":"alpha-desc","displayName":"Alphabetically (Z–A)"}]"#),
+        ),
+        ("/api/search?", Canned::new(200, format!("[{}]", hit("nodes-uid", "Nodes", 0).replace(r#","sortMeta":0,"sortMetaName":"views""#, "")))),
+        ("/api/dashboards/uid/nodes-uid", Canned::new(200, format!(r#"{{"dashboard":{nodes},"meta":{{}}}}"#))),
+    ]);
+    let server_oss = ReplayServer::routed(routes).await;
+    let oss = server_oss.base();
+    let run = |extra: Vec<String>| {
+        let mut args: Vec<String> = ["model", "--prometheus", &oss, "--grafana", &oss, "--out", file.to_str().unwrap()].map(String::from).to_vec();
+        args.extend(extra);
+        async move { tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench")).args(args).env("GRAFANA_TOKEN", "secret").output().await.unwrap() }
+    };
+    let o = run(vec![]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give --grafana-folder UID"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(vec!["--grafana-folder".into(), "k8s".into()]).await;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(server_oss.received().iter().any(|r| r.uri.contains("folderUIDs=k8s")));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("every dashboard of folder `k8s`") && text.contains("file = \"dashboards/nodes-uid.json\""), "{text}");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["model", "--prometheus", &oss, "--grafana", &oss, "--grafana-folder", "k8s", "--out", file.to_str().unwrap()])
+        .env_remove("GRAFANA_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("GRAFANA_TOKEN (a Grafana service-account token) is not set"));
+    drop(server);
+}

@@ -9,7 +9,8 @@
 
 use super::config::GrafanaSection;
 use super::model::Criterion;
-use crate::client::http::{join_uri, HttpTarget};
+use crate::client::http::HttpTarget;
+use crate::grafana::api::{bearer, send_json};
 use crate::scenario::Connection;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};
@@ -30,21 +31,17 @@ pub async fn check(section: Option<&GrafanaSection>) -> Vec<Criterion> {
             "set [check.grafana] url, token_env and datasources to check it",
         )];
     };
-    let mut headers = HeaderMap::new();
-    match std::env::var(&g.token_env).ok().map(|t| HeaderValue::from_str(&format!("Bearer {t}"))) {
-        Some(Ok(mut v)) => {
-            v.set_sensitive(true);
-            headers.insert(http::header::AUTHORIZATION, v);
-        }
-        Some(Err(_)) => return vec![Criterion::new(ID, "Grafana datasources").fail(format!("the token in {} is not a valid header value", g.token_env))],
-        None => {
+    let headers = match bearer(&g.token_env) {
+        Ok(Some(h)) => h,
+        Err(e) => return vec![Criterion::new(ID, "Grafana datasources").fail(e)],
+        Ok(None) => {
             return vec![Criterion::skipped(
                 ID,
                 "Grafana datasources",
                 format!("the environment variable {} (a Grafana service-account token) is not set", g.token_env),
             )];
         }
-    }
+    };
     let http = match HttpTarget::new(&Connection::default(), 1) {
         Ok(h) => h,
         Err(e) => return vec![Criterion::new(ID, "Grafana datasources").fail(e.to_string())],
@@ -163,11 +160,4 @@ async fn probe_unreachable(http: &HttpTarget, base: &str, headers: &HeaderMap) -
 
 async fn get_json(http: &HttpTarget, base: &str, path: &str, headers: &HeaderMap) -> Result<(u16, serde_json::Value), String> {
     send_json(http, base, Method::GET, path, headers, Bytes::new()).await
-}
-
-async fn send_json(http: &HttpTarget, base: &str, method: Method, path: &str, headers: &HeaderMap, body: Bytes) -> Result<(u16, serde_json::Value), String> {
-    let uri = join_uri(base, path).map_err(|e| e.to_string())?;
-    let answer = http.send(0, method, &uri, headers, body).await.map_err(|e| format!("Grafana at {base} did not answer: {e}"))?;
-    let json = serde_json::from_slice(&answer.body).unwrap_or(serde_json::Value::Null);
-    Ok((answer.status.as_u16(), json))
 }

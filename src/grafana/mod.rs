@@ -4,8 +4,10 @@
 //! variables and their formats), `plan` picks the panels a target replays, and `load` is the
 //! workload replaying them; each target supplies only its datasource (`targets/<t>/dashboards`).
 
+pub mod api;
 pub mod dashboard;
 pub mod interpolate;
 pub mod load;
+pub mod pick;
 pub mod plan;
 pub mod spec;

@@ -164,6 +164,14 @@ pub fn resolve_shard(mut s: Scenario, shard: Shard, group: Option<&str>) -> Resu
     Ok(plan)
 }
 
+/// Same as `parse` for text to be written at `path`: the files it names are read beside it.
+pub fn parse_beside(text: &str, path: &Path) -> Result<Plan, ScenarioError> {
+    scenario::parse(text, &path.display().to_string(), &[], |mut s: Scenario| {
+        s.files_beside(path);
+        resolve(s)
+    })
+}
+
 /// Same as `load` for text already in memory.
 pub fn parse(text: &str, origin: &str, overrides: &[Override]) -> Result<Plan, ScenarioError> {
     scenario::parse(text, origin, overrides, resolve)
