@@ -185,12 +185,13 @@ pub enum Command {
         /// tempo.write.rate, mimir.query_load.concurrency (default: the scenario's first write load).
         #[arg(long, value_name = "KEY")]
         dimension: Option<String>,
-        /// The first level tried (default: a quarter of the scenario's level).
+        /// The first level tried: a number, or a multiple of the scenario's level such as 1x
+        /// (default: 0.25x).
         #[arg(long, value_name = "LEVEL")]
-        from: Option<f64>,
-        /// The highest level tried (default: 64 times the scenario's level).
+        from: Option<crate::capacity::Level>,
+        /// The highest level tried, a number or a multiple such as 16x (default: 64x).
         #[arg(long, value_name = "LEVEL")]
-        to: Option<f64>,
+        to: Option<crate::capacity::Level>,
         /// Growth factor per step (default 1.25; 2 with --fresh-target-command, as bisection follows).
         #[arg(long)]
         factor: Option<f64>,

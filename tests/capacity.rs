@@ -120,12 +120,14 @@ async fn a_search_over_active_series_brackets_the_level_where_the_memory_budget_
     assert!(report.steps.iter().skip(1).all(|s| s.carry_over.is_some()) && report.steps[0].carry_over.is_none());
     assert!(report.memory.as_ref().is_some_and(|m| m.bytes_per_unit > 0.0), "{:?}", report.memory);
     assert!(stdout.contains(&report.answer_text), "{stdout}");
+    let share = format!("{:.0}% of capacity", 100.0 * report.dimension.configured / pass);
+    assert!(stdout.contains(&share), "the scenario's level as a share of capacity ({share}): {stdout}");
     // The HTML report as a person sees it: the answer, every step, the memory peak against the load.
     let page = out.join(format!("{}.html", report_stem(&out)));
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("capacity-screenshot.png");
     let (dom, log) = support::browser::chromium(&page, &shot);
     assert!(!log.contains("Uncaught") && !log.contains(":CONSOLE("), "console errors: {log}");
-    assert!(dom.contains(&esc(&report.answer_text)), "the answer is shown");
+    assert!(dom.contains(&esc(&report.answer_text)) && dom.contains(&share), "the answer and the share of capacity are shown");
     assert_eq!(dom.matches("<tr class=").count(), report.steps.len(), "a row per step");
     let at = dom.find("id=\"objective-mimir.memory-peak\"").expect("memory peak against the load");
     let figure = &dom[at..at + dom[at..].find("</figure>").unwrap()];
@@ -216,6 +218,12 @@ async fn bad_settings_name_the_problem_and_the_fix() {
     let (code, _, stderr) = capacity(&[file.to_str().unwrap(), "--from", "100"]).await;
     assert_eq!(code, 2);
     assert!(stderr.contains("at least 500"), "{stderr}");
+    let (code, _, stderr) = capacity(&[file.to_str().unwrap(), "--from", "0.01x"]).await;
+    assert_eq!(code, 2, "a multiple of the scenario's level, below the floor too: {stderr}");
+    assert!(stderr.contains("at least 500"), "{stderr}");
+    let (code, _, stderr) = capacity(&[file.to_str().unwrap(), "--from", "lots"]).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("give a number (2000) or a multiple of the scenario's level (1x, 0.5x)"), "{stderr}");
     let (code, _, stderr) = capacity(&[file.to_str().unwrap(), "--factor", "1"]).await;
     assert_eq!(code, 2);
     assert!(stderr.contains("above 1"), "{stderr}");

@@ -21,13 +21,42 @@ use search::{Judgement, Next, Search, SearchSettings, StepKind};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
+/// A level of the dimension as given: absolute (`2000`) or a multiple of the scenario's own level
+/// (`1x`, `0.5x`: "from what the cluster does today").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Level {
+    Absolute(f64),
+    Times(f64),
+}
+
+impl Level {
+    /// The level for a scenario whose own level is `configured`.
+    pub fn at(self, configured: f64) -> f64 {
+        match self {
+            Level::Absolute(v) => v,
+            Level::Times(f) => f * configured,
+        }
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Level, String> {
+        let bad = || format!("`{s}` is not a level: give a number (2000) or a multiple of the scenario's level (1x, 0.5x)");
+        match s.trim().strip_suffix(['x', 'X', '×']) {
+            Some(f) => f.trim().parse::<f64>().map(Level::Times).map_err(|_| bad()),
+            None => s.trim().parse::<f64>().map(Level::Absolute).map_err(|_| bad()),
+        }
+    }
+}
+
 /// How the search is asked for.
 #[derive(Clone, Debug)]
 pub struct CapacityOptions {
     /// The dimension's key; the scenario's first dimension when absent.
     pub dimension: Option<String>,
-    pub from: Option<f64>,
-    pub to: Option<f64>,
+    pub from: Option<Level>,
+    pub to: Option<Level>,
     /// Growth factor; by default 2 with a fresh target per step (bisection follows), else 1.25.
     pub factor: Option<f64>,
     pub precision: f64,
@@ -75,8 +104,8 @@ pub fn dimension(plan: &Plan, key: Option<&str>) -> Result<LoadDimension, Capaci
 /// bisects; without one it only goes up, by ×1.25 unless given, and is bracketed to that factor.
 pub fn settings(opts: &CapacityOptions, dim: &LoadDimension) -> Result<SearchSettings, CapacityError> {
     let floor = dim.minimum.max(if dim.whole { 1.0 } else { 1e-3 });
-    let from = opts.from.unwrap_or((dim.configured / 4.0).max(floor));
-    let to = opts.to.unwrap_or((dim.configured * 64.0).max(from));
+    let from = opts.from.map_or((dim.configured / 4.0).max(floor), |l| l.at(dim.configured));
+    let to = opts.to.map_or((dim.configured * 64.0).max(from), |l| l.at(dim.configured));
     let bad = |flag, value: f64, why: &str| Err(CapacityError::BadSetting { flag, value: value.to_string(), why: why.into() });
     if !(from.is_finite() && from >= floor) {
         return bad("from", from, &format!("the first level must be at least {floor} (the lowest this scenario allows for {})", dim.key));

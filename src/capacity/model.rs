@@ -184,6 +184,19 @@ impl CapacityReport {
         }
     }
 
+    /// The scenario's own level as a share of capacity: "is 31% of capacity (3.2× headroom)"; "at
+    /// most" when the answer is a lower bound.
+    pub fn share_of_capacity(&self) -> Option<String> {
+        let h = self.headroom.filter(|h| *h > 0.0)?;
+        let bound = matches!(self.answer.outcome, super::search::Outcome::AtLeastGeneratorLimited | super::search::Outcome::AtLeastReachedTo);
+        Some(format!(
+            "the scenario's {} is {}{:.0}% of capacity ({h:.1}× headroom)",
+            super::model::show_level(self.dimension.configured, &self.dimension.unit),
+            if bound { "at most " } else { "" },
+            100.0 / h
+        ))
+    }
+
     /// The memory line: slope and the level at which the budget would be reached.
     pub fn memory_sentence(&self) -> Option<String> {
         let m = self.memory.as_ref()?;

@@ -114,13 +114,8 @@ pub fn html(r: &CapacityReport) -> String {
     let mut b = String::new();
     let class = if r.answer.level.is_some() { "pass" } else { "fail" };
     let _ = write!(b, "<section class=\"verdict {class}\" id=\"answer\"><h2>{}</h2>", esc(&r.answer_text));
-    if let Some(h) = r.headroom {
-        let _ = write!(
-            b,
-            "<p id=\"headroom\">{} is written with {}: {h:.1}× headroom.</p>",
-            esc(&r.scenario_name),
-            esc(&show_level(r.dimension.configured, &r.dimension.unit))
-        );
+    if let Some(share) = r.share_of_capacity() {
+        let _ = write!(b, "<p id=\"headroom\">{}: {}.</p>", esc(&r.scenario_name), esc(&share));
     }
     if let Some(m) = r.memory_sentence() {
         let _ = write!(b, "<p id=\"memory-slope\">{}</p>", esc(&m));
@@ -187,8 +182,8 @@ fn steps_table(b: &mut String, r: &CapacityReport) {
 pub fn markdown(r: &CapacityReport) -> String {
     let target = r.dimension.key.split('.').next().unwrap_or_default();
     let mut m = format!("# lgtm-bench capacity: {}\n\n**{}**\n\n", r.scenario_name, r.answer_text);
-    if let Some(h) = r.headroom {
-        let _ = writeln!(m, "- headroom: {h:.1}× the scenario's {}", show_level(r.dimension.configured, &r.dimension.unit));
+    if let Some(share) = r.share_of_capacity() {
+        let _ = writeln!(m, "- {share}");
     }
     if let Some(s) = r.memory_sentence() {
         let _ = writeln!(m, "- {s}");

@@ -44,8 +44,8 @@ fn finish(report: &CapacityReport, steps_dir: &Path, out: &Path) -> u8 {
         std::fs::write(out.join(format!("{stem}.md")), render::markdown(report))
     });
     println!("{}", report.answer_text);
-    if let Some(h) = report.headroom {
-        println!("headroom: {h:.1}× the scenario's own level");
+    if let Some(share) = report.share_of_capacity() {
+        println!("{share}");
     }
     if let Some(m) = report.memory_sentence() {
         println!("{m}");
