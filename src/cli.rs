@@ -300,6 +300,12 @@ pub enum Command {
         /// The folder (uid) whose dashboards to replay when Grafana does not count views.
         #[arg(long, value_name = "UID")]
         grafana_folder: Option<String>,
+        /// The modelled Mimir's memory budget, for capacity's answer (the home lab's: 1.5Gi).
+        #[arg(long, value_name = "SIZE", default_value = "1.5Gi")]
+        memory_budget: crate::units::ByteSize,
+        /// Where the modelled Mimir's process figures are read (its /metrics) for the memory watch.
+        #[arg(long, value_name = "URL")]
+        memory_url: Option<String>,
         /// How many of the most viewed dashboards to replay.
         #[arg(long, value_name = "N", default_value_t = 5)]
         dashboards: usize,

@@ -25,9 +25,21 @@ fn main() -> ExitCode {
             grafana_token_env,
             grafana_folder,
             dashboards,
+            memory_budget,
+            memory_url,
         } => {
             let grafana = grafana.map(|url| commands::model::GrafanaSource { url, token_env: grafana_token_env, folder: grafana_folder, limit: dashboards });
-            let sources = commands::model::Sources { prometheus, query_prefix, tenant, tempo, otlp_url, rate_window: rate_window.get(), grafana };
+            let sources = commands::model::Sources {
+                prometheus,
+                query_prefix,
+                tenant,
+                tempo,
+                otlp_url,
+                rate_window: rate_window.get(),
+                grafana,
+                memory_budget,
+                memory_url,
+            };
             commands::model::model(&sources, scale, &write_url, out.as_deref())
         }
         Command::Selftest { scenario, duration, overrides } => commands::selftest::selftest(&scenario, &overrides, duration),

@@ -1,8 +1,9 @@
 //! `lgtm-bench model` against a real Prometheus that scrapes itself and holds series lgtm-bench
-//! wrote with a known shape: the model reproduces the TSDB status (series per metric, label
-//! cardinalities), types from metadata (for its own metrics) or the name, the histogram's bucket
-//! bounds and the scrape interval; and the modelled scenario, run into a second, empty Prometheus,
-//! gives the same series count within 5%.
+//! wrote with a known shape: the model reproduces the TSDB status (series per metric, each metric's
+//! label cardinalities), types from metadata (for its own metrics) or the series (buckets,
+//! quantiles, native samples), the histogram's bucket bounds and the scrape interval; and the
+//! modelled scenario, run into a second, empty Prometheus, gives the same TSDB status within 5%.
+//! Mimir's cardinality API, Tempo's traces and Grafana's dashboards through their APIs.
 
 mod support;
 
@@ -36,6 +37,15 @@ name = "shape_latency_seconds"
 type = "histogram"
 share = 0.3
 buckets = [0.1, 0.5, 1, 5]
+[[mimir.write.series.families]]
+name = "shape_gc_seconds"
+type = "summary"
+share = 0.05
+quantiles = [0.5, 0.99]
+[[mimir.write.series.families]]
+name = "shape_sizes_bytes"
+type = "native_histogram"
+share = 0.05
 "#;
 
 fn tsdb(prom: &Prometheus) -> serde_json::Value {
@@ -47,7 +57,7 @@ fn tsdb(prom: &Prometheus) -> serde_json::Value {
 async fn a_model_read_from_prometheus_reproduces_its_shape() {
     // Prometheus scrapes itself every second (its own metrics come with metadata).
     let self_scrape = "scrape_configs:\n  - job_name: self\n    scrape_interval: 1s\n    static_configs:\n      - targets: [\"127.0.0.1:$PORT\"]\n";
-    let source = Prometheus::start_with(tempfile::tempdir().unwrap(), support::free_port(), self_scrape);
+    let source = Prometheus::start_featuring(tempfile::tempdir().unwrap(), support::free_port(), self_scrape, &["native-histograms"]);
     let (code, printed, _) = support::run_binary(&SHAPE.replace("$BASE", &source.base())).await;
     assert_eq!(code, Some(0), "{printed}");
     // Its first scrape of itself is in (polled, bounded).
@@ -61,7 +71,7 @@ async fn a_model_read_from_prometheus_reproduces_its_shape() {
     }
     assert!(scraped, "Prometheus scraped itself");
 
-    let target = Prometheus::start();
+    let target = Prometheus::start_native();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("modelled.toml");
     let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
@@ -100,6 +110,13 @@ async fn a_model_read_from_prometheus_reproduces_its_shape() {
     let histogram_series = count("shape_latency_seconds_bucket") + count("shape_latency_seconds_sum") + count("shape_latency_seconds_count");
     assert!(within(latency.share * series.active as f64, histogram_series as f64), "{text}");
     assert!(text.contains("type from metadata"), "Prometheus's own metrics typed by their metadata: {text}");
+    // Remote-written series carry no metadata: a summary is known by its quantile series, a native
+    // histogram by its samples.
+    let gc = family("shape_gc_seconds");
+    assert_eq!((gc.kind, gc.quantiles.clone()), (lgtm_bench::targets::mimir::config::FamilyKind::Summary, Some(vec![0.5, 0.99])), "{text}");
+    let summary_series = count("shape_gc_seconds") + count("shape_gc_seconds_sum") + count("shape_gc_seconds_count");
+    assert!(within(gc.share * series.active as f64, summary_series as f64), "{text}");
+    assert_eq!(family("shape_sizes_bytes").kind, lgtm_bench::targets::mimir::config::FamilyKind::NativeHistogram, "{text}");
 
     // The modelled scenario, run into an empty Prometheus, makes as many series (within 5%).
     let text = std::fs::read_to_string(&file).unwrap();
@@ -116,7 +133,7 @@ async fn a_model_read_from_prometheus_reproduces_its_shape() {
     // Series per metric of the source's top metrics, and the labels they carry, made again.
     let made_count =
         |name: &str| made["seriesCountByMetricName"].as_array().unwrap().iter().find(|m| m["name"] == name).map_or(0, |m| m["value"].as_u64().unwrap());
-    for name in ["shape_requests_total", "shape_queue_depth", "shape_latency_seconds_bucket"] {
+    for name in ["shape_requests_total", "shape_queue_depth", "shape_latency_seconds_bucket", "shape_gc_seconds", "shape_sizes_bytes"] {
         assert!(within(made_count(name) as f64, count(name) as f64), "{name}: {} made, {} in the source", made_count(name), count(name));
     }
     let values = |status: &serde_json::Value, label: &str| {

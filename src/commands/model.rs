@@ -25,6 +25,9 @@ pub struct Sources {
     pub otlp_url: String,
     pub rate_window: Duration,
     pub grafana: Option<GrafanaSource>,
+    /// The modelled Mimir's memory: its budget and where its process figures are read.
+    pub memory_budget: lgtm_bench::units::ByteSize,
+    pub memory_url: Option<String>,
 }
 
 /// The Grafana to take dashboards from.
@@ -64,7 +67,9 @@ pub fn model(src: &Sources, scale: f64, write_url: &str, out: Option<&Path>) -> 
                 }
             };
             let query_url = write_url.split("/api/").next().unwrap_or(write_url);
-            text += &model::scenario(&m, scale, write_url, query_url);
+            let budget = src.memory_budget.to_string();
+            let memory = model::MemoryWatch { budget: &budget, metrics_url: src.memory_url.as_deref() };
+            text += &model::scenario(&m, scale, write_url, query_url, &memory);
             eprintln!("modelled {} series: {} families kept by name, {} in the long tail", m.series, m.families.len(), m.tail);
         } else {
             text += "# Modelled by `lgtm-bench model`.\n[run]\nname = \"modelled\"\nwarmup = \"30s\"\nduration = \"5m\"\n\n";

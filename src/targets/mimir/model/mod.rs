@@ -11,7 +11,7 @@
 pub mod census;
 mod scenario;
 
-pub use scenario::scenario;
+pub use scenario::{scenario, MemoryWatch};
 
 use crate::client::promql::{unix_secs, PromApi};
 use census::{data as get, Via};
@@ -25,6 +25,8 @@ pub struct Family {
     pub kind: &'static str,
     pub series: u64,
     pub buckets: Option<Vec<f64>>,
+    /// A summary's quantiles (`count by (quantile)`).
+    pub quantiles: Option<Vec<f64>>,
     /// Where its type came from.
     pub typed_by: &'static str,
     /// Its own labels and their value counts (empty: could not be read, the model's are used).
@@ -81,6 +83,20 @@ async fn instant(api: &PromApi, query: &str) -> Result<Vec<(BTreeMap<String, Str
         .collect())
 }
 
+/// A summary's quantiles, if `metric` has series with a `quantile` label.
+async fn quantiles_of(api: &PromApi, metric: &str) -> Option<Vec<f64>> {
+    let by = instant(api, &format!("count by (quantile) ({{__name__=\"{metric}\"}})")).await.ok()?;
+    let mut q: Vec<f64> = by.iter().filter_map(|(l, _)| l.get("quantile")?.parse::<f64>().ok()).collect();
+    q.sort_by(f64::total_cmp);
+    q.dedup();
+    (!q.is_empty()).then_some(q)
+}
+
+/// Whether `metric`'s samples are native histograms (`histogram_count` answers only for them).
+async fn is_native(api: &PromApi, metric: &str) -> bool {
+    instant(api, &format!("count(histogram_count({{__name__=\"{metric}\"}}))")).await.is_ok_and(|v| v.first().is_some_and(|s| s.1 > 0.0))
+}
+
 /// Reads the model from the API at `api`: fails only when neither the TSDB status nor Mimir's
 /// cardinality API can be read.
 pub async fn read(api: &PromApi) -> Result<Model, String> {
@@ -99,6 +115,8 @@ pub async fn read(api: &PromApi) -> Result<Model, String> {
     let mut families = Vec::new();
     let mut modelled = 0;
     let mut unlabelled = Vec::new();
+    // Summaries found so far: their `_sum` and `_count` are counted with them.
+    let mut summaries: Vec<String> = Vec::new();
     for (name, count) in by_metric {
         let labels = match census::metric_labels(api, census.via, name).await {
             Ok(l) => l,
@@ -126,24 +144,34 @@ pub async fn read(api: &PromApi) -> Result<Model, String> {
                 kind: "histogram",
                 series: total,
                 buckets: (!bounds.is_empty()).then_some(bounds),
+                quantiles: None,
                 typed_by,
                 labels,
             });
             continue;
         }
         let base = name.strip_suffix("_sum").or_else(|| name.strip_suffix("_count"));
-        if base.is_some_and(|b| by_metric.iter().any(|(n, _)| *n == format!("{b}_bucket"))) {
-            continue; // counted with its histogram
+        if base.is_some_and(|b| by_metric.iter().any(|(n, _)| *n == format!("{b}_bucket")) || summaries.iter().any(|s| s == b)) {
+            continue; // counted with its histogram or summary
         }
-        let (kind, typed_by) = match type_of(name).as_deref() {
-            Some("counter") => ("counter", "metadata"),
-            Some("gauge") => ("gauge", "metadata"),
-            Some("summary") => ("summary", "metadata"),
-            Some("histogram") => ("native_histogram", "metadata"),
+        let quantiles = quantiles_of(api, name).await;
+        let (kind, typed_by) = match (type_of(name).as_deref(), &quantiles) {
+            (Some("counter"), _) => ("counter", "metadata"),
+            (Some("gauge"), _) => ("gauge", "metadata"),
+            (Some("summary"), _) => ("summary", "metadata"),
+            (Some("histogram"), _) => ("native_histogram", "metadata"),
+            (_, Some(_)) => ("summary", "its quantile series"),
+            _ if is_native(api, name).await => ("native_histogram", "its samples (native histograms)"),
             _ => (by_name(name), "its name"),
         };
-        modelled += count;
-        families.push(Family { name: name.clone(), kind, series: *count, buckets: None, typed_by, labels });
+        let mut series = *count;
+        if kind == "summary" {
+            summaries.push(name.clone());
+            let instances = count / quantiles.as_ref().map_or(1, |q| q.len() as u64).max(1);
+            series += count_of(&format!("{name}_sum")).unwrap_or(instances) + count_of(&format!("{name}_count")).unwrap_or(instances);
+        }
+        modelled += series;
+        families.push(Family { name: name.clone(), kind, series, buckets: None, quantiles: quantiles.filter(|_| kind == "summary"), typed_by, labels });
     }
     if !unlabelled.is_empty() {
         notes.push(format!("the labels of {} could not be read: those families carry the top label cardinalities", unlabelled.join(", ")));
@@ -152,7 +180,7 @@ pub async fn read(api: &PromApi) -> Result<Model, String> {
     let samples_per_second = instant(api, "sum(rate(prometheus_tsdb_head_samples_appended_total[5m]))").await.ok().and_then(|v| v.first().map(|s| s.1));
     if samples_per_second.is_none() {
         notes.push(
-            "no prometheus_tsdb_head_samples_appended_total (not a Prometheus scraping itself): the rate follows from the series and the scrape interval"
+            "no rate of prometheus_tsdb_head_samples_appended_total over 5m (not a Prometheus scraping itself, or not for long enough): the rate follows from the series and the scrape interval"
                 .into(),
         );
     }

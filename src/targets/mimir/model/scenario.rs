@@ -3,8 +3,14 @@
 use super::Model;
 use std::fmt::Write;
 
+/// Where the modelled target's memory is read, against which budget (capacity's answer needs it).
+pub struct MemoryWatch<'a> {
+    pub budget: &'a str,
+    pub metrics_url: Option<&'a str>,
+}
+
 /// The scenario the model describes at `scale` (1.0: as it is), writing to `write_url`.
-pub fn scenario(m: &Model, scale: f64, write_url: &str, query_url: &str) -> String {
+pub fn scenario(m: &Model, scale: f64, write_url: &str, query_url: &str, memory: &MemoryWatch) -> String {
     let mut out = String::new();
     let interval = m.scrape_interval.clone().unwrap_or_else(|| "15s".into());
     let _ = writeln!(out, "# Modelled by `lgtm-bench model` on {} at {} (scale {scale}).", m.source, m.read_at);
@@ -22,7 +28,10 @@ pub fn scenario(m: &Model, scale: f64, write_url: &str, query_url: &str) -> Stri
         let _ = writeln!(out, "# Assumed: {n}");
     }
     let active = ((m.series as f64) * scale).round().max(1.0) as u64;
-    let _ = writeln!(out, "objectives = [\"mimir.write error_ratio < 0.1%\"]\n\n[run]\nname = \"modelled\"\nwarmup = \"30s\"\nduration = \"5m\"\n");
+    let _ = writeln!(
+        out,
+        "objectives = [\"mimir.write p99 < 1s\", \"mimir.write error_ratio < 0.1%\"]\n\n[run]\nname = \"modelled\"\nwarmup = \"30s\"\nduration = \"5m\"\n"
+    );
     let _ = writeln!(out, "[mimir]\nwrite_url = {write_url:?}\nquery_url = {query_url:?}\n\n[mimir.write]\n\n[mimir.write.queue]\n");
     let _ = writeln!(out, "[mimir.write.series]\nactive = {active}                 # {} series × {scale}\nscrape_interval = {interval:?}", m.series);
     let _ = writeln!(out, "samples_per_request = {}", active.clamp(1, 2000));
@@ -40,6 +49,10 @@ pub fn scenario(m: &Model, scale: f64, write_url: &str, query_url: &str) -> Stri
         if !f.labels.is_empty() {
             let _ = writeln!(out, "labels = [{}]", label_list(&f.labels));
         }
+        if let Some(q) = &f.quantiles {
+            let q: Vec<String> = q.iter().map(|v| format!("{v}")).collect();
+            let _ = writeln!(out, "quantiles = [{}]", q.join(", "));
+        }
         if let Some(b) = &f.buckets {
             let b: Vec<String> = b.iter().map(|v| format!("{v}")).collect();
             let _ = writeln!(out, "buckets = [{}]", b.join(", "));
@@ -49,6 +62,18 @@ pub fn scenario(m: &Model, scale: f64, write_url: &str, query_url: &str) -> Stri
     if m.tail > 0 || m.families.is_empty() {
         let _ = writeln!(out, "[[mimir.write.series.families]]             # the long tail: {} series of the other metrics, as counters", m.tail.max(1));
         let _ = writeln!(out, "name = \"lgtm_bench_tail_total\"\ntype = \"counter\"\nshare = {:.6}", m.tail.max(1) as f64 / m.series.max(1) as f64);
+    }
+    match memory.metrics_url {
+        Some(url) => {
+            let _ = writeln!(
+                out,
+                "\n[mimir.memory]                 # the target's memory against its budget (capacity's answer)\nbudget = {:?}\nmetrics_urls = [{url:?}]",
+                memory.budget
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\n# No --memory-url: no memory watch. For capacity's answer against the budget, add\n# [mimir.memory]\n# budget = {:?}\n# metrics_urls = [\"http://mimir-ingester.monitoring.svc:8080/metrics\"]", memory.budget);
+        }
     }
     out
 }
