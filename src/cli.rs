@@ -106,6 +106,14 @@ pub enum Command {
         /// interrupted run).
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
+        /// Stream each results interval's figures (calls by class, latency p50/p99, running
+        /// totals; labelled run_id, scenario, path) to this remote-write endpoint while running,
+        /// e.g. http://prometheus:9090/api/v1/write or Mimir's /api/v1/push.
+        #[arg(long, value_name = "URL")]
+        export_metrics: Option<String>,
+        /// The tenant (X-Scope-OrgID) the exported figures go to, apart from the load's.
+        #[arg(long, value_name = "TENANT", requires = "export_metrics")]
+        export_tenant: Option<String>,
     },
     /// Render results files as a self-contained HTML report, a Markdown summary and JUnit XML
     /// (several files are overlaid, e.g. a baseline and a run).

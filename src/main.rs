@@ -61,6 +61,8 @@ fn main() -> ExitCode {
             repeat,
             fresh_target_command,
             report,
+            export_metrics,
+            export_tenant,
         } => commands::run::run(commands::run::RunArgs {
             file: scenario,
             out,
@@ -75,6 +77,8 @@ fn main() -> ExitCode {
             repeat: repeat as usize,
             fresh_target_command,
             report,
+            export_metrics,
+            export_tenant,
         }),
         Command::Capacity {
             scenario,

@@ -11,6 +11,7 @@ use lgtm_bench::report::{summary, Report};
 use lgtm_bench::scenario::shard::Shard;
 use lgtm_bench::scenario::Override;
 use lgtm_bench::targets;
+use lgtm_bench::targets::mimir::export::{self, ExportSettings, ExportSummary};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +31,9 @@ pub struct RunArgs {
     pub repeat: usize,
     pub fresh_target_command: Option<String>,
     pub report: Option<PathBuf>,
+    /// Stream each interval's figures to this remote-write endpoint while running.
+    pub export_metrics: Option<String>,
+    pub export_tenant: Option<String>,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -122,7 +126,21 @@ async fn one_run(plan: &Plan, opts: RunOptions, args: &RunArgs, overlay: Option<
             return Err(if matches!(e, runner::FreshTargetError::Interrupted) { exit::INTERRUPTED } else { exit::BAD_INPUT });
         }
     }
-    match runner::run(plan, opts, cancel.clone()).await {
+    let exporter = match &args.export_metrics {
+        Some(url) => Some(start_export(url, args.export_tenant.clone(), &plan.run.name).await?),
+        None => None,
+    };
+    let streaming = runner::Streaming { to: exporter.as_ref().map(|(tx, _)| tx.clone()), keep_last_intervals: None };
+    let result = runner::run_streaming(plan, opts, cancel.clone(), streaming).await;
+    if let Some((tx, task)) = exporter {
+        drop(tx);
+        match tokio::time::timeout(std::time::Duration::from_secs(30), task).await {
+            Ok(Ok(summary)) => eprintln!("{}", summary.line(args.export_metrics.as_deref().unwrap_or_default())),
+            Ok(Err(e)) => eprintln!("warning: the metrics export stopped: {e}"),
+            Err(_) => eprintln!("warning: the metrics export was still sending 30s after the run; what was left is not sent"),
+        }
+    }
+    match result {
         Ok(outcome) => {
             print!("{}", summary::render(&outcome.report, Some(&outcome.results_file.display().to_string())));
             if let Some(dir) = &args.report {
@@ -181,4 +199,22 @@ pub async fn stop_on_signal(cancel: CancellationToken) {
             std::process::exit(exit::INTERRUPTED as i32);
         }
     }
+}
+
+/// Starts the export of each interval's figures after an empty write checks that `url` takes
+/// remote-write (exit 3 when it does not answer, 4 when it refuses).
+async fn start_export(
+    url: &str,
+    tenant: Option<String>,
+    scenario: &str,
+) -> Result<(tokio::sync::mpsc::UnboundedSender<lgtm_bench::report::intervals::ClosedInterval>, tokio::task::JoinHandle<ExportSummary>), u8> {
+    let settings = ExportSettings { url: url.to_string(), tenant, scenario: scenario.to_string(), queue: Default::default() };
+    if let Err((code, e)) = export::preflight(&settings).await {
+        eprintln!("error: --export-metrics {url}: {e}");
+        return Err(if code { exit::UNREACHABLE } else { exit::TARGET_REJECTED });
+    }
+    export::start(settings).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::BAD_INPUT
+    })
 }

@@ -3,7 +3,7 @@
 //! once it has closed (two intervals after its end; a later delta for it is written as an entry
 //! of its own, so nothing is lost). Ends when every worker, planner and checker has hung up.
 
-use crate::report::intervals::{counts_of, set_percentiles, IntervalCounts, IntervalLog, IntervalPath, IntervalsReport};
+use crate::report::intervals::{counts_of, set_percentiles, ClosedInterval, IntervalCounts, IntervalLog, IntervalPath, IntervalStream, IntervalsReport};
 use crate::report::progress::{self, Row};
 use crate::stats::Recorder;
 use crate::watch::MemoryBoard;
@@ -30,6 +30,11 @@ pub struct Intervals {
     pub log_error: Option<String>,
     open: BTreeMap<u64, Recorder>,
     counts: BTreeMap<u64, BTreeMap<String, IntervalPath>>,
+    /// Where each closed interval streams to, if anywhere.
+    stream: Option<IntervalStream>,
+    /// Intervals' counts kept at most (the newest): a run that goes on for weeks (the canary)
+    /// holds a bounded window; `None` keeps them all for the results file.
+    keep_last: Option<usize>,
 }
 
 impl Intervals {
@@ -38,7 +43,19 @@ impl Intervals {
             Ok((log, name)) => (Some(log), Some(name), None),
             Err(e) => (None, None, Some(e)),
         };
-        Intervals { length, names, log, log_name, log_error, open: BTreeMap::new(), counts: BTreeMap::new() }
+        Intervals { length, names, log, log_name, log_error, open: BTreeMap::new(), counts: BTreeMap::new(), stream: None, keep_last: None }
+    }
+
+    /// Streams each interval as it closes.
+    pub fn streaming(mut self, stream: Option<IntervalStream>) -> Intervals {
+        self.stream = stream;
+        self
+    }
+
+    /// Keeps only the newest `n` intervals' counts.
+    pub fn keeping_last(mut self, n: Option<usize>) -> Intervals {
+        self.keep_last = n;
+        self
     }
 
     fn add(&mut self, delta: &Recorder, oldest_open: u64) {
@@ -66,6 +83,30 @@ impl Intervals {
         for (index, recorder) in std::mem::replace(&mut self.open, still_open) {
             set_percentiles(&recorder, &self.names, self.counts.entry(index).or_default());
             self.write(index, &recorder);
+            self.send(index, &recorder);
+        }
+        if let Some(n) = self.keep_last {
+            while self.counts.len() > n {
+                self.counts.pop_first();
+            }
+        }
+    }
+
+    /// Hands a closed interval to the stream (a stream whose reader has gone is dropped).
+    fn send(&mut self, index: u64, recorder: &Recorder) {
+        let Some(stream) = &self.stream else { return };
+        let length_ms = self.length.as_millis() as i64;
+        let latency = recorder.paths().filter_map(|(id, p)| Some((self.names.get(id.0)?.clone(), p.latency.clone()))).filter(|(_, h)| !h.is_empty()).collect();
+        let closed = ClosedInterval {
+            run_id: stream.run_id.clone(),
+            index,
+            start_unix_ms: stream.start_unix_ms + index as i64 * length_ms,
+            length_ms,
+            paths: self.counts.get(&index).cloned().unwrap_or_default(),
+            latency,
+        };
+        if stream.to.send(closed).is_err() {
+            self.stream = None;
         }
     }
 

@@ -8,7 +8,7 @@ use super::plan::Plan;
 use super::target::{Prepared, TargetError};
 use super::worker::{WorkerContext, LATE_AFTER};
 use crate::report::attribution::Cpu;
-use crate::report::intervals::IntervalLog;
+use crate::report::intervals::{IntervalLog, IntervalStream};
 use crate::report::{self, GeneratorReport, Host, Measured, Report, RunInfo, Tool};
 use crate::stats::paths::{stats_by_name, PathTable};
 use crate::verdict;
@@ -151,7 +151,20 @@ struct Measurement {
     intervals: report::intervals::IntervalsReport,
 }
 
+/// What a run streams out while it goes: each closed interval to `to` (`run --export-metrics`,
+/// the canary), and how many intervals' counts it keeps (a canary keeps a bounded window).
+#[derive(Clone, Debug, Default)]
+pub struct Streaming {
+    pub to: Option<tokio::sync::mpsc::UnboundedSender<report::intervals::ClosedInterval>>,
+    pub keep_last_intervals: Option<usize>,
+}
+
 pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Result<RunOutcome, RunError> {
+    run_streaming(plan, opts, cancel, Streaming::default()).await
+}
+
+/// `run`, streaming each closed interval out as it goes.
+pub async fn run_streaming(plan: &Plan, opts: RunOptions, cancel: CancellationToken, streaming: Streaming) -> Result<RunOutcome, RunError> {
     let started_at = chrono::Utc::now();
     let mut prepared = Vec::with_capacity(plan.targets.len());
     for t in &plan.targets {
@@ -161,7 +174,7 @@ pub async fn run(plan: &Plan, opts: RunOptions, cancel: CancellationToken) -> Re
     let (cpu_before, host_before, wall_before) = (own_cpu_seconds(), host_cpu_busy_seconds(), Instant::now());
     let results_name = report::json::file_name(&plan.run.name, started_at);
     let log_name = format!("{}.hlog", results_name.trim_end_matches(".json"));
-    let measurement = load(plan, prepared, opts.progress, &cancel, (&opts.out_dir, &log_name)).await?;
+    let measurement = load(plan, prepared, opts.progress, &cancel, (&opts.out_dir, &log_name), streaming).await?;
     let mut report = report_of(plan, &opts, started_at, measurement, cancel.is_cancelled());
     report.targets = builds;
     if let (Some(before), Some(after)) = (cpu_before, own_cpu_seconds()) {
@@ -187,6 +200,7 @@ async fn load(
     progress: bool,
     cancel: &CancellationToken,
     (out_dir, log_name): (&std::path::Path, &str),
+    streaming: Streaming,
 ) -> Result<Measurement, RunError> {
     let r = &plan.run;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -234,7 +248,12 @@ async fn load(
         .and_then(|_| IntervalLog::create(&out_dir.join(log_name), start_wall, interval))
         .map(|log| (log, log_name.to_string()))
         .map_err(|e| format!("the interval log could not be created in {}: {e}", out_dir.display()));
-    let intervals = Intervals::new(interval, names, log);
+    let stream = streaming.to.map(|to| IntervalStream {
+        to,
+        run_id: run_id.clone(),
+        start_unix_ms: start_wall.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
+    });
+    let intervals = Intervals::new(interval, names, log).streaming(stream).keeping_last(streaming.keep_last_intervals);
     let collector = tokio::spawn(collector::collect(rx, report::progress::rows(&table, &groups), settings, board, intervals));
 
     let (load_end, stop_reason) = drive(planners, workers, checkers, cancel, &worker_cancel, r.drain_timeout, stages.end).await;

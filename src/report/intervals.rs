@@ -51,6 +51,34 @@ pub struct IntervalsReport {
     pub counts: Vec<IntervalCounts>,
 }
 
+/// One results interval as it closes, for what streams a run out while it goes (`run
+/// --export-metrics`, the canary's `/metrics`): its counts, and each path's latency histogram (from
+/// the intended send, successful calls).
+#[derive(Clone, Debug)]
+pub struct ClosedInterval {
+    pub run_id: String,
+    pub index: u64,
+    /// Its start and length on the wall clock.
+    pub start_unix_ms: i64,
+    pub length_ms: i64,
+    pub paths: BTreeMap<String, IntervalPath>,
+    pub latency: BTreeMap<String, crate::stats::histogram::Latency>,
+}
+
+impl ClosedInterval {
+    pub fn end_unix_ms(&self) -> i64 {
+        self.start_unix_ms + self.length_ms
+    }
+}
+
+/// Where closed intervals go, and what they are stamped with.
+#[derive(Clone, Debug)]
+pub struct IntervalStream {
+    pub to: tokio::sync::mpsc::UnboundedSender<ClosedInterval>,
+    pub run_id: String,
+    pub start_unix_ms: i64,
+}
+
 /// Which of a path's histograms.
 type Pick = fn(&PathStats) -> &crate::stats::histogram::Latency;
 

@@ -128,12 +128,18 @@ impl Started {
 /// Runs the binary on a scenario's text (`run --quiet` into a temporary folder): its exit code,
 /// what it printed, and its results when it wrote them.
 pub async fn run_binary(text: &str) -> (Option<i32>, String, Option<lgtm_bench::report::Report>) {
+    run_binary_with(text, &[]).await
+}
+
+/// `run_binary` with more flags for `run`.
+pub async fn run_binary_with(text: &str, flags: &[&str]) -> (Option<i32>, String, Option<lgtm_bench::report::Report>) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scenario.toml");
     std::fs::write(&file, text).unwrap();
     let out = dir.path().join("r");
     let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
         .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(flags)
         .stdin(std::process::Stdio::null())
         .output()
         .await

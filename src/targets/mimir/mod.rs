@@ -7,6 +7,7 @@
 pub mod check;
 pub mod config;
 pub mod dashboards;
+pub mod export;
 pub mod model;
 pub(crate) mod preflight;
 pub(crate) mod query;
