@@ -211,7 +211,7 @@ async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
         ("/prometheus/api/v1/cardinality/label_names", names(&[("node", 200), ("pod", 50), ("namespace", 5), ("job", 10)])),
         (
             "/prometheus/api/v1/metadata",
-            ok(r#"{"http_requests_total":[{"type":"counter","help":"Requests.","unit":""}],"node_load1":[{"type":"gauge","help":"Load.","unit":""}]}"#),
+            ok(r#"{"http_requests_total":[{"type":"counter","help":"Requests.","unit":""}],"node_load1":[{"type":"gauge","help":"Load.","unit":"load"}]}"#),
         ),
         // The cluster Prometheus's own metrics, remote-written into Mimir: up 2 h, 130 series made in the last hour.
         ("increase(prometheus_tsdb_head_series_created_total[1h])", ok(r#"{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"130"]}]}"#)),
@@ -239,6 +239,9 @@ async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
     use lgtm_bench::targets::mimir::config::FamilyKind;
     assert_eq!(own("http_requests_total"), (FamilyKind::Counter, vec![("pod".into(), 50), ("namespace".into(), 5)]), "instance is not a dimension");
     assert_eq!(own("node_load1"), (FamilyKind::Gauge, vec![("node".into(), 200)]));
+    let units: Vec<Option<String>> =
+        ["http_requests_total", "node_load1"].iter().map(|n| series.families.iter().find(|f| f.name == *n).unwrap().unit.clone()).collect();
+    assert_eq!(units, [None, Some("load".to_string())], "units from the metadata: {text}");
     let tail: Vec<(String, u64)> = series.labels.iter().map(|l| (l.name.clone(), l.cardinality)).collect();
     assert_eq!(tail, [("node".to_string(), 200), ("pod".to_string(), 50), ("namespace".to_string(), 5)], "the top cardinalities, job left out");
     let received = mimir.received();

@@ -27,6 +27,8 @@ pub struct Family {
     pub buckets: Option<Vec<f64>>,
     /// A summary's quantiles (`count by (quantile)`).
     pub quantiles: Option<Vec<f64>>,
+    /// Its unit from the metadata, where given.
+    pub unit: Option<String>,
     /// Where its type came from.
     pub typed_by: &'static str,
     /// Its own labels and their value counts (empty: could not be read, the model's are used).
@@ -111,6 +113,7 @@ pub async fn read(api: &PromApi) -> Result<Model, String> {
         serde_json::Value::Null
     });
     let type_of = |name: &str| metadata[name][0]["type"].as_str().map(String::from);
+    let unit_of = |name: &str| metadata[name][0]["unit"].as_str().filter(|u| !u.is_empty()).map(String::from);
     let count_of = |name: &str| by_metric.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
     let mut families = Vec::new();
     let mut modelled = 0;
@@ -145,6 +148,7 @@ pub async fn read(api: &PromApi) -> Result<Model, String> {
                 series: total,
                 buckets: (!bounds.is_empty()).then_some(bounds),
                 quantiles: None,
+                unit: unit_of(base),
                 typed_by,
                 labels,
             });
@@ -171,7 +175,8 @@ pub async fn read(api: &PromApi) -> Result<Model, String> {
             series += count_of(&format!("{name}_sum")).unwrap_or(instances) + count_of(&format!("{name}_count")).unwrap_or(instances);
         }
         modelled += series;
-        families.push(Family { name: name.clone(), kind, series, buckets: None, quantiles: quantiles.filter(|_| kind == "summary"), typed_by, labels });
+        let quantiles = quantiles.filter(|_| kind == "summary");
+        families.push(Family { name: name.clone(), kind, series, buckets: None, quantiles, unit: unit_of(name), typed_by, labels });
     }
     if !unlabelled.is_empty() {
         notes.push(format!("the labels of {} could not be read: those families carry the top label cardinalities", unlabelled.join(", ")));

@@ -49,6 +49,9 @@ pub fn scenario(m: &Model, scale: f64, write_url: &str, query_url: &str, memory:
         if !f.labels.is_empty() {
             let _ = writeln!(out, "labels = [{}]", label_list(&f.labels));
         }
+        if let Some(u) = &f.unit {
+            let _ = writeln!(out, "unit = {u:?}");
+        }
         if let Some(q) = &f.quantiles {
             let q: Vec<String> = q.iter().map(|v| format!("{v}")).collect();
             let _ = writeln!(out, "quantiles = [{}]", q.join(", "));
