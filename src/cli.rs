@@ -115,6 +115,33 @@ pub enum Command {
         #[arg(long, value_name = "TENANT", requires = "export_metrics")]
         export_tenant: Option<String>,
     },
+    /// Always on: the scenario's load and queries at its rates until stopped, its figures on
+    /// /metrics for Prometheus (requests by class, latency histograms, items, the queue, the
+    /// targets' memory against their budgets, each objective's state over a rolling window).
+    Canary {
+        /// The scenario file (TOML), at canary rates.
+        scenario: PathBuf,
+        /// Where /metrics is served.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+        listen: std::net::SocketAddr,
+        /// Stop after this long (default: run until stopped).
+        #[arg(long, value_name = "DURATION")]
+        duration: Option<crate::units::Dur>,
+        /// The window each objective is judged over.
+        #[arg(long, value_name = "DURATION", default_value = "10m")]
+        window: crate::units::Dur,
+        /// With --duration: keep serving /metrics after the run until stopped (a last scrape).
+        #[arg(long, requires = "duration")]
+        linger: bool,
+        /// Where the results file goes when it stops.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<crate::scenario::Override>,
+        /// No progress lines.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Render results files as a self-contained HTML report, a Markdown summary and JUnit XML
     /// (several files are overlaid, e.g. a baseline and a run).
     Report {

@@ -8,6 +8,7 @@
 //! and one folder per target under `targets/` that knows everything about Mimir, or about Tempo.
 //! Targets import the core; the core never imports a target.
 
+pub mod canary;
 pub mod capacity;
 pub mod check;
 pub mod cli;

@@ -1,6 +1,7 @@
 //! One file per command: each wires the resolved plan (or results files) to the engine and the
 //! renderers, and says which exit code the outcome is.
 
+pub mod canary;
 pub mod capacity;
 pub mod check;
 pub mod compare;

@@ -154,18 +154,29 @@ async fn one_run(plan: &Plan, opts: RunOptions, args: &RunArgs, overlay: Option<
             }
             Ok(outcome.report)
         }
-        Err(RunError::Target(TargetError::Preflight(e))) => {
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// Says why a run could not run or be written, and its exit code.
+pub fn failed(e: RunError) -> u8 {
+    match e {
+        RunError::Target(TargetError::Preflight(e)) => {
             eprintln!("error: preflight failed, no load was sent: {e}");
-            Err(if e.is_unreachable() { exit::UNREACHABLE } else { exit::TARGET_REJECTED })
+            if e.is_unreachable() {
+                exit::UNREACHABLE
+            } else {
+                exit::TARGET_REJECTED
+            }
         }
-        Err(RunError::Target(TargetError::Setup(e))) => {
+        RunError::Target(TargetError::Setup(e)) => {
             eprintln!("error: {e}");
-            Err(exit::BAD_INPUT)
+            exit::BAD_INPUT
         }
-        Err(RunError::WriteResults { dir, source, report }) => {
+        RunError::WriteResults { dir, source, report } => {
             print!("{}", summary::render(&report, None));
             eprintln!("error: the results could not be written to {dir}: {source}; make the folder writable or pass --out DIR");
-            Err(exit::RESULTS_NOT_WRITTEN)
+            exit::RESULTS_NOT_WRITTEN
         }
     }
 }

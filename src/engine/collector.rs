@@ -78,12 +78,12 @@ impl Intervals {
     }
 
     /// Writes and forgets the histograms of every interval before `before`.
-    fn close_before(&mut self, before: u64) {
+    fn close_before(&mut self, before: u64, memory: &MemoryBoard) {
         let still_open = self.open.split_off(&before);
         for (index, recorder) in std::mem::replace(&mut self.open, still_open) {
             set_percentiles(&recorder, &self.names, self.counts.entry(index).or_default());
             self.write(index, &recorder);
-            self.send(index, &recorder);
+            self.send(index, &recorder, memory);
         }
         if let Some(n) = self.keep_last {
             while self.counts.len() > n {
@@ -93,7 +93,7 @@ impl Intervals {
     }
 
     /// Hands a closed interval to the stream (a stream whose reader has gone is dropped).
-    fn send(&mut self, index: u64, recorder: &Recorder) {
+    fn send(&mut self, index: u64, recorder: &Recorder, memory: &MemoryBoard) {
         let Some(stream) = &self.stream else { return };
         let length_ms = self.length.as_millis() as i64;
         let latency = recorder.paths().filter_map(|(id, p)| Some((self.names.get(id.0)?.clone(), p.latency.clone()))).filter(|(_, h)| !h.is_empty()).collect();
@@ -104,14 +104,15 @@ impl Intervals {
             length_ms,
             paths: self.counts.get(&index).cloned().unwrap_or_default(),
             latency,
+            memory: memory.clone(),
         };
         if stream.to.send(closed).is_err() {
             self.stream = None;
         }
     }
 
-    fn report(mut self) -> IntervalsReport {
-        self.close_before(u64::MAX);
+    fn report(mut self, memory: &MemoryBoard) -> IntervalsReport {
+        self.close_before(u64::MAX, memory);
         let seconds = self.length.as_secs_f64();
         let counts = self.counts.into_iter().map(|(index, paths)| IntervalCounts { index, start_s: index as f64 * seconds, paths }).collect();
         IntervalsReport { seconds, log: self.log_name.filter(|_| self.log_error.is_none()), log_error: self.log_error, counts }
@@ -143,7 +144,7 @@ pub async fn collect(
                 // Intervals that ended two intervals ago are complete but for late stragglers.
                 let current = (now.saturating_duration_since(progress.start).as_nanos() / intervals.length.as_nanos().max(1)) as u64;
                 oldest_open = current.saturating_sub(2);
-                intervals.close_before(oldest_open);
+                intervals.close_before(oldest_open, &memory.borrow().clone());
                 if !progress.enabled {
                     continue;
                 }
@@ -160,5 +161,6 @@ pub async fn collect(
             }
         }
     }
-    (totals, intervals.report())
+    let last_memory = memory.borrow().clone();
+    (totals, intervals.report(&last_memory))
 }

@@ -63,6 +63,8 @@ pub struct ClosedInterval {
     pub length_ms: i64,
     pub paths: BTreeMap<String, IntervalPath>,
     pub latency: BTreeMap<String, crate::stats::histogram::Latency>,
+    /// The targets' memory as last read when it closed.
+    pub memory: crate::watch::MemoryBoard,
 }
 
 impl ClosedInterval {

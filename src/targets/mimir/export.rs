@@ -187,6 +187,7 @@ mod tests {
             length_ms: 2000,
             paths: BTreeMap::from([("mimir.write".into(), path.clone())]),
             latency: BTreeMap::new(),
+            memory: Default::default(),
         };
         let mut totals = BTreeMap::new();
         interval_series(&closed(0), "s", &mut totals, i64::MAX);

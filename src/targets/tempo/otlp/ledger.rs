@@ -10,6 +10,9 @@ use tokio::time::Instant;
 /// A run spans at most this much time, so a request becomes eligible at most this much later than
 /// its own age says.
 const RUN_SPAN: Duration = Duration::from_millis(250);
+/// Runs kept at most (about 5 MB): a run that goes on for weeks (the canary) forgets its oldest
+/// acknowledgements, a tenth at a time, and asks only for the newer ones.
+const MAX_RUNS: usize = 100_000;
 
 /// A run of consecutive acknowledged requests `first..=last`, acknowledged from `started` to `at`.
 #[derive(Clone, Copy, Debug)]
@@ -40,6 +43,9 @@ impl AckLedger {
             _ => {
                 let at = runs.last().map_or(at, |r| r.at.max(at));
                 runs.push(Run { first: seq, last: seq, started: at, at, before: total });
+                if runs.len() > MAX_RUNS {
+                    runs.drain(..MAX_RUNS / 10);
+                }
             }
         }
     }
@@ -61,9 +67,9 @@ impl AckLedger {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
         // Runs are appended in acknowledgement order, so their `at` only grows.
         let old_enough = &runs[..runs.partition_point(|r| r.at <= cutoff)];
-        let last = old_enough.last()?;
-        let eligible = last.before + (last.last - last.first + 1);
-        let index = key % eligible;
+        let (first, last) = (old_enough.first()?, old_enough.last()?);
+        let eligible = last.before + (last.last - last.first + 1) - first.before;
+        let index = first.before + key % eligible;
         let run = &old_enough[old_enough.partition_point(|r| r.before <= index) - 1];
         Some((run.first + (index - run.before), run.at))
     }
@@ -72,6 +78,20 @@ impl AckLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ledger_that_goes_on_for_weeks_stays_bounded_and_picks_among_what_it_keeps() {
+        let ledger = AckLedger::default();
+        let t = Instant::now();
+        // Every other request acknowledged: each its own run.
+        for seq in (0..2 * (MAX_RUNS as u64 + 1)).step_by(2) {
+            ledger.ack(seq, t);
+        }
+        assert!(ledger.runs.lock().unwrap().len() <= MAX_RUNS);
+        let oldest_kept = ledger.runs.lock().unwrap()[0].first;
+        assert!(oldest_kept > 0);
+        assert!((0..1000).filter_map(|k| ledger.pick(k, t)).all(|seq| seq >= oldest_kept && seq % 2 == 0));
+    }
 
     #[test]
     fn only_acknowledged_requests_are_picked() {

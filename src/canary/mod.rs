@@ -1,0 +1,10 @@
+//! The always-on canary's own side: its figures as Prometheus metrics. `metrics` keeps what the
+//! closed intervals of a run that never ends add up to (requests by class, latency histograms,
+//! items, the remote-write queue, the targets' memory against their budgets, each objective's
+//! state over a rolling window) in bounded memory, and encodes it with the official
+//! `prometheus-client`; `serve` answers `GET /metrics`. The run itself is the ordinary engine
+//! (`runner::run_streaming`), so the canary measures exactly what `run` measures.
+
+pub mod metrics;
+pub mod serve;
+pub mod window;
