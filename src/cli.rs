@@ -133,6 +133,19 @@ pub enum Command {
         /// With --duration: keep serving /metrics after the run until stopped (a last scrape).
         #[arg(long, requires = "duration")]
         linger: bool,
+        /// The canary's state file: its runs, so a restarted canary re-reads what they wrote
+        /// (default: <out>/canary.state).
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// The ages at which written data is read again (each an age band of the lost counts).
+        #[arg(long, value_name = "AGES", value_delimiter = ',', default_value = "5m,1h,6h,1d,7d")]
+        ages: Vec<crate::units::Dur>,
+        /// The oldest age asked (keep it within the targets' retention).
+        #[arg(long, value_name = "DURATION", default_value = "7d")]
+        max_age: crate::units::Dur,
+        /// How often the ages are read again.
+        #[arg(long, value_name = "DURATION", default_value = "1m")]
+        reread_every: crate::units::Dur,
         /// Where the results file goes when it stops.
         #[arg(long, default_value = "results")]
         out: PathBuf,

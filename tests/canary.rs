@@ -102,3 +102,142 @@ async fn a_canary_scraped_by_prometheus_shows_what_its_results_say() {
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("stops on SIGTERM").unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// The canary's own figure `name{labels…}` from its `/metrics` (0 when absent).
+fn own(port: u16, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let out = std::process::Command::new("curl").args(["-fsS", &format!("http://127.0.0.1:{port}/metrics")]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Polls the canary until `done` holds (bounded: the test fails instead of hanging).
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never came: {what}");
+}
+
+/// Long-horizon read-back: what the canary wrote is asked for again at ages 2s and 5s. A
+/// restart of the target on its data is seen (failed writes) and what was written before it is
+/// found after it; a target started afresh on an empty data folder has lost what was written
+/// before, and the canary counts it lost in the age bands that reach back before the wipe, every
+/// lost sample one written before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_rereads_old_data_through_a_restart_and_counts_a_wipe_as_lost() {
+    let target = Prometheus::start();
+    let base = target.base();
+    let port = support::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("canary.toml");
+    let text = scenario(&base).replace("batch_send_deadline = \"200ms\"", "batch_send_deadline = \"200ms\"\nmin_backoff = \"50ms\"\nmax_backoff = \"200ms\"");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("results");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["canary", file.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--ages", "2s,5s", "--max-age", "1h"])
+        .args(["--reread-every", "500ms", "--out", out.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let found = |band: &str| own(port, "lgtm_bench_reread_total", &[("age_band", band), ("result", "found")]);
+    let lost = |band: &str| own(port, "lgtm_bench_lost_total", &[("age_band", band)]);
+    until("data 5s old found", || found("5s") >= 3.0).await;
+    assert_eq!((lost("2s"), lost("5s")), (0.0, 0.0), "nothing lost while the target runs");
+
+    // A restart on the same data: writes fail meanwhile (seen), what was written before is there after.
+    let (data, prom_port) = target.stop();
+    until("writes failing while the target is down", || {
+        own(port, "lgtm_bench_requests_total", &[("path", "mimir.write"), ("class", "connection_failure")]) > 0.0
+    })
+    .await;
+    let target = Prometheus::start_in(data, prom_port);
+    let before = found("5s");
+    until("data from before the restart found after it", || found("5s") >= before + 8.0).await;
+    assert_eq!((lost("2s"), lost("5s")), (0.0, 0.0), "a restart loses nothing");
+
+    // A wipe: the target back on an empty data folder. What was written before it is lost.
+    let (_old, prom_port) = target.stop();
+    let wiped_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let _fresh = Prometheus::start_in(tempfile::tempdir().unwrap(), prom_port);
+    until("data from before the wipe lost at 5s", || lost("5s") >= 3.0).await;
+    let pid = child.id().unwrap();
+    std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let o = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.expect("stops on SIGTERM").unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lost_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("canary: LOST at age")).collect();
+    assert!(lost_lines.len() >= 3, "{stderr}");
+    for line in lost_lines {
+        let at = line.rsplit(" at ").next().unwrap();
+        let ms = chrono::DateTime::parse_from_rfc3339(at).unwrap_or_else(|e| panic!("{at}: {e}")).timestamp_millis();
+        assert!(ms < wiped_at, "only what was written before the wipe is lost: {line}");
+    }
+    // The state file knows this run, for a restarted canary.
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("canary.state")).unwrap()).unwrap();
+    assert_eq!(state["runs"].as_array().unwrap().len(), 1);
+}
+
+/// The canary's own restart: the state file keeps its runs, so a new canary on the same scenario
+/// re-reads what the stopped one wrote (and says so), while writing anew under its own run id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_canary_rereads_what_its_earlier_run_wrote() {
+    let target = Prometheus::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("canary.toml");
+    std::fs::write(&file, scenario(&target.base())).unwrap();
+    let out = dir.path().join("results");
+    let start = |port: u16| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+            .args(["canary", file.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--ages", "3s", "--max-age", "1h"])
+            .args(["--reread-every", "500ms", "--out", out.to_str().unwrap(), "--quiet"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let stop = |child: &tokio::process::Child| {
+        std::process::Command::new("kill").args(["-TERM", &child.id().unwrap().to_string()]).status().unwrap();
+    };
+    let first_port = support::free_port();
+    let first = start(first_port);
+    until("the first run's data 3s old found", || own(first_port, "lgtm_bench_reread_total", &[("age_band", "3s"), ("result", "found")]) >= 2.0).await;
+    stop(&first);
+    let o = first.wait_with_output().await.unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let second_port = support::free_port();
+    let mut second = start(second_port);
+    let mut stderr = second.stderr.take().unwrap();
+    let mut log = String::new();
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    // Its log says what it found of the earlier run (read until then; bounded by the canary's own reads).
+    let found_earlier = tokio::time::timeout(Duration::from_secs(30), async {
+        while !log.contains("found what the earlier run") {
+            let n = stderr.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            log.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    })
+    .await;
+    assert!(found_earlier.is_ok() && log.contains("1 earlier run(s) of this scenario to re-read"), "{log}");
+    // Its own run joins the state once its clock start is known (its first closed interval).
+    let runs = || {
+        std::fs::read_to_string(out.join("canary.state"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .map_or(0, |s| s["runs"].as_array().map_or(0, Vec::len))
+    };
+    until("both runs in the state", || runs() == 2).await;
+    assert_eq!(own(second_port, "lgtm_bench_lost_total", &[]), 0.0);
+    stop(&second);
+    let _ = second.wait().await;
+}

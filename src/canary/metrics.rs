@@ -122,11 +122,11 @@ impl CanaryMetrics {
         s.window.push(closed);
     }
 
-    /// Counts one re-read of old data in an age band: found whole, or lost.
-    pub fn reread(&self, target: &str, band: &str, found: bool) {
+    /// Counts one re-read of old data in an age band: found whole, lost, or not answered.
+    pub fn reread(&self, target: &str, band: &str, outcome: super::reread::Outcome) {
         let mut s = self.state();
-        *s.reread.entry((target.to_string(), band.to_string(), if found { "found" } else { "lost" })).or_default() += 1;
-        if !found {
+        *s.reread.entry((target.to_string(), band.to_string(), outcome.as_str())).or_default() += 1;
+        if outcome == super::reread::Outcome::Lost {
             *s.lost.entry((target.to_string(), band.to_string())).or_default() += 1;
         }
     }
@@ -244,7 +244,13 @@ impl Collector for CanaryMetrics {
             observed,
         )?;
         let rows = s.reread.iter().map(|((t, b, r), n)| (vec![("target", t.clone()), ("age_band", b.clone()), ("result", r.to_string())], *n as f64)).collect();
-        family(&mut e, "lgtm_bench_reread", "Old data read again at an age band: found whole, or lost.", Counter, rows)?;
+        family(
+            &mut e,
+            "lgtm_bench_reread",
+            "Old data read again at an age band: found whole, lost, or unanswered (the target did not answer).",
+            Counter,
+            rows,
+        )?;
         let rows = s.lost.iter().map(|((t, b), n)| (vec![("target", t.clone()), ("age_band", b.clone())], *n as f64)).collect();
         family(&mut e, "lgtm_bench_lost", "Items written and acknowledged but not found again, by age band.", Counter, rows)
     }

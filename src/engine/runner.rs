@@ -231,6 +231,7 @@ async fn load(
     for p in prepared {
         p.launch(&mut l)?;
     }
+    let clock_start_unix_ms = l.clock.start_unix_ms;
     let Launch { run_id, table, planners, workers, checkers, groups, planned, in_flight, budgets, worker_ctx, root_ctx, memory_log, .. } = l;
     drop((worker_ctx, root_ctx, memory_log));
     let (board_tx, board) = tokio::sync::watch::channel(MemoryBoard::default());
@@ -251,7 +252,8 @@ async fn load(
     let stream = streaming.to.map(|to| IntervalStream {
         to,
         run_id: run_id.clone(),
-        start_unix_ms: start_wall.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
+        // The workloads' own clock: a sample's timestamp is this plus its call's offset.
+        start_unix_ms: clock_start_unix_ms,
     });
     let intervals = Intervals::new(interval, names, log).streaming(stream).keeping_last(streaming.keep_last_intervals);
     let collector = tokio::spawn(collector::collect(rx, report::progress::rows(&table, &groups), settings, board, intervals));

@@ -109,6 +109,33 @@ impl Schedule {
         first.into_iter().chain(self.staged_calls())
     }
 
+    /// Call `seq`'s offset, as `calls()` gives it, without walking the calls before it (a canary
+    /// rebuilds what it wrote weeks ago from the request number); `None` past the plan's end.
+    pub fn offset_of(&self, seq: u64) -> Option<Duration> {
+        let mut k = seq;
+        if self.call_at_start {
+            if k == 0 {
+                return Some(Duration::ZERO);
+            }
+            k -= 1;
+        }
+        let (mut stage_start, mut carry, mut before) = (Duration::ZERO, 0.0_f64, 0u64);
+        for stage in &self.stages {
+            let area = stage.planned_calls();
+            let count = (area + carry).floor() as u64;
+            if k < before + count {
+                let j = k - before + 1;
+                let n = (j as f64 - carry).max(0.0);
+                let t = stage.time_of(n).min(stage.duration.as_secs_f64());
+                return Some(stage_start + Duration::from_secs_f64(t));
+            }
+            before += count;
+            carry = (area + carry) - count as f64;
+            stage_start += stage.duration;
+        }
+        None
+    }
+
     fn staged_calls(&self) -> impl Iterator<Item = PlannedCall> + '_ {
         let mut stage_start = Duration::ZERO;
         let mut carry = 0.0_f64; // part of the next call already accumulated in earlier stages
@@ -134,6 +161,22 @@ mod tests {
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
+    }
+
+    #[test]
+    fn any_calls_offset_is_found_without_walking_the_calls() {
+        let plans = [
+            Schedule::open_loop(7.3, secs(3), secs(0), secs(50)),
+            Schedule::open_loop(2.0, secs(1), secs(4), secs(9)).with_call_at_start(),
+            Schedule::open_loop(0.25, Duration::ZERO, Duration::ZERO, secs(100)),
+        ];
+        for s in plans {
+            let calls: Vec<_> = s.calls().collect();
+            for (seq, call) in calls.iter().enumerate() {
+                assert_eq!(s.offset_of(seq as u64), Some(call.offset), "call {seq} of {s:?}");
+            }
+            assert_eq!(s.offset_of(calls.len() as u64), None);
+        }
     }
 
     #[test]

@@ -165,6 +165,11 @@ pub trait TargetPlan: Send + Sync {
     }
     /// Builds the clients and checks every endpoint the scenario uses, before any load.
     fn prepare(&self) -> PrepareFuture<'_>;
+    /// A re-reader of what the run `written` wrote (the canary's long-horizon read-back), for a
+    /// target that writes and can rebuild its writes; `None` otherwise.
+    fn reread(&self, _run: &RunSection, _written: &crate::canary::reread::Written) -> Option<Box<dyn crate::canary::reread::Reread>> {
+        None
+    }
 }
 
 pub trait PreparedTarget: Send {

@@ -12,6 +12,7 @@ pub mod model;
 pub(crate) mod preflight;
 pub(crate) mod query;
 pub(crate) mod readback;
+pub mod reread;
 pub(crate) mod validate;
 pub mod write;
 
@@ -276,6 +277,22 @@ impl TargetPlan for MimirPlan {
 
     fn prepare(&self) -> PrepareFuture<'_> {
         Box::pin(async move { Ok(Box::new(prepare(self).await?) as Prepared<'_>) })
+    }
+
+    fn reread(&self, run: &RunSection, written: &crate::canary::reread::Written) -> Option<Box<dyn crate::canary::reread::Reread>> {
+        let m = &self.section;
+        let (w, plan) = (m.write.as_ref()?, self.write_plan.as_ref()?);
+        if w.protocol == WriteProtocol::Otlp {
+            return None;
+        }
+        let api = PromApi::new(HttpTarget::new(&m.connection, 1).ok()?, &m.query_url, &m.query_prefix);
+        Some(Box::new(reread::MimirReread {
+            api,
+            series: SeriesSet::new(&w.series, &written.run_id, run.seed),
+            schedule: crate::engine::schedule::Schedule::open_loop(plan.rate, run.warmup.get(), run.ramp.get(), run.duration.get()),
+            rate: plan.rate,
+            written: written.clone(),
+        }))
     }
 }
 

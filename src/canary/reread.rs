@@ -1,0 +1,90 @@
+//! Re-reading old data: what a run wrote follows from its scenario, seed, run id and clock start
+//! (`Written`), so a target can rebuild the item it wrote at any instant and ask for it again,
+//! however long ago (continuous-test's way). Each target implements `Reread` for its own data
+//! (`TargetPlan::reread`); the canary asks at each age band on a schedule and counts found or lost.
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// One run whose writes can be rebuilt: its id and clock start, and the last instant it was known
+/// to be running (nothing after it was written by this run).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Written {
+    pub run_id: String,
+    pub start_unix_ms: i64,
+    pub last_seen_unix_ms: i64,
+}
+
+/// What asking again for one item came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// There, whole, with its value.
+    Found,
+    /// The target answered, and it is not there (or not as written).
+    Lost,
+    /// The target did not answer: nothing is known, nothing is counted lost.
+    Unanswered,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Found => "found",
+            Outcome::Lost => "lost",
+            Outcome::Unanswered => "unanswered",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    pub outcome: Outcome,
+    /// The item and the answer, in words (for the log).
+    pub what: String,
+}
+
+pub type ReadingFuture<'a> = Pin<Box<dyn Future<Output = Option<Reading>> + Send + 'a>>;
+
+/// A target's re-reader for one run's writes.
+pub trait Reread: Send + Sync {
+    /// The target (`mimir`, `tempo`).
+    fn target(&self) -> &'static str;
+    /// Asks again for what was written at or just before `at_unix_ms`; `None` when this run wrote
+    /// nothing by then (before its start, after it was last seen).
+    fn check(&self, at_unix_ms: i64) -> ReadingFuture<'_>;
+}
+
+/// An age band: how old the data asked for is, and its label (`5m`, `1h`, `7d`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Age {
+    pub label: String,
+    pub ms: i64,
+}
+
+/// The re-readers of every run known, newest run first.
+pub struct Rereaders {
+    pub runs: Vec<(Written, Vec<Box<dyn Reread>>)>,
+}
+
+impl Rereaders {
+    /// Asks, for each age band, for what was written `age` before `now_unix_ms` (by the newest run
+    /// that was writing then), and hands each reading to `seen(run, target, band, reading)` (`run`:
+    /// the index of the run in `runs`). Something
+    /// not there is asked for once more after `grace` (a write retried after an outage may still
+    /// be on its way) and only then counted lost.
+    pub async fn ask(&self, now_unix_ms: i64, ages: &[Age], grace: std::time::Duration, mut seen: impl FnMut(usize, &str, &str, &Reading)) {
+        for age in ages {
+            let at = now_unix_ms - age.ms;
+            let Some(run) = self.runs.iter().position(|(w, _)| w.start_unix_ms <= at && at <= w.last_seen_unix_ms) else { continue };
+            let readers = &self.runs[run].1;
+            for r in readers {
+                let Some(mut reading) = r.check(at).await else { continue };
+                if reading.outcome == Outcome::Lost {
+                    tokio::time::sleep(grace).await;
+                    reading = r.check(at).await.unwrap_or(reading);
+                }
+                seen(run, r.target(), &age.label, &reading);
+            }
+        }
+    }
+}
