@@ -140,7 +140,7 @@ async fn a_canary_rereads_old_data_through_a_restart_and_counts_a_wipe_as_lost()
     let text = scenario(&base).replace("batch_send_deadline = \"200ms\"", "batch_send_deadline = \"200ms\"\nmin_backoff = \"50ms\"\nmax_backoff = \"200ms\"");
     std::fs::write(&file, text).unwrap();
     let out = dir.path().join("results");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
         .args(["canary", file.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--ages", "2s,5s", "--max-age", "1h"])
         .args(["--reread-every", "500ms", "--out", out.to_str().unwrap(), "--quiet"])
         .stdout(std::process::Stdio::null())
