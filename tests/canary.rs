@@ -241,3 +241,36 @@ async fn a_restarted_canary_rereads_what_its_earlier_run_wrote() {
     stop(&second);
     let _ = second.wait().await;
 }
+
+/// Tempo's long-horizon read-back, on the in-process receiver and query API (answering as Tempo
+/// 3.x): each trace written 2 s earlier is asked for by ID and found whole against its own shape
+/// (a mix of two shapes); then the query API forgets every trace and the same ages count them lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_rereads_traces_by_id_and_counts_forgotten_ones_lost() {
+    use support::otlp_receiver::{serve_query_api, Answer, Receiver};
+    let receiver = Receiver::start(vec![Answer::Ok]).await;
+    let (query_port, _api) = serve_query_api(receiver.shared.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("canary.toml");
+    let text = format!(
+        "[run]\nname = \"tempo-canary\"\nwarmup = \"1s\"\nresults_interval = \"1s\"\nprogress_interval = \"1s\"\n[tempo]\notlp_url = \"{}\"\nquery_url = \"http://127.0.0.1:{query_port}\"\n[tempo.connection]\ntenant = \"bench\"\n[tempo.write]\nrate = 20\nspans_per_request = 7\n[tempo.traces]\ndepth = 3\nfanout = 2\n[[tempo.traces.variants]]\nshare = 1\n[[tempo.traces.variants]]\nshare = 1\ndepth = 2\n",
+        receiver.url()
+    );
+    std::fs::write(&file, text).unwrap();
+    let port = support::free_port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
+        .args(["canary", file.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--ages", "2s", "--max-age", "1h", "--reread-every", "300ms"])
+        .args(["--out", dir.path().join("results").to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let found = || own(port, "lgtm_bench_reread_total", &[("target", "tempo"), ("age_band", "2s"), ("result", "found")]);
+    until("traces 2s old found whole", || found() >= 4.0).await;
+    assert_eq!(own(port, "lgtm_bench_lost_total", &[("target", "tempo")]), 0.0);
+    receiver.shared.forget_traces();
+    until("forgotten traces counted lost", || own(port, "lgtm_bench_lost_total", &[("target", "tempo"), ("age_band", "2s")]) >= 2.0).await;
+    std::process::Command::new("kill").args(["-TERM", &child.id().unwrap().to_string()]).status().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap().status;
+    assert_eq!(status.code(), Some(0));
+}

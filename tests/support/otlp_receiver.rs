@@ -34,6 +34,13 @@ pub struct Shared {
     answers: Arc<Mutex<Vec<Answer>>>,
 }
 
+impl Shared {
+    /// Forgets every trace received so far (a Tempo whose data was wiped).
+    pub fn forget_traces(&self) {
+        self.received.lock().unwrap().clear();
+    }
+}
+
 struct Service(Shared);
 
 #[tonic::async_trait]

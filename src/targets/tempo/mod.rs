@@ -12,6 +12,7 @@ pub mod otlp;
 pub(crate) mod preflight;
 pub mod query;
 pub(crate) mod readback;
+pub mod reread;
 pub(crate) mod validate;
 
 use crate::client::buildinfo::{self, BuildInfo};
@@ -293,6 +294,23 @@ impl TargetPlan for TempoPlan {
 
     fn prepare(&self) -> PrepareFuture<'_> {
         Box::pin(async move { Ok(Box::new(prepare(self).await?) as Prepared<'_>) })
+    }
+
+    fn reread(&self, run: &RunSection, written: &crate::canary::reread::Written) -> Option<Box<dyn crate::canary::reread::Reread>> {
+        let t = &self.section;
+        let w = t.write.as_ref()?;
+        let mix = self.mix(&written.run_id);
+        let rate = requests_per_second(w, &mix);
+        let api = TempoApi { target: HttpTarget::new(&t.connection, 1).ok()?, base: t.query_url.trim_end_matches('/').to_string(), api: t.api };
+        Some(Box::new(reread::TempoReread {
+            api,
+            ids: IdSource::new(run.seed, &written.run_id),
+            expected: self.expected(&written.run_id),
+            mix,
+            schedule: crate::engine::schedule::Schedule::open_loop(rate, run.warmup.get(), run.ramp.get(), run.duration.get()),
+            rate,
+            written: written.clone(),
+        }))
     }
 }
 

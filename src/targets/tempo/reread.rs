@@ -1,0 +1,60 @@
+//! The canary's long-horizon read-back for Tempo: the trace a run wrote at any instant follows
+//! from its scenario (trace shapes and their mix, rate, warm-up), seed, run id and clock start (the
+//! first trace of the Export at or before that instant), so it is asked for by ID however old,
+//! and judged whole against its own shape: found, lost (not found, or partial), or unanswered.
+
+use super::otlp::payload::Mix;
+use super::otlp::shape::{hex, IdSource};
+use super::query::{judge, read_trace, ExpectedTrace, TempoApi};
+use crate::canary::reread::{Outcome, Reading, ReadingFuture, Reread, Written};
+use crate::engine::schedule::Schedule;
+use crate::stats::OutcomeClass;
+
+pub struct TempoReread {
+    pub api: TempoApi,
+    pub mix: Mix,
+    pub ids: IdSource,
+    pub expected: Vec<ExpectedTrace>,
+    pub schedule: Schedule,
+    pub rate: f64,
+    pub written: Written,
+}
+
+impl Reread for TempoReread {
+    fn target(&self) -> &'static str {
+        "tempo"
+    }
+
+    fn check(&self, at_unix_ms: i64) -> ReadingFuture<'_> {
+        Box::pin(async move {
+            let w = &self.written;
+            if at_unix_ms < w.start_unix_ms || at_unix_ms > w.last_seen_unix_ms {
+                return None;
+            }
+            let offset_ms = at_unix_ms - w.start_unix_ms;
+            let at = |seq: u64| self.schedule.offset_of(seq).map(|d| d.as_millis() as i64);
+            let mut seq = ((offset_ms as f64 / 1000.0 * self.rate).floor() as i64 - 1).max(0) as u64;
+            while at(seq + 1).is_some_and(|o| o <= offset_ms) {
+                seq += 1;
+            }
+            while seq > 0 && at(seq).is_some_and(|o| o > offset_ms) {
+                seq -= 1;
+            }
+            at(seq).filter(|o| *o <= offset_ms)?;
+            let id = hex(&self.ids.trace_id(seq * self.mix.stride()));
+            let expected = &self.expected[self.mix.variant_of(seq)];
+            let outcome = match self.api.trace_by_id(0, &id).await {
+                Ok(answer) => match judge(&read_trace(&answer), expected) {
+                    OutcomeClass::Success => Outcome::Found,
+                    OutcomeClass::NotFound | OutcomeClass::PartialTrace => Outcome::Lost,
+                    _ => Outcome::Unanswered,
+                },
+                Err(_) => Outcome::Unanswered,
+            };
+            Some(Reading {
+                outcome,
+                what: format!("trace {id} ({} spans) of the Export sent at {}", expected.spans, crate::units::rfc3339_ms(w.start_unix_ms + offset_ms)),
+            })
+        })
+    }
+}
