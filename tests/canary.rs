@@ -31,6 +31,10 @@ samples_per_request = 100
 sample_every = 5
 poll_interval = "100ms"
 deadline = "5s"
+[mimir.memory]
+budget = "1Gi"
+interval = "1s"
+metrics_urls = ["{target}/metrics"]
 "#
     )
 }
@@ -53,6 +57,7 @@ async fn a_canary_scraped_by_prometheus_shows_what_its_results_say() {
     let out = dir.path().join("results");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
         .args(["canary", file.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--duration", "8s", "--linger", "--window", "1m"])
+        .args(["--ages", "2s", "--reread-every", "500ms"])
         .args(["--out", out.to_str().unwrap(), "--quiet"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -96,6 +101,28 @@ async fn a_canary_scraped_by_prometheus_shows_what_its_results_say() {
         scalar(&scraper, r#"sum(lgtm_bench_request_duration_seconds_count{path="mimir.write"})"#).is_some_and(|n| n > 0.0),
         "the latency histogram is scraped"
     );
+    // A run exports its intervals into the same Prometheus; then every panel of the shipped
+    // dashboard, interpolated as Grafana does, returns data.
+    let export = format!("{}/api/v1/write", scraper.base());
+    let (code, printed, _) =
+        support::run_binary_with(&scenario(&target.base()).replace("warmup = \"1s\"", "warmup = \"1s\"\nduration = \"3s\""), &["--export-metrics", &export])
+            .await;
+    assert!(code == Some(0) || code == Some(1), "{printed}");
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("kubernetes/apps/monitoring/lgtm-bench/canary/dashboards/lgtm-bench-canary.json");
+    let spec: lgtm_bench::grafana::spec::DashboardSpec =
+        toml::from_str(&format!("file = {:?}\nrange = \"5m\"\nscrape_interval = \"1s\"", file.display().to_string())).unwrap();
+    let d = lgtm_bench::targets::mimir::dashboards::plan(&spec).unwrap();
+    let chosen = d.saved_variables();
+    let mut asked = 0;
+    for p in d.panels.iter().filter(|p| p.skipped.is_none()) {
+        for (query, _) in d.queries(&p.panel, &chosen) {
+            let answer = scraper.query(&query);
+            assert_eq!(answer["status"], "success", "{}: {query}: {answer}", p.slug);
+            assert!(answer["data"]["result"].as_array().is_some_and(|r| !r.is_empty()), "{}: `{query}` returns no data: {answer}", p.slug);
+            asked += 1;
+        }
+    }
+    assert!(asked >= 12, "every panel's queries asked: {asked}");
     // SIGTERM stops it: exit 0, the results already written.
     let pid = child.id().unwrap();
     std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();

@@ -123,7 +123,7 @@ fn kustomizations_list_files_that_exist_and_flux_wiring_is_complete() {
             }
         }
     }
-    assert_eq!(flux_names, BTreeSet::from(["tempo".into(), "mimir".into(), "lgtm-bench".into()]));
+    assert_eq!(flux_names, BTreeSet::from(["tempo".into(), "mimir".into(), "lgtm-bench".into(), "lgtm-bench-canary".into()]));
     for (from, to) in &depends {
         assert!(flux_names.contains(to), "{from} depends on {to}, which does not exist");
     }
@@ -529,4 +529,62 @@ fn no_plaintext_credential_is_committed() {
     let sops: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(k8s().join(".sops.yaml")).unwrap()).unwrap();
     assert_eq!(s(&sops, "creation_rules.0.encrypted_regex"), "^(data|stringData)$");
     assert!(s(&sops, "creation_rules.0.age").starts_with("age1"));
+}
+
+/// The canary's manifests: its Deployment runs `canary` on the shipped scenario (a copy kept
+/// identical to scenarios/canary.toml) with its state on a volume; the Service's port is the one the
+/// ServiceMonitor scrapes; the ServiceMonitor and PrometheusRule carry the release label
+/// kube-prometheus-stack's Prometheus selects by (the chart's `*SelectorNilUsesHelmValues`), and the
+/// dashboard's ConfigMap the label its Grafana sidecar loads (the chart's `sidecar.dashboards.label`
+/// and `labelValue`), both read from the chart's own values.
+#[test]
+fn the_canary_is_deployed_scraped_alerted_on_and_charted() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
+    let dir = "apps/monitoring/lgtm-bench/canary";
+    let deployment: Deployment = serde_yaml_ng::from_value(doc(&format!("{dir}/deployment.yaml"))).unwrap();
+    let pod = deployment.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    let args = pod.containers[0].args.clone().unwrap();
+    assert_eq!(&args[..2], ["canary", "/scenarios/canary.toml"]);
+    let flag = |name: &str| args.iter().position(|a| a == name).map(|i| args[i + 1].clone()).unwrap_or_else(|| panic!("{name} missing"));
+    assert_eq!(flag("--listen"), "0.0.0.0:9464");
+    let state_mount = pod.containers[0].volume_mounts.as_ref().unwrap().iter().find(|m| m.name == "state").unwrap();
+    assert_eq!(flag("--out"), state_mount.mount_path, "the state and results on the volume");
+    let claim = pod.volumes.as_ref().unwrap().iter().find(|v| v.name == "state").unwrap().persistent_volume_claim.clone().unwrap().claim_name;
+    let pvc: PersistentVolumeClaim = serde_yaml_ng::from_value(doc(&format!("{dir}/pvc.yaml"))).unwrap();
+    assert_eq!(pvc.metadata.name.as_deref(), Some(claim.as_str()));
+    assert_eq!(deployment.spec.as_ref().unwrap().strategy.as_ref().unwrap().type_.as_deref(), Some("Recreate"), "one writer of the state volume");
+    // The scenario it runs is the shipped one, and valid.
+    let shipped = std::fs::read_to_string(root().join("scenarios/canary.toml")).unwrap();
+    let copy = std::fs::read_to_string(k8s().join(dir).join("scenarios/canary.toml")).unwrap();
+    assert!(shipped == copy, "the canary's ConfigMap copy drifted: cp scenarios/canary.toml kubernetes/{dir}/scenarios/");
+    assert!(lgtm_bench::targets::parse(&shipped, "canary.toml", &[]).is_ok());
+    let ages = flag("--ages");
+    assert!(ages.split(',').all(|a| a.parse::<lgtm_bench::units::Dur>().unwrap().get() <= flag("--max-age").parse::<lgtm_bench::units::Dur>().unwrap().get()));
+    // Service → ServiceMonitor.
+    let service: Service = serde_yaml_ng::from_value(doc(&format!("{dir}/service.yaml"))).unwrap();
+    let port = &service.spec.as_ref().unwrap().ports.as_ref().unwrap()[0];
+    let container_port = pod.containers[0].ports.as_ref().unwrap().iter().find(|p| p.name.as_deref() == Some("metrics")).unwrap().container_port;
+    assert_eq!((port.port, port.name.as_deref()), (container_port, Some("metrics")));
+    let monitor = doc(&format!("{dir}/servicemonitor.yaml"));
+    assert_eq!(s(&monitor, "spec.endpoints.0.port"), "metrics");
+    assert_eq!(at(&monitor, "spec.selector.matchLabels"), at(&doc(&format!("{dir}/service.yaml")), "metadata.labels"));
+    // kube-prometheus-stack's Prometheus selects by its release label when its selectors are left nil.
+    let chart = chart_values("kube-prometheus-stack-88.5.3");
+    for key in ["serviceMonitorSelectorNilUsesHelmValues", "ruleSelectorNilUsesHelmValues"] {
+        assert_eq!(at(&chart, &format!("prometheus.prometheusSpec.{key}")).as_bool(), Some(true), "{key}");
+    }
+    let release = s(&doc("apps/monitoring/kube-prometheus-stack/app/helmrelease-remote-write.patch.yaml"), "metadata.name").to_string();
+    let rules = doc(&format!("{dir}/prometheusrule.yaml"));
+    for (name, d) in [("ServiceMonitor", &monitor), ("PrometheusRule", &rules)] {
+        assert_eq!(at(d, "metadata.labels.release").as_str(), Some(release.as_str()), "{name} selected by the release label");
+    }
+    // The dashboard's ConfigMap carries the Grafana sidecar's label.
+    let kustomization = doc(&format!("{dir}/kustomization.yaml"));
+    let generator = at(&kustomization, "configMapGenerator").as_sequence().unwrap().iter().find(|g| s(g, "name") == "lgtm-bench-canary-dashboard").unwrap();
+    let (label, value) = (s(&chart, "grafana.sidecar.dashboards.label"), s(&chart, "grafana.sidecar.dashboards.labelValue"));
+    assert_eq!(at(generator, &format!("options.labels.{label}")).as_str(), Some(value));
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(k8s().join(dir).join("dashboards/lgtm-bench-canary.json")).unwrap()).unwrap();
+    assert!(dashboard["panels"].as_array().unwrap().len() >= 8);
 }

@@ -126,8 +126,10 @@ impl CanaryMetrics {
     pub fn reread(&self, target: &str, band: &str, outcome: super::reread::Outcome) {
         let mut s = self.state();
         *s.reread.entry((target.to_string(), band.to_string(), outcome.as_str())).or_default() += 1;
+        // Every band asked shows, at 0 until something is lost.
+        let lost = s.lost.entry((target.to_string(), band.to_string())).or_default();
         if outcome == super::reread::Outcome::Lost {
-            *s.lost.entry((target.to_string(), band.to_string())).or_default() += 1;
+            *lost += 1;
         }
     }
 
