@@ -136,6 +136,21 @@ impl Schedule {
         None
     }
 
+    /// The last call at or before `offset_ms` into the plan, and its offset (ms): which request a
+    /// run sent at that instant. `rate` (the steady rate) gives the first guess; `offset_of` the
+    /// exact answer.
+    pub fn call_at(&self, offset_ms: i64, rate: f64) -> Option<(u64, i64)> {
+        let at = |seq: u64| self.offset_of(seq).map(|d| d.as_millis() as i64);
+        let mut seq = ((offset_ms as f64 / 1000.0 * rate).floor() as i64 - 1).max(0) as u64;
+        while at(seq + 1).is_some_and(|o| o <= offset_ms) {
+            seq += 1;
+        }
+        while seq > 0 && at(seq).is_none_or(|o| o > offset_ms) {
+            seq -= 1;
+        }
+        at(seq).filter(|o| *o <= offset_ms).map(|o| (seq, o))
+    }
+
     fn staged_calls(&self) -> impl Iterator<Item = PlannedCall> + '_ {
         let mut stage_start = Duration::ZERO;
         let mut carry = 0.0_f64; // part of the next call already accumulated in earlier stages
@@ -176,6 +191,16 @@ mod tests {
                 assert_eq!(s.offset_of(seq as u64), Some(call.offset), "call {seq} of {s:?}");
             }
             assert_eq!(s.offset_of(calls.len() as u64), None);
+        }
+    }
+
+    #[test]
+    fn the_call_sent_at_an_instant_is_the_last_one_planned_by_then() {
+        let s = Schedule::open_loop(4.0, secs(2), secs(2), secs(10));
+        let calls: Vec<_> = s.calls().collect();
+        for t in (0..14_000).step_by(37) {
+            let want = calls.iter().enumerate().rev().find(|(_, c)| c.offset.as_millis() as i64 <= t).map(|(i, c)| (i as u64, c.offset.as_millis() as i64));
+            assert_eq!(s.call_at(t, 4.0), want, "at {t} ms");
         }
     }
 

@@ -19,21 +19,6 @@ pub struct MimirReread {
     pub written: Written,
 }
 
-impl MimirReread {
-    /// The last scrape tick at or before `offset_ms` into the run, and its offset (ms).
-    fn tick_at(&self, offset_ms: i64) -> Option<(u64, i64)> {
-        let at = |seq: u64| self.schedule.offset_of(seq).map(|d| d.as_millis() as i64);
-        let mut seq = ((offset_ms as f64 / 1000.0 * self.rate).floor() as i64 - 1).max(0) as u64;
-        while at(seq + 1).is_some_and(|o| o <= offset_ms) {
-            seq += 1;
-        }
-        while seq > 0 && at(seq).is_some_and(|o| o > offset_ms) {
-            seq -= 1;
-        }
-        at(seq).filter(|o| *o <= offset_ms).map(|o| (seq, o))
-    }
-}
-
 impl Reread for MimirReread {
     fn target(&self) -> &'static str {
         "mimir"
@@ -45,7 +30,7 @@ impl Reread for MimirReread {
             if at_unix_ms < w.start_unix_ms || at_unix_ms > w.last_seen_unix_ms {
                 return None;
             }
-            let (seq, offset_ms) = self.tick_at(at_unix_ms - w.start_unix_ms)?;
+            let (seq, offset_ms) = self.schedule.call_at(at_unix_ms - w.start_unix_ms, self.rate)?;
             let timestamp_ms = w.start_unix_ms + offset_ms;
             let index = self.series.series_in_request(seq, 0);
             let selector = self.series.read_back_query(index, self.series.series_id(index, offset_ms as u64));

@@ -31,16 +31,7 @@ impl Reread for TempoReread {
             if at_unix_ms < w.start_unix_ms || at_unix_ms > w.last_seen_unix_ms {
                 return None;
             }
-            let offset_ms = at_unix_ms - w.start_unix_ms;
-            let at = |seq: u64| self.schedule.offset_of(seq).map(|d| d.as_millis() as i64);
-            let mut seq = ((offset_ms as f64 / 1000.0 * self.rate).floor() as i64 - 1).max(0) as u64;
-            while at(seq + 1).is_some_and(|o| o <= offset_ms) {
-                seq += 1;
-            }
-            while seq > 0 && at(seq).is_some_and(|o| o > offset_ms) {
-                seq -= 1;
-            }
-            at(seq).filter(|o| *o <= offset_ms)?;
+            let (seq, offset_ms) = self.schedule.call_at(at_unix_ms - w.start_unix_ms, self.rate)?;
             let id = hex(&self.ids.trace_id(seq * self.mix.stride()));
             let expected = &self.expected[self.mix.variant_of(seq)];
             let outcome = match self.api.trace_by_id(0, &id).await {
