@@ -1,18 +1,31 @@
 //! Each objective's state now: evaluated, as the verdict evaluates a run, over the intervals of a
 //! rolling window (their calls, errors, latency histograms merged, queue and memory figures), so
-//! an objective that fails shows within a window and clears once the window holds no failure.
+//! an objective that fails shows within a window and clears once the window holds no failure. The
+//! window keeps each interval's histograms compressed (HdrHistogram's V2 deflate encoding, about a
+//! kilobyte instead of a few hundred): a ten-minute window costs little memory.
 
-use crate::report::intervals::ClosedInterval;
+use crate::report::intervals::{ClosedInterval, IntervalPath};
 use crate::stats::histogram::Latency;
 use crate::stats::OutcomeClass;
 use crate::verdict::{Observations, Stat};
+use crate::watch::MemoryBoard;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use std::collections::{BTreeMap, VecDeque};
+
+/// One interval as the window keeps it: its counts, memory, and compressed latency histograms.
+#[derive(Debug)]
+struct Kept {
+    end_unix_ms: i64,
+    paths: BTreeMap<String, IntervalPath>,
+    latency: BTreeMap<String, Vec<u8>>,
+    memory: MemoryBoard,
+}
 
 /// The newest intervals, at most `span_ms` of them.
 #[derive(Debug, Default)]
 pub struct Window {
     span_ms: i64,
-    intervals: VecDeque<ClosedInterval>,
+    intervals: VecDeque<Kept>,
 }
 
 impl Window {
@@ -22,8 +35,18 @@ impl Window {
 
     pub fn push(&mut self, closed: ClosedInterval) {
         let newest_end = closed.end_unix_ms();
-        self.intervals.push_back(closed);
-        while self.intervals.front().is_some_and(|i| i.end_unix_ms() <= newest_end - self.span_ms) {
+        let mut serializer = V2DeflateSerializer::new();
+        let latency = closed
+            .latency
+            .iter()
+            .filter_map(|(path, h)| {
+                let mut bytes = Vec::new();
+                serializer.serialize(h, &mut bytes).ok()?;
+                Some((path.clone(), bytes))
+            })
+            .collect();
+        self.intervals.push_back(Kept { end_unix_ms: newest_end, paths: closed.paths, latency, memory: closed.memory });
+        while self.intervals.front().is_some_and(|i| i.end_unix_ms <= newest_end - self.span_ms) {
             self.intervals.pop_front();
         }
     }
@@ -49,12 +72,15 @@ impl Window {
 
     fn latency(&self, path: &str) -> Option<Latency> {
         let mut merged: Option<Latency> = None;
-        for h in self.intervals.iter().filter_map(|i| i.latency.get(path)) {
+        let mut de = Deserializer::new();
+        for bytes in self.intervals.iter().filter_map(|i| i.latency.get(path)) {
+            let Ok(h) = de.deserialize::<u64, _>(&mut bytes.as_slice()) else { continue };
+            let h: Latency = h;
             match &mut merged {
                 Some(m) => {
-                    let _ = m.add(h);
+                    let _ = m.add(&h);
                 }
-                None => merged = Some(h.clone()),
+                None => merged = Some(h),
             }
         }
         merged.filter(|h| !h.is_empty())
