@@ -111,8 +111,9 @@ pub enum Command {
         /// e.g. http://prometheus:9090/api/v1/write or Mimir's /api/v1/push.
         #[arg(long, value_name = "URL")]
         export_metrics: Option<String>,
-        /// The tenant (X-Scope-OrgID) the exported figures go to, apart from the load's.
-        #[arg(long, value_name = "TENANT", requires = "export_metrics")]
+        /// The tenant (X-Scope-OrgID) the exported figures go to, apart from the load's (default:
+        /// the scenario's [export] tenant).
+        #[arg(long, value_name = "TENANT")]
         export_tenant: Option<String>,
     },
     /// Always on: the scenario's load and queries at its rates until stopped, its figures on
@@ -146,6 +147,12 @@ pub enum Command {
         /// How often the ages are read again.
         #[arg(long, value_name = "DURATION", default_value = "1m")]
         reread_every: crate::units::Dur,
+        /// Also stream each interval's figures to this remote-write endpoint (as `run`).
+        #[arg(long, value_name = "URL")]
+        export_metrics: Option<String>,
+        /// The tenant the exported figures go to.
+        #[arg(long, value_name = "TENANT")]
+        export_tenant: Option<String>,
         /// Where the results file goes when it stops.
         #[arg(long, default_value = "results")]
         out: PathBuf,

@@ -78,3 +78,21 @@ async fn an_export_target_that_does_not_take_remote_write_is_refused_before_the_
     assert_eq!(code, Some(3), "{printed}");
     assert!(printed.contains("did not answer"), "{printed}");
 }
+
+/// The same from the scenario's `[export]` section (its url, a tenant of its own and queue
+/// settings), without a flag; a bad section is refused with its key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_section_streams_without_a_flag_and_is_validated() {
+    let target = Prometheus::start();
+    let watcher = Prometheus::start();
+    let section = format!("[export]\nurl = \"{}/api/v1/write\"\ntenant = \"figures\"\n[export.queue]\nmax_samples_per_send = 5\n", watcher.base());
+    let (code, printed, report) = support::run_binary(&format!("{}{section}", scenario(&target.base()))).await;
+    assert_eq!(code, Some(0), "{printed}");
+    let id = report.unwrap().run.id;
+    assert!(printed.contains("exporting each interval's figures to"), "{printed}");
+    let calls = samples(&watcher, &format!("lgtm_bench_interval_calls{{run_id=\"{id}\",path=\"mimir.write\",class=\"all\"}}"));
+    assert!(!calls.is_empty(), "{printed}");
+    let (code, printed, _) = support::run_binary(&format!("{}{}", scenario(&target.base()), section.replace("= 5", "= 0"))).await;
+    assert_eq!(code, Some(2), "{printed}");
+    assert!(printed.contains("export.queue.max_samples_per_send"), "{printed}");
+}

@@ -4,7 +4,7 @@
 //! bounded window of intervals; Ctrl-C or SIGTERM stops it and still writes the results (exit 0:
 //! stopping is how a canary ends). Exit codes as `run` when it cannot start.
 
-use super::run::{failed, stop_on_signal};
+use super::run::{failed, start_export, stop_on_signal};
 use lgtm_bench::canary::metrics::CanaryMetrics;
 use lgtm_bench::canary::reread::{Age, Rereaders, Written};
 use lgtm_bench::canary::serve::serve;
@@ -42,6 +42,9 @@ pub struct CanaryArgs {
     pub ages: Vec<Dur>,
     pub max_age: Dur,
     pub reread_every: Dur,
+    /// Also stream each interval by remote-write (`[export]` or these flags).
+    pub export_metrics: Option<String>,
+    pub export_tenant: Option<String>,
 }
 
 pub fn canary(args: CanaryArgs) -> u8 {
@@ -89,6 +92,11 @@ pub fn canary(args: CanaryArgs) -> u8 {
         };
         eprintln!("{}", plan.describe().trim_end());
         eprintln!("canary: metrics on http://{bound}/metrics; objectives judged over the last {}; Ctrl-C or SIGTERM stops it", args.window);
+        let exporter = match start_export(&plan, args.export_metrics.clone(), args.export_tenant.clone()).await {
+            Ok(e) => e,
+            Err(code) => return code,
+        };
+        let export_to = exporter.as_ref().map(|e| e.to.clone());
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lgtm_bench::report::intervals::ClosedInterval>();
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<i64>();
         let fed = metrics.clone();
@@ -97,6 +105,9 @@ pub fn canary(args: CanaryArgs) -> u8 {
             while let Some(closed) = rx.recv().await {
                 if let Some(tx) = started.take() {
                     let _ = tx.send(closed.start_unix_ms - closed.index as i64 * closed.length_ms);
+                }
+                if let Some(to) = &export_to {
+                    let _ = to.send(closed.clone());
                 }
                 fed.add(closed);
             }
@@ -129,6 +140,9 @@ pub fn canary(args: CanaryArgs) -> u8 {
         let result = runner::run_streaming(&plan, opts, cancel.clone(), streaming).await;
         let _ = feeder.await;
         reread.abort();
+        if let Some(e) = exporter {
+            e.finish().await;
+        }
         if args.linger && !cancel.is_cancelled() {
             eprintln!("canary: the run ended; /metrics still served on http://{bound}/metrics until Ctrl-C or SIGTERM (--linger)");
             cancel.cancelled().await;

@@ -11,6 +11,7 @@ use lgtm_bench::report::{summary, Report};
 use lgtm_bench::scenario::shard::Shard;
 use lgtm_bench::scenario::Override;
 use lgtm_bench::targets;
+use lgtm_bench::targets::mimir::config::ExportSection;
 use lgtm_bench::targets::mimir::export::{self, ExportSettings, ExportSummary};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
@@ -126,19 +127,11 @@ async fn one_run(plan: &Plan, opts: RunOptions, args: &RunArgs, overlay: Option<
             return Err(if matches!(e, runner::FreshTargetError::Interrupted) { exit::INTERRUPTED } else { exit::BAD_INPUT });
         }
     }
-    let exporter = match &args.export_metrics {
-        Some(url) => Some(start_export(url, args.export_tenant.clone(), &plan.run.name).await?),
-        None => None,
-    };
-    let streaming = runner::Streaming { to: exporter.as_ref().map(|(tx, _)| tx.clone()), keep_last_intervals: None };
+    let exporter = start_export(plan, args.export_metrics.clone(), args.export_tenant.clone()).await?;
+    let streaming = runner::Streaming { to: exporter.as_ref().map(|e| e.to.clone()), keep_last_intervals: None };
     let result = runner::run_streaming(plan, opts, cancel.clone(), streaming).await;
-    if let Some((tx, task)) = exporter {
-        drop(tx);
-        match tokio::time::timeout(std::time::Duration::from_secs(30), task).await {
-            Ok(Ok(summary)) => eprintln!("{}", summary.line(args.export_metrics.as_deref().unwrap_or_default())),
-            Ok(Err(e)) => eprintln!("warning: the metrics export stopped: {e}"),
-            Err(_) => eprintln!("warning: the metrics export was still sending 30s after the run; what was left is not sent"),
-        }
+    if let Some(e) = exporter {
+        e.finish().await;
     }
     match result {
         Ok(outcome) => {
@@ -212,20 +205,41 @@ pub async fn stop_on_signal(cancel: CancellationToken) {
     }
 }
 
-/// Starts the export of each interval's figures after an empty write checks that `url` takes
-/// remote-write (exit 3 when it does not answer, 4 when it refuses).
-async fn start_export(
-    url: &str,
-    tenant: Option<String>,
-    scenario: &str,
-) -> Result<(tokio::sync::mpsc::UnboundedSender<lgtm_bench::report::intervals::ClosedInterval>, tokio::task::JoinHandle<ExportSummary>), u8> {
-    let settings = ExportSettings { url: url.to_string(), tenant, scenario: scenario.to_string(), queue: Default::default() };
-    if let Err((code, e)) = export::preflight(&settings).await {
-        eprintln!("error: --export-metrics {url}: {e}");
-        return Err(if code { exit::UNREACHABLE } else { exit::TARGET_REJECTED });
+/// A running export of each interval's figures.
+pub struct Export {
+    pub to: tokio::sync::mpsc::UnboundedSender<lgtm_bench::report::intervals::ClosedInterval>,
+    task: tokio::task::JoinHandle<ExportSummary>,
+    url: String,
+}
+
+impl Export {
+    /// Waits (30 s at most) for what is left to be sent, and says what the export came to.
+    pub async fn finish(self) {
+        let Export { to, task, url } = self;
+        drop(to);
+        match tokio::time::timeout(std::time::Duration::from_secs(30), task).await {
+            Ok(Ok(summary)) => eprintln!("{}", summary.line(&url)),
+            Ok(Err(e)) => eprintln!("warning: the metrics export stopped: {e}"),
+            Err(_) => eprintln!("warning: the metrics export was still sending 30s after the run; what was left is not sent"),
+        }
     }
-    export::start(settings).map_err(|e| {
+}
+
+/// Starts the export of each interval's figures, when `--export-metrics` or the scenario's
+/// `[export] url` asks for it (the flags win), after an empty write checks that the endpoint takes
+/// remote-write (exit 3 when it does not answer, 4 when it refuses).
+pub async fn start_export(plan: &Plan, url: Option<String>, tenant: Option<String>) -> Result<Option<Export>, u8> {
+    let section: ExportSection = serde_json::from_value(plan.scenario["export"].clone()).unwrap_or_default();
+    let Some(url) = url.or(section.url) else { return Ok(None) };
+    let settings = ExportSettings { url: url.clone(), tenant: tenant.or(section.tenant), scenario: plan.run.name.clone(), queue: section.queue };
+    if let Err((unreachable, e)) = export::preflight(&settings).await {
+        eprintln!("error: --export-metrics {url}: {e}");
+        return Err(if unreachable { exit::UNREACHABLE } else { exit::TARGET_REJECTED });
+    }
+    let (to, task) = export::start(settings).map_err(|e| {
         eprintln!("error: {e}");
         exit::BAD_INPUT
-    })
+    })?;
+    eprintln!("exporting each interval's figures to {url}");
+    Ok(Some(Export { to, task, url }))
 }

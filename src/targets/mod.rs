@@ -28,6 +28,9 @@ pub struct Scenario {
     /// What `check` needs beyond the targets: S3, Grafana, the cluster Prometheus's queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<crate::check::config::CheckSection>,
+    /// Where `run --export-metrics` and the canary stream each interval's figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<mimir::config::ExportSection>,
 }
 
 impl Scenario {
@@ -84,6 +87,9 @@ pub fn resolve(s: Scenario) -> Result<Plan, Vec<Problem>> {
     checks::run(&s.run, &mut problems);
     if let Some(c) = &s.check {
         crate::check::config::validate(c, &s.run, &mut problems);
+    }
+    if let Some(e) = &s.export {
+        mimir::validate::export(e, &mut problems);
     }
     let mut targets: Vec<Box<dyn TargetPlan>> = Vec::new();
     if let Some(m) = &s.mimir {

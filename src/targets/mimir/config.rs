@@ -222,6 +222,23 @@ pub struct FamilySpec {
     pub labels: Option<Vec<LabelSpec>>,
 }
 
+/// `[export]`: where `run --export-metrics` and the canary stream each interval's figures by
+/// remote-write, with a tenant of their own and Prometheus's queue settings.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSection {
+    /// The remote-write endpoint (`--export-metrics` overrides it), e.g. Mimir's /api/v1/push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The tenant (X-Scope-OrgID) the figures go to (`--export-tenant` overrides it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The queue's settings (`max_samples_per_send`, `min_backoff`, `max_backoff`; the others are
+    /// not used by the export's one sender).
+    #[serde(default)]
+    pub queue: QueueSection,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelSpec {

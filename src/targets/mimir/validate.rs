@@ -102,7 +102,19 @@ fn write(w: &WriteSection, out: &mut Vec<Problem>) {
 }
 
 fn queue(q: &QueueSection, out: &mut Vec<Problem>) {
-    let key = |k: &str| format!("mimir.write.queue.{k}");
+    queue_at("mimir.write.queue", q, out);
+}
+
+/// Every problem of an `[export]` section.
+pub fn export(e: &super::config::ExportSection, out: &mut Vec<Problem>) {
+    if let Some(url) = &e.url {
+        checks::urls(out, [("export.url", url)]);
+    }
+    queue_at("export.queue", &e.queue, out);
+}
+
+fn queue_at(prefix: &str, q: &QueueSection, out: &mut Vec<Problem>) {
+    let key = |k: &str| format!("{prefix}.{k}");
     if q.min_shards == 0 {
         out.push(Problem::new(key("min_shards"), "must be at least 1"));
     }
