@@ -14,7 +14,7 @@ pub fn scenario(m: &Model, scale: f64, write_url: &str, query_url: &str, memory:
     let mut out = String::new();
     let interval = m.scrape_interval.clone().unwrap_or_else(|| "15s".into());
     let _ = writeln!(out, "# Modelled by `lgtm-bench model` on {} at {} (scale {scale}).", m.source, m.read_at);
-    let _ = writeln!(out, "# Series and series per metric: {}; types: /api/v1/metadata, else the name;", m.via.describe());
+    let _ = writeln!(out, "# Series and series per metric: {}; types and units: /api/v1/metadata, else the type from the series (buckets, quantiles, native samples), else the name;", m.via.describe());
     let labels_from = match m.via {
         super::Via::TsdbStatus => "/api/v1/labels?match[]= and /api/v1/label/<name>/values?match[]=",
         super::Via::MimirCardinality => "/api/v1/cardinality/label_names?selector=",
