@@ -157,6 +157,10 @@ pub struct MemoryNow {
 
 pub type MemoryBoard = BTreeMap<String, MemoryNow>;
 
+/// Memory readings kept per target at most (the newest): hours of readings at any interval a run
+/// uses, a bounded few MB for a canary that runs for weeks.
+pub const KEPT_SAMPLES: usize = 20_000;
+
 /// Collects the scraper's events until every scraper has hung up.
 pub async fn keep_log(
     mut rx: mpsc::UnboundedReceiver<MemoryEvent>,
@@ -167,7 +171,12 @@ pub async fn keep_log(
     while let Some(event) = rx.recv().await {
         let target = match event {
             MemoryEvent::Sample { target, sample } => {
-                records.entry(target.clone()).or_default().samples.push(sample);
+                let samples = &mut records.entry(target.clone()).or_default().samples;
+                samples.push(sample);
+                // A run that goes on for weeks (the canary) keeps the newest readings only.
+                if samples.len() > KEPT_SAMPLES {
+                    samples.drain(..KEPT_SAMPLES / 10);
+                }
                 target
             }
             MemoryEvent::Restart { target, event } => {
@@ -203,6 +212,20 @@ mod tests {
 
     fn sample(at: f64, kind: MemoryKind, bytes: f64) -> MemorySample {
         MemorySample { at_seconds: at, source: "p".into(), kind, bytes }
+    }
+
+    #[tokio::test]
+    async fn a_log_that_goes_on_for_weeks_keeps_the_newest_readings() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (board, _) = watch::channel(MemoryBoard::default());
+        for i in 0..KEPT_SAMPLES + 5 {
+            tx.send(MemoryEvent::Sample { target: "mimir".into(), sample: sample(i as f64, MemoryKind::Rss, 1.0) }).unwrap();
+        }
+        drop(tx);
+        let records = keep_log(rx, BTreeMap::new(), board).await;
+        let kept = &records["mimir"].samples;
+        assert!(kept.len() <= KEPT_SAMPLES);
+        assert_eq!(kept.last().unwrap().at_seconds, (KEPT_SAMPLES + 4) as f64, "the newest kept");
     }
 
     #[test]
