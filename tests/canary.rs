@@ -61,6 +61,7 @@ async fn a_canary_scraped_by_prometheus_shows_what_its_results_say() {
         .args(["--out", out.to_str().unwrap(), "--quiet"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     // The results are written when the bounded run ends; the canary then keeps serving (--linger).
@@ -172,6 +173,7 @@ async fn a_canary_rereads_old_data_through_a_restart_and_counts_a_wipe_as_lost()
         .args(["--reread-every", "500ms", "--out", out.to_str().unwrap(), "--quiet"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let found = |band: &str| own(port, "lgtm_bench_reread_total", &[("age_band", band), ("result", "found")]);
@@ -226,6 +228,7 @@ async fn a_restarted_canary_rereads_what_its_earlier_run_wrote() {
             .args(["--reread-every", "500ms", "--out", out.to_str().unwrap(), "--quiet"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
             .spawn()
             .unwrap()
     };
@@ -290,6 +293,7 @@ async fn a_canary_rereads_traces_by_id_and_counts_forgotten_ones_lost() {
         .args(["--out", dir.path().join("results").to_str().unwrap(), "--quiet"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let found = || own(port, "lgtm_bench_reread_total", &[("target", "tempo"), ("age_band", "2s"), ("result", "found")]);
