@@ -51,14 +51,6 @@ impl Window {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.intervals.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.intervals.is_empty()
-    }
-
     fn count(&self, path: &str, class: Option<OutcomeClass>) -> u64 {
         self.intervals
             .iter()
@@ -123,15 +115,4 @@ impl Observations for Window {
         let calls = self.count(subject, None);
         Some((self.count(subject, Some(OutcomeClass::Success)), calls))
     }
-}
-
-/// Paths seen in the window (for listing what is measured).
-pub fn paths(w: &Window) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for i in &w.intervals {
-        for (p, c) in &i.paths {
-            *out.entry(p.clone()).or_default() += c.calls;
-        }
-    }
-    out
 }

@@ -202,10 +202,6 @@ impl Mix {
         self.cumulative.partition_point(|c| *c <= x).min(self.templates.len() - 1)
     }
 
-    pub fn template_of(&self, seq: u64) -> &Arc<Template> {
-        &self.templates[self.variant_of(seq)]
-    }
-
     /// Trace indices per request (see `Template::stride`).
     pub fn stride(&self) -> u64 {
         self.templates[0].stride
@@ -218,10 +214,6 @@ impl Mix {
 
     pub fn mean_traces_per_request(&self) -> f64 {
         self.templates.iter().zip(&self.shares).map(|(t, w)| w * t.traces_per_request as f64).sum()
-    }
-
-    pub fn shares(&self) -> &[f64] {
-        &self.shares
     }
 
     /// A builder per variant (one worker's).
