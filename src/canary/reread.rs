@@ -15,6 +15,34 @@ pub struct Written {
     pub last_seen_unix_ms: i64,
 }
 
+impl Written {
+    /// Whether this run was writing at `at_unix_ms`.
+    pub fn covers(&self, at_unix_ms: i64) -> bool {
+        self.start_unix_ms <= at_unix_ms && at_unix_ms <= self.last_seen_unix_ms
+    }
+}
+
+/// One run's writes as a target rebuilds them: the run and the open-loop plan its requests
+/// followed (at its steady `rate`).
+pub struct Writes {
+    pub written: Written,
+    pub schedule: crate::engine::schedule::Schedule,
+    pub rate: f64,
+}
+
+impl Writes {
+    /// The request this run sent at (or last before) `at_unix_ms`: its number and its send time
+    /// (unix ms); `None` when the run was not writing then.
+    pub fn request_at(&self, at_unix_ms: i64) -> Option<(u64, i64)> {
+        let w = &self.written;
+        if !w.covers(at_unix_ms) {
+            return None;
+        }
+        let (seq, offset_ms) = self.schedule.call_at(at_unix_ms - w.start_unix_ms, self.rate)?;
+        Some((seq, w.start_unix_ms + offset_ms))
+    }
+}
+
 /// What asking again for one item came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -75,7 +103,7 @@ impl Rereaders {
     pub async fn ask(&self, now_unix_ms: i64, ages: &[Age], grace: std::time::Duration, mut seen: impl FnMut(usize, &str, &str, &Reading)) {
         for age in ages {
             let at = now_unix_ms - age.ms;
-            let Some(run) = self.runs.iter().position(|(w, _)| w.start_unix_ms <= at && at <= w.last_seen_unix_ms) else { continue };
+            let Some(run) = self.runs.iter().position(|(w, _)| w.covers(at)) else { continue };
             let readers = &self.runs[run].1;
             for r in readers {
                 let Some(mut reading) = r.check(at).await else { continue };

@@ -48,7 +48,7 @@ pub struct Launch<'a> {
 
 impl Launch<'_> {
     pub fn schedule(&self, rate: f64) -> Schedule {
-        Schedule::open_loop(rate, self.run.warmup.get(), self.run.ramp.get(), self.run.duration.get())
+        Schedule::of(self.run, rate)
     }
 
     /// An open-loop workload at `rate` calls per second with at most `max_in_flight` in flight.

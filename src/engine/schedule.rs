@@ -58,6 +58,12 @@ pub struct PlannedCall {
 }
 
 impl Schedule {
+    /// The plan an open-loop workload of `run` at `rate` follows: its warm-up, ramp and duration.
+    /// The launch and the canary's re-readers (rebuilding what a run sent when) share it.
+    pub fn of(run: &crate::scenario::RunSection, rate: f64) -> Schedule {
+        Schedule::open_loop(rate, run.warmup.get(), run.ramp.get(), run.duration.get())
+    }
+
     /// Warm-up at the full rate, a linear ramp from zero, then the steady rate.
     pub fn open_loop(rate: f64, warmup: Duration, ramp: Duration, steady: Duration) -> Schedule {
         let candidates = [

@@ -289,9 +289,11 @@ impl TargetPlan for MimirPlan {
         Some(Box::new(reread::MimirReread {
             api,
             series: SeriesSet::new(&w.series, &written.run_id, run.seed),
-            schedule: crate::engine::schedule::Schedule::open_loop(plan.rate, run.warmup.get(), run.ramp.get(), run.duration.get()),
-            rate: plan.rate,
-            written: written.clone(),
+            writes: crate::canary::reread::Writes {
+                written: written.clone(),
+                schedule: crate::engine::schedule::Schedule::of(run, plan.rate),
+                rate: plan.rate,
+            },
         }))
     }
 }

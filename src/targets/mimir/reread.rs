@@ -7,16 +7,13 @@
 
 use super::readback::answer_shows;
 use super::write::series::SeriesSet;
-use crate::canary::reread::{Outcome, Reading, ReadingFuture, Reread, Written};
+use crate::canary::reread::{Outcome, Reading, ReadingFuture, Reread, Writes};
 use crate::client::promql::{classify_query, PromApi};
-use crate::engine::schedule::Schedule;
 
 pub struct MimirReread {
     pub api: PromApi,
     pub series: SeriesSet,
-    pub schedule: Schedule,
-    pub rate: f64,
-    pub written: Written,
+    pub writes: Writes,
 }
 
 impl Reread for MimirReread {
@@ -26,12 +23,8 @@ impl Reread for MimirReread {
 
     fn check(&self, at_unix_ms: i64) -> ReadingFuture<'_> {
         Box::pin(async move {
-            let w = &self.written;
-            if at_unix_ms < w.start_unix_ms || at_unix_ms > w.last_seen_unix_ms {
-                return None;
-            }
-            let (seq, offset_ms) = self.schedule.call_at(at_unix_ms - w.start_unix_ms, self.rate)?;
-            let timestamp_ms = w.start_unix_ms + offset_ms;
+            let (seq, timestamp_ms) = self.writes.request_at(at_unix_ms)?;
+            let offset_ms = timestamp_ms - self.writes.written.start_unix_ms;
             let index = self.series.series_in_request(seq, 0);
             let selector = self.series.read_back_query(index, self.series.series_id(index, offset_ms as u64));
             let value = self.series.value(seq, index);

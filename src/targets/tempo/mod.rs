@@ -307,9 +307,7 @@ impl TargetPlan for TempoPlan {
             ids: IdSource::new(run.seed, &written.run_id),
             expected: self.expected(&written.run_id),
             mix,
-            schedule: crate::engine::schedule::Schedule::open_loop(rate, run.warmup.get(), run.ramp.get(), run.duration.get()),
-            rate,
-            written: written.clone(),
+            writes: crate::canary::reread::Writes { written: written.clone(), schedule: crate::engine::schedule::Schedule::of(run, rate), rate },
         }))
     }
 }

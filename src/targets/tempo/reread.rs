@@ -6,8 +6,7 @@
 use super::otlp::payload::Mix;
 use super::otlp::shape::{hex, IdSource};
 use super::query::{judge, read_trace, ExpectedTrace, TempoApi};
-use crate::canary::reread::{Outcome, Reading, ReadingFuture, Reread, Written};
-use crate::engine::schedule::Schedule;
+use crate::canary::reread::{Outcome, Reading, ReadingFuture, Reread, Writes};
 use crate::stats::OutcomeClass;
 
 pub struct TempoReread {
@@ -15,9 +14,7 @@ pub struct TempoReread {
     pub mix: Mix,
     pub ids: IdSource,
     pub expected: Vec<ExpectedTrace>,
-    pub schedule: Schedule,
-    pub rate: f64,
-    pub written: Written,
+    pub writes: Writes,
 }
 
 impl Reread for TempoReread {
@@ -27,11 +24,7 @@ impl Reread for TempoReread {
 
     fn check(&self, at_unix_ms: i64) -> ReadingFuture<'_> {
         Box::pin(async move {
-            let w = &self.written;
-            if at_unix_ms < w.start_unix_ms || at_unix_ms > w.last_seen_unix_ms {
-                return None;
-            }
-            let (seq, offset_ms) = self.schedule.call_at(at_unix_ms - w.start_unix_ms, self.rate)?;
+            let (seq, sent_ms) = self.writes.request_at(at_unix_ms)?;
             let id = hex(&self.ids.trace_id(seq * self.mix.stride()));
             let expected = &self.expected[self.mix.variant_of(seq)];
             let outcome = match self.api.trace_by_id(0, &id).await {
@@ -42,10 +35,7 @@ impl Reread for TempoReread {
                 },
                 Err(_) => Outcome::Unanswered,
             };
-            Some(Reading {
-                outcome,
-                what: format!("trace {id} ({} spans) of the Export sent at {}", expected.spans, crate::units::rfc3339_ms(w.start_unix_ms + offset_ms)),
-            })
+            Some(Reading { outcome, what: format!("trace {id} ({} spans) of the Export sent at {}", expected.spans, crate::units::rfc3339_ms(sent_ms)) })
         })
     }
 }
