@@ -79,6 +79,8 @@ pub fn canary(args: CanaryArgs) -> u8 {
     let run_id = runner::new_run_id();
     plan.run_id = Some(run_id.clone());
     let fingerprint = scenario_fingerprint(&plan.scenario);
+    // Shared with the re-read loop, which rebuilds each run's writes from it.
+    let plan = Arc::new(plan);
     let work = async move {
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signal(cancel.clone()));
@@ -123,7 +125,7 @@ pub fn canary(args: CanaryArgs) -> u8 {
             state_file.display()
         );
         let reread = tokio::spawn(reread_loop(Reread {
-            plan: plan_for_reread(&args, &overrides),
+            plan: plan.clone(),
             earlier,
             run_id: run_id.clone(),
             fingerprint,
@@ -169,14 +171,9 @@ fn now_unix_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The plan the re-readers are built from (the same scenario and overrides).
-fn plan_for_reread(args: &CanaryArgs, overrides: &[Override]) -> Option<Plan> {
-    targets::load(&args.file, overrides, None, None).ok()
-}
-
 /// What the re-read loop needs.
 struct Reread {
-    plan: Option<Plan>,
+    plan: Arc<Plan>,
     earlier: Vec<Written>,
     run_id: String,
     fingerprint: String,
@@ -193,7 +190,7 @@ struct Reread {
 /// this run once its clock start is known (its first closed interval, then recorded in the state),
 /// counting found and lost by age band; the state is saved each round.
 async fn reread_loop(mut r: Reread) {
-    let Some(plan) = r.plan.take() else { return };
+    let plan = r.plan.clone();
     let build = |w: &Written| plan.targets.iter().filter_map(|t| t.reread(&plan.run, w)).collect::<Vec<_>>();
     // Built once: a run's series model is rebuilt for it. Newest run first.
     let mut rereaders = Rereaders { runs: r.earlier.iter().rev().map(|w| (w.clone(), build(w))).collect() };
