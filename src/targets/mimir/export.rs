@@ -99,10 +99,9 @@ pub fn interval_series(closed: &ClosedInterval, scenario: &str, totals: &mut BTr
 
 /// An empty write, before the run: `Err((true, why))` when the endpoint does not answer,
 /// `Err((false, why))` when it refuses remote-write.
+/// (`preflight::check_write` does the same for the load, but its fixes name the load's keys.)
 pub async fn preflight(settings: &ExportSettings) -> Result<(), (bool, String)> {
-    let connection = Connection { tenant: settings.tenant.clone(), ..Connection::default() };
-    let http = HttpTarget::new(&connection, 1).map_err(|e| (false, e.to_string()))?;
-    let uri = join_uri(&settings.url, "").map_err(|e| (false, e.to_string()))?;
+    let (http, uri) = client(settings).map_err(|e| (false, e))?;
     let body = Bytes::from(snap::raw::Encoder::new().compress_vec(&WriteRequest::default().encode_to_vec()).unwrap_or_default());
     match http.send(0, Method::POST, &uri, &headers_for(super::config::WriteProtocol::Rw1), body).await {
         Ok(a) if a.status.is_success() => Ok(()),
@@ -120,11 +119,17 @@ pub async fn preflight(settings: &ExportSettings) -> Result<(), (bool, String)> 
 /// Starts the exporter: closed intervals go to the returned sender; the task ends once the sender
 /// is dropped and everything is sent (or refused), with its summary.
 pub fn start(settings: ExportSettings) -> Result<(UnboundedSender<ClosedInterval>, tokio::task::JoinHandle<ExportSummary>), String> {
+    let (http, uri) = client(&settings)?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    Ok((tx, tokio::spawn(send_all(rx, http, uri, settings))))
+}
+
+/// The export's client (its own tenant) and endpoint.
+fn client(settings: &ExportSettings) -> Result<(HttpTarget, http::Uri), String> {
     let connection = Connection { tenant: settings.tenant.clone(), ..Connection::default() };
     let http = HttpTarget::new(&connection, 1).map_err(|e| format!("--export-metrics: {e}"))?;
     let uri = join_uri(&settings.url, "").map_err(|e| format!("--export-metrics {}: {e}", settings.url))?;
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    Ok((tx, tokio::spawn(send_all(rx, http, uri, settings))))
+    Ok((http, uri))
 }
 
 async fn send_all(mut rx: UnboundedReceiver<ClosedInterval>, http: HttpTarget, uri: http::Uri, settings: ExportSettings) -> ExportSummary {
