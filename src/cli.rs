@@ -119,49 +119,7 @@ pub enum Command {
     /// Always on: the scenario's load and queries at its rates until stopped, its figures on
     /// /metrics for Prometheus (requests by class, latency histograms, items, the queue, the
     /// targets' memory against their budgets, each objective's state over a rolling window).
-    Canary {
-        /// The scenario file (TOML), at canary rates.
-        scenario: PathBuf,
-        /// Where /metrics is served.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
-        listen: std::net::SocketAddr,
-        /// Stop after this long (default: run until stopped).
-        #[arg(long, value_name = "DURATION")]
-        duration: Option<crate::units::Dur>,
-        /// The window each objective is judged over.
-        #[arg(long, value_name = "DURATION", default_value = "10m")]
-        window: crate::units::Dur,
-        /// With --duration: keep serving /metrics after the run until stopped (a last scrape).
-        #[arg(long, requires = "duration")]
-        linger: bool,
-        /// The canary's state file: its runs, so a restarted canary re-reads what they wrote
-        /// (default: <out>/canary.state).
-        #[arg(long, value_name = "FILE")]
-        state: Option<PathBuf>,
-        /// The ages at which written data is read again (each an age band of the lost counts).
-        #[arg(long, value_name = "AGES", value_delimiter = ',', default_value = "5m,1h,6h,1d,7d")]
-        ages: Vec<crate::units::Dur>,
-        /// The oldest age asked (keep it within the targets' retention).
-        #[arg(long, value_name = "DURATION", default_value = "7d")]
-        max_age: crate::units::Dur,
-        /// How often the ages are read again.
-        #[arg(long, value_name = "DURATION", default_value = "1m")]
-        reread_every: crate::units::Dur,
-        /// Also stream each interval's figures to this remote-write endpoint (as `run`).
-        #[arg(long, value_name = "URL")]
-        export_metrics: Option<String>,
-        /// The tenant the exported figures go to.
-        #[arg(long, value_name = "TENANT")]
-        export_tenant: Option<String>,
-        /// Where the results file goes when it stops.
-        #[arg(long, default_value = "results")]
-        out: PathBuf,
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<crate::scenario::Override>,
-        /// No progress lines.
-        #[arg(long)]
-        quiet: bool,
-    },
+    Canary(CanaryArgs),
     /// Render results files as a self-contained HTML report, a Markdown summary and JUnit XML
     /// (several files are overlaid, e.g. a baseline and a run).
     Report {
@@ -373,4 +331,50 @@ pub enum Command {
         #[arg(default_value = "run", value_parser = ["run", "capacity", "check"])]
         of: String,
     },
+}
+
+/// `canary`'s flags (the command takes them as they are).
+#[derive(clap::Args, Debug)]
+pub struct CanaryArgs {
+    /// The scenario file (TOML), at canary rates.
+    pub scenario: PathBuf,
+    /// Where /metrics is served.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    pub listen: std::net::SocketAddr,
+    /// Stop after this long (default: run until stopped).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<crate::units::Dur>,
+    /// The window each objective is judged over.
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    pub window: crate::units::Dur,
+    /// With --duration: keep serving /metrics after the run until stopped (a last scrape).
+    #[arg(long, requires = "duration")]
+    pub linger: bool,
+    /// The canary's state file: its runs, so a restarted canary re-reads what they wrote
+    /// (default: <out>/canary.state).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The ages at which written data is read again (each an age band of the lost counts).
+    #[arg(long, value_name = "AGES", value_delimiter = ',', default_value = "5m,1h,6h,1d,7d")]
+    pub ages: Vec<crate::units::Dur>,
+    /// The oldest age asked (keep it within the targets' retention).
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub max_age: crate::units::Dur,
+    /// How often the ages are read again.
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    pub reread_every: crate::units::Dur,
+    /// Also stream each interval's figures to this remote-write endpoint (as `run`).
+    #[arg(long, value_name = "URL")]
+    pub export_metrics: Option<String>,
+    /// The tenant the exported figures go to.
+    #[arg(long, value_name = "TENANT")]
+    pub export_tenant: Option<String>,
+    /// Where the results file goes when it stops.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<crate::scenario::Override>,
+    /// No progress lines.
+    #[arg(long)]
+    pub quiet: bool,
 }

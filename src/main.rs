@@ -47,37 +47,7 @@ fn main() -> ExitCode {
         Command::Compare { baseline, current, include_noisy, max_regression, all_paths } => {
             commands::compare::compare(&baseline, &current, max_regression, all_paths, include_noisy)
         }
-        Command::Canary {
-            scenario,
-            listen,
-            duration,
-            window,
-            linger,
-            state,
-            ages,
-            max_age,
-            reread_every,
-            export_metrics,
-            export_tenant,
-            out,
-            overrides,
-            quiet,
-        } => commands::canary::canary(commands::canary::CanaryArgs {
-            file: scenario,
-            listen,
-            duration,
-            window,
-            out,
-            overrides,
-            quiet,
-            linger,
-            state,
-            ages,
-            max_age,
-            reread_every,
-            export_metrics,
-            export_tenant,
-        }),
+        Command::Canary(args) => commands::canary::canary(args),
         Command::Run {
             scenario,
             out,

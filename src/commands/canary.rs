@@ -9,43 +9,18 @@ use lgtm_bench::canary::metrics::CanaryMetrics;
 use lgtm_bench::canary::reread::{Age, Rereaders, Written};
 use lgtm_bench::canary::serve::serve;
 use lgtm_bench::canary::state::{scenario_fingerprint, Incarnation, State};
-use lgtm_bench::cli::exit;
+use lgtm_bench::cli::{exit, CanaryArgs};
 use lgtm_bench::engine::plan::Plan;
 use lgtm_bench::engine::runner::{self, RunOptions, Streaming};
 use lgtm_bench::report::summary;
 use lgtm_bench::scenario::Override;
 use lgtm_bench::targets;
-use lgtm_bench::units::Dur;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Intervals' counts a canary keeps for its results file (the newest).
 const KEPT_INTERVALS: usize = 360;
-
-pub struct CanaryArgs {
-    pub file: PathBuf,
-    pub listen: SocketAddr,
-    /// Stop after this long (tests, trials); by default it runs until stopped.
-    pub duration: Option<Dur>,
-    /// The objectives' rolling window.
-    pub window: Dur,
-    pub out: PathBuf,
-    pub overrides: Vec<Override>,
-    pub quiet: bool,
-    /// After a `--duration` run: keep serving `/metrics` until stopped, for a last scrape.
-    pub linger: bool,
-    /// The canary's state file (its runs, for re-reading after a restart).
-    pub state: Option<PathBuf>,
-    /// The ages at which old data is read again, and how often.
-    pub ages: Vec<Dur>,
-    pub max_age: Dur,
-    pub reread_every: Dur,
-    /// Also stream each interval by remote-write (`[export]` or these flags).
-    pub export_metrics: Option<String>,
-    pub export_tenant: Option<String>,
-}
 
 pub fn canary(args: CanaryArgs) -> u8 {
     let duration = args.duration.map_or_else(|| "87600h".to_string(), |d| d.to_string());
@@ -57,7 +32,7 @@ pub fn canary(args: CanaryArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     }
-    let mut plan = match targets::load(&args.file, &overrides, None, None) {
+    let mut plan = match targets::load(&args.scenario, &overrides, None, None) {
         Ok(p) => p,
         Err(e) => {
             eprint!("{e}");
@@ -137,7 +112,7 @@ pub fn canary(args: CanaryArgs) -> u8 {
             started: started_rx,
             cancel: cancel.clone(),
         }));
-        let opts = RunOptions { scenario_file: args.file.display().to_string(), out_dir: args.out.clone(), progress: !args.quiet, baseline: None };
+        let opts = RunOptions { scenario_file: args.scenario.display().to_string(), out_dir: args.out.clone(), progress: !args.quiet, baseline: None };
         let streaming = Streaming { to: Some(tx), keep_last_intervals: Some(KEPT_INTERVALS) };
         let result = runner::run_streaming(&plan, opts, cancel.clone(), streaming).await;
         let _ = feeder.await;
