@@ -123,12 +123,12 @@ impl CanaryMetrics {
     }
 
     /// Counts one re-read of old data in an age band: found whole, lost, or not answered.
-    pub fn reread(&self, target: &str, band: &str, outcome: super::reread::Outcome) {
+    pub fn reread(&self, target: &str, band: &str, outcome: crate::engine::reread::Outcome) {
         let mut s = self.state();
         *s.reread.entry((target.to_string(), band.to_string(), outcome.as_str())).or_default() += 1;
         // Every band asked shows, at 0 until something is lost.
         let lost = s.lost.entry((target.to_string(), band.to_string())).or_default();
-        if outcome == super::reread::Outcome::Lost {
+        if outcome == crate::engine::reread::Outcome::Lost {
             *lost += 1;
         }
     }

@@ -3,7 +3,7 @@
 //! earlier runs of the same scenario wrote (the scenario itself, secrets included, stays in its
 //! file). Small (one entry per start), written atomically.
 
-use super::reread::Written;
+use crate::engine::reread::Written;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

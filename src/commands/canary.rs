@@ -6,11 +6,11 @@
 
 use super::run::{failed, start_export, stop_on_signal};
 use lgtm_bench::canary::metrics::CanaryMetrics;
-use lgtm_bench::canary::reread::{Age, Rereaders, Written};
 use lgtm_bench::canary::serve::serve;
 use lgtm_bench::canary::state::{scenario_fingerprint, Incarnation, State};
 use lgtm_bench::cli::{exit, CanaryArgs};
 use lgtm_bench::engine::plan::Plan;
+use lgtm_bench::engine::reread::{Age, Rereaders, Written};
 use lgtm_bench::engine::runner::{self, RunOptions, Streaming};
 use lgtm_bench::report::summary;
 use lgtm_bench::scenario::Override;
@@ -197,10 +197,10 @@ async fn reread_loop(mut r: Reread) {
             .ask(now, &r.ages, r.every * 2, |run, target, band, reading| {
                 r.metrics.reread(target, band, reading.outcome);
                 let earlier = ids[run] != r.run_id;
-                if earlier && reading.outcome == lgtm_bench::canary::reread::Outcome::Found && announced.insert(run) {
+                if earlier && reading.outcome == lgtm_bench::engine::reread::Outcome::Found && announced.insert(run) {
                     eprintln!("canary: found what the earlier run {} wrote ({target}, age {band})", ids[run]);
                 }
-                if reading.outcome == lgtm_bench::canary::reread::Outcome::Lost {
+                if reading.outcome == lgtm_bench::engine::reread::Outcome::Lost {
                     eprintln!("canary: LOST at age {band}: {target} {}", reading.what);
                 }
             })

@@ -167,7 +167,7 @@ pub trait TargetPlan: Send + Sync {
     fn prepare(&self) -> PrepareFuture<'_>;
     /// A re-reader of what the run `written` wrote (the canary's long-horizon read-back), for a
     /// target that writes and can rebuild its writes; `None` otherwise.
-    fn reread(&self, _run: &RunSection, _written: &crate::canary::reread::Written) -> Option<Box<dyn crate::canary::reread::Reread>> {
+    fn reread(&self, _run: &RunSection, _written: &crate::engine::reread::Written) -> Option<Box<dyn crate::engine::reread::Reread>> {
         None
     }
 }

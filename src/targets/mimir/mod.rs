@@ -279,7 +279,7 @@ impl TargetPlan for MimirPlan {
         Box::pin(async move { Ok(Box::new(prepare(self).await?) as Prepared<'_>) })
     }
 
-    fn reread(&self, run: &RunSection, written: &crate::canary::reread::Written) -> Option<Box<dyn crate::canary::reread::Reread>> {
+    fn reread(&self, run: &RunSection, written: &crate::engine::reread::Written) -> Option<Box<dyn crate::engine::reread::Reread>> {
         let m = &self.section;
         let (w, plan) = (m.write.as_ref()?, self.write_plan.as_ref()?);
         if w.protocol == WriteProtocol::Otlp {
@@ -289,7 +289,7 @@ impl TargetPlan for MimirPlan {
         Some(Box::new(reread::MimirReread {
             api,
             series: SeriesSet::new(&w.series, &written.run_id, run.seed),
-            writes: crate::canary::reread::Writes {
+            writes: crate::engine::reread::Writes {
                 written: written.clone(),
                 schedule: crate::engine::schedule::Schedule::of(run, plan.rate),
                 rate: plan.rate,

@@ -7,8 +7,8 @@
 
 use super::readback::answer_shows;
 use super::write::series::SeriesSet;
-use crate::canary::reread::{Outcome, Reading, ReadingFuture, Reread, Writes};
 use crate::client::promql::{classify_query, PromApi};
+use crate::engine::reread::{Outcome, Reading, ReadingFuture, Reread, Writes};
 
 pub struct MimirReread {
     pub api: PromApi,

@@ -296,7 +296,7 @@ impl TargetPlan for TempoPlan {
         Box::pin(async move { Ok(Box::new(prepare(self).await?) as Prepared<'_>) })
     }
 
-    fn reread(&self, run: &RunSection, written: &crate::canary::reread::Written) -> Option<Box<dyn crate::canary::reread::Reread>> {
+    fn reread(&self, run: &RunSection, written: &crate::engine::reread::Written) -> Option<Box<dyn crate::engine::reread::Reread>> {
         let t = &self.section;
         let w = t.write.as_ref()?;
         let mix = self.mix(&written.run_id);
@@ -307,7 +307,7 @@ impl TargetPlan for TempoPlan {
             ids: IdSource::new(run.seed, &written.run_id),
             expected: self.expected(&written.run_id),
             mix,
-            writes: crate::canary::reread::Writes { written: written.clone(), schedule: crate::engine::schedule::Schedule::of(run, rate), rate },
+            writes: crate::engine::reread::Writes { written: written.clone(), schedule: crate::engine::schedule::Schedule::of(run, rate), rate },
         }))
     }
 }

@@ -6,7 +6,7 @@
 use super::otlp::payload::Mix;
 use super::otlp::shape::{hex, IdSource};
 use super::query::{judge, read_trace, ExpectedTrace, TempoApi};
-use crate::canary::reread::{Outcome, Reading, ReadingFuture, Reread, Writes};
+use crate::engine::reread::{Outcome, Reading, ReadingFuture, Reread, Writes};
 use crate::stats::OutcomeClass;
 
 pub struct TempoReread {

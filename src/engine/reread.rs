@@ -26,7 +26,7 @@ impl Written {
 /// followed (at its steady `rate`).
 pub struct Writes {
     pub written: Written,
-    pub schedule: crate::engine::schedule::Schedule,
+    pub schedule: super::schedule::Schedule,
     pub rate: f64,
 }
 
