@@ -98,9 +98,10 @@ async fn a_canary_scraped_by_prometheus_shows_what_its_results_say() {
     assert_eq!(scalar(&scraper, r#"sum(lgtm_bench_requests_total{path="mimir.visibility",class="success"})"#), Some(read_back));
     assert_eq!(scalar(&scraper, r#"sum(lgtm_bench_requests_total{path="mimir.visibility",class="lost"}) or vector(0)"#), Some(0.0), "nothing lost");
     assert_eq!(scalar(&scraper, r#"lgtm_bench_objective_passing{objective="mimir.visibility lost == 0"}"#), Some(1.0));
-    assert!(
-        scalar(&scraper, r#"sum(lgtm_bench_request_duration_seconds_count{path="mimir.write"})"#).is_some_and(|n| n > 0.0),
-        "the latency histogram is scraped"
+    assert_eq!(
+        scalar(&scraper, r#"sum(lgtm_bench_request_duration_seconds_count{path="mimir.write",class="success"})"#),
+        Some(successes),
+        "the latency histogram of successful writes holds every one of them"
     );
     // A run exports its intervals into the same Prometheus; then every panel of the shipped
     // dashboard, interpolated as Grafana does, returns data.

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 /// Upper bounds (seconds) of the latency histograms: Prometheus's defaults widened to a minute.
 pub const LATENCY_BUCKETS: [f64; 15] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
-/// One path's latency histogram, cumulative since the canary started.
+/// One path's latency histogram for one outcome class, cumulative since the canary started.
 #[derive(Clone, Debug, Default)]
 struct Buckets {
     /// Per bucket (not cumulative), the last one `+Inf`.
@@ -51,7 +51,7 @@ struct State {
     intervals: u64,
     last_interval_end_unix_s: f64,
     requests: BTreeMap<(String, String), u64>,
-    latency: BTreeMap<String, Buckets>,
+    latency: BTreeMap<(String, &'static str), Buckets>,
     items: BTreeMap<(String, &'static str), u64>,
     queue: BTreeMap<String, [u64; 3]>,
     memory: BTreeMap<String, Memory>,
@@ -113,8 +113,8 @@ impl CanaryMetrics {
                 s.queue.insert(path.clone(), [c.queue_pending_max, c.queue_lag_max_ms, c.queue_shards_max]);
             }
         }
-        for (path, h) in &closed.latency {
-            s.latency.entry(path.clone()).or_default().add(h);
+        for ((path, class), h) in &closed.latency_by_class {
+            s.latency.entry((path.clone(), class.as_str())).or_default().add(h);
         }
         for (target, m) in &closed.memory {
             s.memory.insert(target.clone(), (m.current, m.budget, m.restarts));
@@ -196,12 +196,12 @@ impl Collector for CanaryMetrics {
         {
             let mut metric = e.encode_descriptor(
                 "lgtm_bench_request_duration_seconds",
-                "Latency of answered calls from their intended send time (no coordinated omission), by target and path.",
+                "Latency from the intended send time (no coordinated omission), by target, path and outcome class (a failure's: until it failed).",
                 None,
                 MetricType::Histogram,
             )?;
-            for (path, b) in &s.latency {
-                let labels: Labels = vec![("target", target_of(path).to_string()), ("path", path.clone())];
+            for ((path, class), b) in &s.latency {
+                let labels: Labels = vec![("target", target_of(path).to_string()), ("path", path.clone()), ("class", class.to_string())];
                 let mut buckets: Vec<(f64, u64)> = LATENCY_BUCKETS.iter().copied().zip(b.counts.iter().copied()).collect();
                 buckets.push((f64::INFINITY, b.counts.last().copied().unwrap_or(0)));
                 metric.encode_family(&labels)?.encode_histogram::<NoLabelSet>(b.sum_seconds, b.count, &buckets, None)?;
@@ -262,6 +262,7 @@ impl Collector for CanaryMetrics {
 mod tests {
     use super::*;
     use crate::report::intervals::IntervalPath;
+    use crate::stats::OutcomeClass;
 
     fn interval(index: u64, calls: u64, errors: u64, latency_us: &[u64]) -> ClosedInterval {
         let mut h = crate::stats::histogram::Latency::new_with_bounds(1, 3_600_000_000, 3).unwrap();
@@ -273,6 +274,12 @@ mod tests {
             outcomes.insert("server_error".into(), errors);
         }
         let path = IntervalPath { calls, outcomes, ..Default::default() };
+        let mut latency_by_class = BTreeMap::from([(("mimir.write".to_string(), OutcomeClass::Success), h.clone())]);
+        if errors > 0 {
+            let mut failed = crate::stats::histogram::new_latency();
+            failed.record_n(2_000_000, errors).unwrap();
+            latency_by_class.insert(("mimir.write".to_string(), OutcomeClass::ServerError), failed);
+        }
         ClosedInterval {
             run_id: "r".into(),
             index,
@@ -280,6 +287,7 @@ mod tests {
             length_ms: 1000,
             paths: BTreeMap::from([("mimir.write".to_string(), path)]),
             latency: BTreeMap::from([("mimir.write".to_string(), h)]),
+            latency_by_class,
             memory: Default::default(),
         }
     }
@@ -301,12 +309,14 @@ mod tests {
         let text = m.encode();
         assert!(text.contains(r#"lgtm_bench_objective_passing{objective="mimir.write error_ratio < 10%"} 1"#), "{text}");
         assert!(text.contains(r#"lgtm_bench_requests_total{target="mimir",path="mimir.write",class="success"} 25"#), "{text}");
-        assert!(
-            text.contains(r#"lgtm_bench_request_duration_seconds_bucket{le="0.005",target="mimir",path="mimir.write"} 2"#)
-                || text.contains(r#"lgtm_bench_request_duration_seconds_bucket{target="mimir",path="mimir.write",le="0.005"} 2"#),
-            "{text}"
-        );
-        assert!(text.contains(r#"path="mimir.write",le="+Inf"} 3"#) || text.contains(r#"le="+Inf",target="mimir",path="mimir.write"} 3"#), "{text}");
+        let success = r#"target="mimir",path="mimir.write",class="success""#;
+        assert!(text.contains(&format!("lgtm_bench_request_duration_seconds_bucket{{le=\"0.005\",{success}}} 2")), "{text}");
+        assert!(text.contains(&format!("lgtm_bench_request_duration_seconds_bucket{{le=\"+Inf\",{success}}} 3")), "{text}");
+        // The first interval's five server errors, each answered after 2 s: their own histogram.
+        let failed = r#"target="mimir",path="mimir.write",class="server_error""#;
+        assert!(text.contains(&format!("lgtm_bench_request_duration_seconds_bucket{{le=\"1.0\",{failed}}} 0")), "{text}");
+        assert!(text.contains(&format!("lgtm_bench_request_duration_seconds_bucket{{le=\"2.5\",{failed}}} 5")), "{text}");
+        assert!(text.contains(&format!("lgtm_bench_request_duration_seconds_count{{{failed}}} 5")), "{text}");
         assert!(text.ends_with("# EOF\n"));
     }
 }

@@ -96,7 +96,9 @@ impl Intervals {
     fn send(&mut self, index: u64, recorder: &Recorder, memory: &MemoryBoard) {
         let Some(stream) = &self.stream else { return };
         let length_ms = self.length.as_millis() as i64;
-        let latency = recorder.paths().filter_map(|(id, p)| Some((self.names.get(id.0)?.clone(), p.latency.clone()))).filter(|(_, h)| !h.is_empty()).collect();
+        let named = || recorder.paths().filter_map(|(id, p)| Some((self.names.get(id.0)?, p)));
+        let latency = named().filter(|(_, p)| !p.latency.is_empty()).map(|(name, p)| (name.clone(), p.latency.clone())).collect();
+        let latency_by_class = named().flat_map(|(name, p)| p.latency_by_class().into_iter().map(move |(class, h)| ((name.clone(), class), h))).collect();
         let closed = ClosedInterval {
             run_id: stream.run_id.clone(),
             index,
@@ -104,6 +106,7 @@ impl Intervals {
             length_ms,
             paths: self.counts.get(&index).cloned().unwrap_or_default(),
             latency,
+            latency_by_class,
             memory: memory.clone(),
         };
         if stream.to.send(closed).is_err() {

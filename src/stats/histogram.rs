@@ -25,6 +25,12 @@ pub fn record(h: &mut Latency, d: std::time::Duration) {
     h.saturating_record(us);
 }
 
+/// Records `n` calls of the same duration at once; clamped like `record`.
+pub fn record_n(h: &mut Latency, d: std::time::Duration, n: u64) {
+    let us = d.as_micros().clamp(1, MAX_MICROS as u128) as u64;
+    h.saturating_record_n(us, n);
+}
+
 /// Adds `other` into `into`. Every latency histogram is made by `new_latency`, so the bounds
 /// always match; a value that still does not fit is clamped like any other.
 pub fn add(into: &mut Latency, other: &Latency) {

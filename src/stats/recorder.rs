@@ -5,6 +5,7 @@ use super::histogram::{self, Latency};
 use super::outcome::{OutcomeClass, CLASS_COUNT};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Index of a measured path (`mimir.write`, `mimir.query.range-7d`, …) in the run's path table.
@@ -160,6 +161,10 @@ pub struct PathStats {
     /// generator fell behind its own plan.
     pub lateness: Latency,
     pub outcomes: [u64; CLASS_COUNT],
+    /// Completion minus intended start of the calls of every class but `success` (failures, and
+    /// `transient` misses timed from the miss), by class: made on a class's first call, so a run
+    /// without failures carries none. The canary's latency by class reads them.
+    pub other_latency: BTreeMap<OutcomeClass, Latency>,
     pub counters: Counters,
     /// The first few failed calls of each class, as examples.
     pub examples: Vec<Example>,
@@ -172,6 +177,7 @@ impl Default for PathStats {
             service: histogram::new_latency(),
             lateness: histogram::new_latency(),
             outcomes: [0; CLASS_COUNT],
+            other_latency: BTreeMap::new(),
             counters: Counters::default(),
             examples: Vec::new(),
         }
@@ -185,6 +191,9 @@ impl PathStats {
         histogram::add(&mut self.lateness, &other.lateness);
         for (mine, theirs) in self.outcomes.iter_mut().zip(other.outcomes) {
             *mine += theirs;
+        }
+        for (class, h) in &other.other_latency {
+            histogram::add(self.other_latency.entry(*class).or_insert_with(histogram::new_latency), h);
         }
         self.counters.add(&other.counters);
         for e in &other.examples {
@@ -206,6 +215,27 @@ impl PathStats {
 
     pub fn calls(&self) -> u64 {
         self.outcomes.iter().sum()
+    }
+
+    /// Latency by outcome class: `success` (the answered calls' histogram less the `transient`
+    /// ones), then every other class that occurred. Empty histograms are left out.
+    pub fn latency_by_class(&self) -> Vec<(OutcomeClass, Latency)> {
+        let mut success = self.latency.clone();
+        if let Some(transient) = self.other_latency.get(&OutcomeClass::Transient) {
+            let _ = success.subtract(transient);
+        }
+        std::iter::once((OutcomeClass::Success, success))
+            .chain(self.other_latency.iter().map(|(c, h)| (*c, h.clone())))
+            .filter(|(_, h)| !h.is_empty())
+            .collect()
+    }
+
+    /// Records a call's latency under its class when that class is not `success`.
+    fn record_other(&mut self, class: OutcomeClass, latency: Duration, n: u64) {
+        if class.is_success() || n == 0 {
+            return;
+        }
+        histogram::record_n(self.other_latency.entry(class).or_insert_with(histogram::new_latency), latency, n);
     }
 
     pub fn count(&self, class: OutcomeClass) -> u64 {
@@ -255,6 +285,7 @@ impl Recorder {
     pub fn record(&mut self, id: PathId, m: Measurement) {
         let p = self.path_mut(id);
         p.outcomes[m.class.index()] += 1;
+        p.record_other(m.class, m.latency, 1);
         p.counters.late_starts += u64::from(m.late);
         if let Some(lateness) = m.lateness {
             histogram::record_zero_ok(&mut p.lateness, lateness);
@@ -278,9 +309,9 @@ impl Recorder {
         }
         let p = self.path_mut(id);
         p.outcomes[class.index()] += n;
+        p.record_other(class, latency, n);
         if class.is_success() {
-            let us = latency.as_micros().clamp(1, 3_600_000_000) as u64;
-            p.latency.saturating_record_n(us, n);
+            histogram::record_n(&mut p.latency, latency, n);
             p.counters.items_ok += n;
         } else {
             p.counters.items_failed += n;
@@ -339,5 +370,24 @@ mod tests {
         assert_eq!(other.counters.items_failed, 10);
         assert_eq!(other.counters.late_starts, 1);
         assert!(a.path(PathId(1)).is_none());
+    }
+
+    #[test]
+    fn latency_by_class_keeps_failures_and_found_later_misses_apart_from_successes() {
+        let (mut a, mut b) = (Recorder::default(), Recorder::default());
+        a.record(PathId(0), ok(10));
+        a.record(PathId(0), Measurement { class: OutcomeClass::Timeout, ..ok(2000) });
+        b.record(PathId(0), Measurement { class: OutcomeClass::Transient, ..ok(700) });
+        b.record_items(PathId(0), OutcomeClass::ServerError, Duration::from_millis(40), 5);
+        a.add(&b);
+        let by_class: Vec<(OutcomeClass, u64, u64)> =
+            a.path(PathId(0)).unwrap().latency_by_class().iter().map(|(c, h)| (*c, h.len(), h.max() / 1000)).collect();
+        assert_eq!(
+            by_class,
+            [(OutcomeClass::Success, 1, 10), (OutcomeClass::ServerError, 5, 40), (OutcomeClass::Timeout, 1, 2000), (OutcomeClass::Transient, 1, 700)]
+                .map(|(c, n, ms)| (c, n, ms))
+                .to_vec()
+        );
+        assert_eq!(a.path(PathId(0)).unwrap().latency.len(), 2, "the answered calls' histogram still holds success and transient");
     }
 }

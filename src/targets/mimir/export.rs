@@ -192,6 +192,7 @@ mod tests {
             length_ms: 2000,
             paths: BTreeMap::from([("mimir.write".into(), path.clone())]),
             latency: BTreeMap::new(),
+            latency_by_class: BTreeMap::new(),
             memory: Default::default(),
         };
         let mut totals = BTreeMap::new();
