@@ -282,9 +282,6 @@ impl TargetPlan for MimirPlan {
     fn reread(&self, run: &RunSection, written: &crate::engine::reread::Written) -> Option<Box<dyn crate::engine::reread::Reread>> {
         let m = &self.section;
         let (w, plan) = (m.write.as_ref()?, self.write_plan.as_ref()?);
-        if w.protocol == WriteProtocol::Otlp {
-            return None;
-        }
         let api = PromApi::new(HttpTarget::new(&m.connection, 1).ok()?, &m.query_url, &m.query_prefix);
         Some(Box::new(reread::MimirReread {
             api,
