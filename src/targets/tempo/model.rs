@@ -20,6 +20,9 @@ pub struct TraceFigures {
     pub fanout: f64,
     pub services: usize,
     pub attributes_per_span: f64,
+    /// Of those, per span by semantic convention: `[http, db, rpc]` (keys of no convention the
+    /// generator writes are counted with http).
+    pub by_convention: [f64; 3],
     pub attribute_value_size: f64,
     pub events_per_span: f64,
     pub links_per_span: f64,
@@ -33,6 +36,7 @@ pub fn figures(body: &[u8]) -> Option<TraceFigures> {
     let mut parent: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut services = BTreeSet::new();
     let (mut attrs, mut sizes, mut values, mut events, mut links) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut conventions = [0usize; 3];
     let mut error = false;
     let mut root_ms = 0.0;
     for rs in json["trace"]["resourceSpans"].as_array().or(json["batches"].as_array()).into_iter().flatten() {
@@ -49,6 +53,7 @@ pub fn figures(body: &[u8]) -> Option<TraceFigures> {
             parent.insert(id, p);
             for a in span["attributes"].as_array().into_iter().flatten() {
                 attrs += 1;
+                conventions[convention(a["key"].as_str().unwrap_or_default())] += 1;
                 if let Some(v) = a["value"]["stringValue"].as_str() {
                     sizes += v.len();
                     values += 1;
@@ -75,6 +80,7 @@ pub fn figures(body: &[u8]) -> Option<TraceFigures> {
         fanout,
         services: services.len(),
         attributes_per_span: attrs as f64 / spans as f64,
+        by_convention: conventions.map(|n| n as f64 / spans as f64),
         attribute_value_size: if values == 0 { 0.0 } else { sizes as f64 / values as f64 },
         events_per_span: events as f64 / spans as f64,
         links_per_span: links as f64 / spans as f64,
@@ -84,6 +90,17 @@ pub fn figures(body: &[u8]) -> Option<TraceFigures> {
 }
 
 /// How many spans from `id` up to its root (1 for the root), bounded against loops.
+/// Which of the generator's attribute families (0 http, 1 db, 2 rpc) a span attribute key belongs
+/// to by its semantic-convention namespace; any other key counts with http.
+fn convention(key: &str) -> usize {
+    let namespace = key.split('.').next().unwrap_or_default();
+    match namespace {
+        "db" => 1,
+        "rpc" | "grpc" => 2,
+        _ => 0,
+    }
+}
+
 fn depth_of(parent: &BTreeMap<String, Option<String>>, id: &str) -> u32 {
     let (mut id, mut d) = (id, 1);
     while let Some(Some(p)) = parent.get(id) {
@@ -172,7 +189,15 @@ fn shape_fields(ts: &[&TraceFigures]) -> Vec<(&'static str, String)> {
         ("services", format!("{}", med(|t| t.services as f64).max(1.0) as u64)),
         ("depth", format!("{}", med(|t| t.depth as f64).clamp(1.0, 8.0) as u32)),
         ("fanout", format!("{}", med(|t| t.fanout).round().clamp(1.0, 16.0) as u32)),
-        ("attributes", format!("{{ http = {}, db = 0, rpc = 0 }}", med(|t| t.attributes_per_span).round() as u32)),
+        (
+            "attributes",
+            format!(
+                "{{ http = {}, db = {}, rpc = {} }}",
+                med(|t| t.by_convention[0]).round() as u32,
+                med(|t| t.by_convention[1]).round() as u32,
+                med(|t| t.by_convention[2]).round() as u32
+            ),
+        ),
         ("attribute_value_size", format!("{}", med(|t| t.attribute_value_size).round().max(1.0) as usize)),
         ("error_ratio", format!("{errors:.4}")),
         ("events_per_span", format!("{}", med(|t| t.events_per_span).round() as u32)),
@@ -224,7 +249,7 @@ pub fn section(m: &TraceModel, scale: f64, otlp_url: &str) -> String {
     let groups = groups(s);
     let _ = writeln!(
         out,
-        "[tempo.traces]                 # the most common shape ({} of {} traces); attributes by convention unknown: counted as http",
+        "[tempo.traces]                 # the most common shape ({} of {} traces); attributes by namespace (db.*, rpc.*, the rest as http)",
         groups[0].len(),
         s.len()
     );
@@ -255,11 +280,12 @@ mod tests {
         // Tempo 3.x's v2 answer (tests/fixtures/tempo/trace-by-id-v2-json.json): a root and two children.
         let body = br#"{"trace":{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},"scopeSpans":[{"spans":[
             {"spanId":"b3z8mmlDo2Q=","startTimeUnixNano":"1795629741681569889","endTimeUnixNano":"1795629741801569889","attributes":[{"key":"http.method","value":{"stringValue":"GET"}}],"status":{}},
-            {"spanId":"CTM3KdSJu3A=","parentSpanId":"b3z8mmlDo2Q=","attributes":[],"status":{"code":"STATUS_CODE_ERROR"}},
+            {"spanId":"CTM3KdSJu3A=","parentSpanId":"b3z8mmlDo2Q=","attributes":[{"key":"db.system","value":{"stringValue":"postgresql"}},{"key":"db.query.text","value":{"stringValue":"SELECT 1"}},{"key":"rpc.method","value":{"stringValue":"Get"}}],"status":{"code":"STATUS_CODE_ERROR"}},
             {"spanId":"AAAAAAAAAAE=","parentSpanId":"b3z8mmlDo2Q=","attributes":[],"status":{}}]}]}]}}"#;
         let f = super::figures(body).unwrap();
         assert_eq!((f.spans, f.depth, f.fanout, f.services, f.error), (3, 2, 2.0, 1, true));
         assert_eq!(f.root_duration_ms, 120.0);
+        assert_eq!((f.attributes_per_span, f.by_convention), (4.0 / 3.0, [1.0 / 3.0, 2.0 / 3.0, 1.0 / 3.0]), "by namespace: http.*, db.*, rpc.*");
         assert_eq!(super::figures(br#"{"trace":{},"metrics":{}}"#), None);
     }
 }
