@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs scenarios/local-prometheus.toml against a real Prometheus on loopback that this script
 # installs (Debian package `prometheus`), starts on a temporary data folder and stops afterwards.
-# Usage: scenarios/local-prometheus.sh [run|capacity] [scenario.toml] [extra flags, e.g. --set run.duration=2m]
+# Usage: scenarios/local-prometheus.sh [run|capacity|canary] [scenario.toml] [extra flags, e.g. --set run.duration=2m]
 #   (the command defaults to `run`, the scenario to scenarios/local-prometheus.toml; `capacity`
 #   searches the most active series it holds)
+#        scenarios/local-prometheus.sh canary [scenario.toml] [canary flags, e.g. --listen 127.0.0.1:9464 --duration 1h]
+#   runs the always-on canary against it until stopped (Ctrl-C) or for --duration
 #        scenarios/local-prometheus.sh model [extra model flags, e.g. --scale 2]
 #   fills the Prometheus (it scrapes itself) with a short run of local-prometheus.toml, then writes
 #   scenarios/local-modelled.toml: the scenario `lgtm-bench model` reads from it. Then e.g.
@@ -39,7 +41,7 @@ done
 echo "building lgtm-bench (release; the first build takes a few minutes)…" >&2
 cargo build --release
 command=run
-case "${1:-}" in run|capacity|model) command=$1; shift ;; esac
+case "${1:-}" in run|capacity|canary|model) command=$1; shift ;; esac
 if [ "$command" = model ]; then
   echo "filling the Prometheus with a short run of scenarios/local-prometheus.toml…" >&2
   ./target/release/lgtm-bench run scenarios/local-prometheus.toml --set run.duration=10s --quiet --out "$data/results" >/dev/null || true
