@@ -58,64 +58,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario: drive the planned load, measure, check the objectives, write the results.
-    Run {
-        /// The scenario file (TOML), e.g. scenarios/homelab.toml.
-        scenario: PathBuf,
-        /// Folder for the results file (<scenario>-<UTC timestamp>.json).
-        #[arg(long, default_value = "results")]
-        out: PathBuf,
-        /// Override any scenario key, e.g. --set mimir.write.rate=500 --set run.duration=2m (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<Override>,
-        /// Do not print the progress line.
-        #[arg(long)]
-        quiet: bool,
-        /// Run share INDEX of COUNT of the load (e.g. 0/4), for one scenario split over several
-        /// generators (a Kubernetes Indexed Job); merge the shards' results with `merge`.
-        #[arg(long, value_name = "INDEX/COUNT")]
-        shard: Option<crate::scenario::shard::Shard>,
-        /// With --shard: the id the shards of one run share (e.g. the Indexed Job's uid), checked by
-        /// `merge`; by default the scenario's fingerprint.
-        #[arg(long, value_name = "ID", env = "LGTM_BENCH_SHARD_GROUP", requires = "shard")]
-        shard_group: Option<String>,
-        /// A previous results file to compare with, or a folder of kept results (the newest runs of
-        /// this scenario are taken, see --baseline-runs); a regression fails the run (exit 1) like
-        /// an objective.
-        #[arg(long, value_name = "FILE|DIR")]
-        baseline: Option<PathBuf>,
-        /// With --baseline: how much a latency percentile may grow (e.g. 20%).
-        #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
-        max_regression: f64,
-        /// With --baseline DIR: the newest N kept runs of the scenario are the baseline group; their
-        /// spread is the run-to-run noise the gate allows for (at least 3 to estimate it).
-        #[arg(long, value_name = "N", default_value_t = 5, requires = "baseline")]
-        baseline_runs: usize,
-        /// With --baseline: keep baseline runs whose generator or machine was saturated (left out
-        /// by default: their figures are not the target's alone).
-        #[arg(long, requires = "baseline")]
-        include_noisy: bool,
-        /// Run the scenario N times, one after another, kept as one group (a folder under --out);
-        /// with --baseline the group is judged as a whole.
-        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
-        repeat: u64,
-        /// Before each run, reset the target with this shell command (`sh -c`), e.g. a restart on
-        /// an empty data folder, so that every run meets a target in the same state.
-        #[arg(long, value_name = "CMD")]
-        fresh_target_command: Option<String>,
-        /// Also write the HTML, Markdown and JUnit reports into this folder (also for an
-        /// interrupted run).
-        #[arg(long, value_name = "DIR")]
-        report: Option<PathBuf>,
-        /// Stream each results interval's figures (calls by class, latency p50/p99, running
-        /// totals; labelled run_id, scenario, path) to this remote-write endpoint while running,
-        /// e.g. http://prometheus:9090/api/v1/write or Mimir's /api/v1/push.
-        #[arg(long, value_name = "URL")]
-        export_metrics: Option<String>,
-        /// The tenant (X-Scope-OrgID) the exported figures go to, apart from the load's (default:
-        /// the scenario's [export] tenant).
-        #[arg(long, value_name = "TENANT")]
-        export_tenant: Option<String>,
-    },
+    Run(RunArgs),
     /// Always on: the scenario's load and queries at its rates until stopped, its figures on
     /// /metrics for Prometheus (requests by class, latency histograms, items, the queue, the
     /// targets' memory against their budgets, each objective's state over a rolling window).
@@ -331,6 +274,67 @@ pub enum Command {
         #[arg(default_value = "run", value_parser = ["run", "capacity", "check"])]
         of: String,
     },
+}
+
+/// `run`'s flags (the command takes them as they are).
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML), e.g. scenarios/homelab.toml.
+    pub scenario: PathBuf,
+    /// Folder for the results file (<scenario>-<UTC timestamp>.json).
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Override any scenario key, e.g. --set mimir.write.rate=500 --set run.duration=2m (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<Override>,
+    /// Do not print the progress line.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Run share INDEX of COUNT of the load (e.g. 0/4), for one scenario split over several
+    /// generators (a Kubernetes Indexed Job); merge the shards' results with `merge`.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub shard: Option<crate::scenario::shard::Shard>,
+    /// With --shard: the id the shards of one run share (e.g. the Indexed Job's uid), checked by
+    /// `merge`; by default the scenario's fingerprint.
+    #[arg(long, value_name = "ID", env = "LGTM_BENCH_SHARD_GROUP", requires = "shard")]
+    pub shard_group: Option<String>,
+    /// A previous results file to compare with, or a folder of kept results (the newest runs of
+    /// this scenario are taken, see --baseline-runs); a regression fails the run (exit 1) like
+    /// an objective.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: how much a latency percentile may grow (e.g. 20%).
+    #[arg(long, value_name = "PERCENT", default_value = "20%", value_parser = parse_percent)]
+    pub max_regression: f64,
+    /// With --baseline DIR: the newest N kept runs of the scenario are the baseline group; their
+    /// spread is the run-to-run noise the gate allows for (at least 3 to estimate it).
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "baseline")]
+    pub baseline_runs: usize,
+    /// With --baseline: keep baseline runs whose generator or machine was saturated (left out
+    /// by default: their figures are not the target's alone).
+    #[arg(long, requires = "baseline")]
+    pub include_noisy: bool,
+    /// Run the scenario N times, one after another, kept as one group (a folder under --out);
+    /// with --baseline the group is judged as a whole.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub repeat: u64,
+    /// Before each run, reset the target with this shell command (`sh -c`), e.g. a restart on
+    /// an empty data folder, so that every run meets a target in the same state.
+    #[arg(long, value_name = "CMD")]
+    pub fresh_target_command: Option<String>,
+    /// Also write the HTML, Markdown and JUnit reports into this folder (also for an
+    /// interrupted run).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Stream each results interval's figures (calls by class, latency p50/p99, running
+    /// totals; labelled run_id, scenario, path) to this remote-write endpoint while running,
+    /// e.g. http://prometheus:9090/api/v1/write or Mimir's /api/v1/push.
+    #[arg(long, value_name = "URL")]
+    pub export_metrics: Option<String>,
+    /// The tenant (X-Scope-OrgID) the exported figures go to, apart from the load's (default:
+    /// the scenario's [export] tenant).
+    #[arg(long, value_name = "TENANT")]
+    pub export_tenant: Option<String>,
 }
 
 /// `canary`'s flags (the command takes them as they are).

@@ -3,42 +3,20 @@
 
 use super::groups::{self, Pick};
 use lgtm_bench::cli::exit;
+use lgtm_bench::cli::RunArgs;
 use lgtm_bench::engine::plan::Plan;
 use lgtm_bench::engine::runner::{self, RunError, RunOptions};
 use lgtm_bench::engine::target::TargetError;
 use lgtm_bench::report::compare::{self, Tolerance};
 use lgtm_bench::report::{summary, Report};
-use lgtm_bench::scenario::shard::Shard;
-use lgtm_bench::scenario::Override;
 use lgtm_bench::targets;
 use lgtm_bench::targets::mimir::config::ExportSection;
 use lgtm_bench::targets::mimir::export::{self, ExportSettings, ExportSummary};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
-pub struct RunArgs {
-    pub file: PathBuf,
-    pub out: PathBuf,
-    pub overrides: Vec<Override>,
-    pub quiet: bool,
-    pub shard: Option<Shard>,
-    pub shard_group: Option<String>,
-    pub baseline: Option<PathBuf>,
-    pub max_regression: f64,
-    /// With a baseline folder: how many of the newest kept runs form the baseline group.
-    pub baseline_runs: usize,
-    pub include_noisy: bool,
-    /// Runs of the scenario, one after another, kept as one group.
-    pub repeat: usize,
-    pub fresh_target_command: Option<String>,
-    pub report: Option<PathBuf>,
-    /// Stream each interval's figures to this remote-write endpoint while running.
-    pub export_metrics: Option<String>,
-    pub export_tenant: Option<String>,
-}
-
 pub fn run(args: RunArgs) -> u8 {
-    let plan = match targets::load(&args.file, &args.overrides, args.shard, args.shard_group.as_deref()) {
+    let plan = match targets::load(&args.scenario, &args.overrides, args.shard, args.shard_group.as_deref()) {
         Ok(p) => p,
         Err(e) => {
             eprint!("{e}");
@@ -64,7 +42,7 @@ async fn drive(plan: Plan, args: RunArgs, baseline: Option<(Vec<Report>, Toleran
     let cancel = CancellationToken::new();
     tokio::spawn(stop_on_signal(cancel.clone()));
     eprintln!("{}", plan.describe().trim_end());
-    let scenario_file = args.file.display().to_string();
+    let scenario_file = args.scenario.display().to_string();
     if args.repeat <= 1 {
         let opts = RunOptions { scenario_file, out_dir: args.out.clone(), progress: !args.quiet, baseline };
         return match one_run(&plan, opts, &args, newest.as_ref(), &cancel).await {
