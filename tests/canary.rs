@@ -170,7 +170,7 @@ async fn a_canary_rereads_old_data_through_a_restart_and_counts_a_wipe_as_lost()
     std::fs::write(&file, text).unwrap();
     let out = dir.path().join("results");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lgtm-bench"))
-        .args(["canary", file.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--ages", "2s,5s", "--max-age", "1h"])
+        .args(["canary", file.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--ages", "2s,5s,16d", "--max-age", "20d"])
         .args(["--reread-every", "500ms", "--out", out.to_str().unwrap(), "--quiet"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -204,6 +204,11 @@ async fn a_canary_rereads_old_data_through_a_restart_and_counts_a_wipe_as_lost()
     let stderr = String::from_utf8_lossy(&o.stderr);
     let lost_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("canary: LOST at age")).collect();
     assert!(lost_lines.len() >= 3, "{stderr}");
+    // Prometheus keeps 15 days (its default, as its runtime information says): 16d is never asked.
+    assert!(
+        stderr.contains(r#"canary: mimir keeps data 15d (storageRetention "15d", from /api/v1/status/runtimeinfo): ages 16d are not asked of mimir"#),
+        "{stderr}"
+    );
     for line in lost_lines {
         let at = line.rsplit(" at ").next().unwrap();
         let ms = chrono::DateTime::parse_from_rfc3339(at).unwrap_or_else(|e| panic!("{at}: {e}")).timestamp_millis();

@@ -15,6 +15,7 @@ use lgtm_bench::engine::runner::{self, RunOptions, Streaming};
 use lgtm_bench::report::summary;
 use lgtm_bench::scenario::Override;
 use lgtm_bench::targets;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -99,6 +100,8 @@ pub fn canary(args: CanaryArgs) -> u8 {
             if others > 0 { format!(" ({others} of another scenario are not)") } else { String::new() },
             state_file.display()
         );
+        let ages: Vec<Age> = args.ages.iter().map(|a| Age { label: a.to_string(), ms: a.get().as_millis() as i64 }).collect();
+        let kept_ms = retention(&plan, &ages).await;
         let reread = tokio::spawn(reread_loop(Reread {
             plan: plan.clone(),
             earlier,
@@ -106,7 +109,8 @@ pub fn canary(args: CanaryArgs) -> u8 {
             fingerprint,
             state,
             state_file,
-            ages: args.ages.iter().map(|a| Age { label: a.to_string(), ms: a.get().as_millis() as i64 }).collect(),
+            ages,
+            kept_ms,
             every: args.reread_every.get(),
             metrics: metrics.clone(),
             started: started_rx,
@@ -146,6 +150,19 @@ fn now_unix_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Reads how long each target keeps its data and says so, with the ages not asked of it.
+async fn retention(plan: &Plan, ages: &[Age]) -> BTreeMap<&'static str, i64> {
+    let mut kept_ms = BTreeMap::new();
+    for t in &plan.targets {
+        let kept = t.retention().await;
+        eprintln!("{}", kept.describe(t.name(), ages));
+        if let Some(ms) = kept.limit_ms() {
+            kept_ms.insert(t.name(), ms);
+        }
+    }
+    kept_ms
+}
+
 /// What the re-read loop needs.
 struct Reread {
     plan: Arc<Plan>,
@@ -155,6 +172,8 @@ struct Reread {
     state: State,
     state_file: PathBuf,
     ages: Vec<Age>,
+    /// How long each target keeps its data: no age beyond it is asked of it.
+    kept_ms: BTreeMap<&'static str, i64>,
     every: std::time::Duration,
     metrics: Arc<CanaryMetrics>,
     started: tokio::sync::oneshot::Receiver<i64>,
@@ -168,7 +187,7 @@ async fn reread_loop(mut r: Reread) {
     let plan = r.plan.clone();
     let build = |w: &Written| plan.targets.iter().filter_map(|t| t.reread(&plan.run, w)).collect::<Vec<_>>();
     // Built once: a run's series model is rebuilt for it. Newest run first.
-    let mut rereaders = Rereaders { runs: r.earlier.iter().rev().map(|w| (w.clone(), build(w))).collect() };
+    let mut rereaders = Rereaders { runs: r.earlier.iter().rev().map(|w| (w.clone(), build(w))).collect(), kept_ms: std::mem::take(&mut r.kept_ms) };
     let mut current: Option<Written> = None;
     let mut announced = std::collections::BTreeSet::new();
     let mut ticks = tokio::time::interval(r.every);

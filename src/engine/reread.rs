@@ -89,9 +89,53 @@ pub struct Age {
     pub ms: i64,
 }
 
-/// The re-readers of every run known, newest run first.
+/// How long a target keeps what it was sent, as it says so itself.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kept {
+    /// Deleted once older than `ms`; `source` names the setting and where it was read.
+    For { ms: i64, source: String },
+    /// Never deleted by age.
+    Forever { source: String },
+    /// Not read: why.
+    Unknown { why: String },
+}
+
+impl Kept {
+    /// The oldest age worth asking for: data older than this is deleted by design.
+    pub fn limit_ms(&self) -> Option<i64> {
+        match self {
+            Kept::For { ms, .. } => Some(*ms),
+            _ => None,
+        }
+    }
+
+    /// One line for the canary's start: what the target keeps, and which ages it is not asked.
+    pub fn describe(&self, target: &str, ages: &[Age]) -> String {
+        match self {
+            Kept::For { ms, source } => {
+                let beyond: Vec<&str> = ages.iter().filter(|a| a.ms > *ms).map(|a| a.label.as_str()).collect();
+                let kept = crate::units::Dur::millis(*ms as u64);
+                if beyond.is_empty() {
+                    format!("canary: {target} keeps data {kept} ({source}): every age is within it")
+                } else {
+                    format!("canary: {target} keeps data {kept} ({source}): ages {} are not asked of {target} (deleted by design, not lost)", beyond.join(", "))
+                }
+            }
+            Kept::Forever { source } => format!("canary: {target} keeps data forever ({source})"),
+            Kept::Unknown { why } => {
+                format!("canary: {target}'s retention was not read ({why}): an age beyond it would count as lost; keep --max-age within it")
+            }
+        }
+    }
+}
+
+pub type KeptFuture<'a> = Pin<Box<dyn Future<Output = Kept> + Send + 'a>>;
+
+/// The re-readers of every run known, newest run first, and how long each target keeps its data
+/// (by target; an age beyond it is not asked of that target).
 pub struct Rereaders {
     pub runs: Vec<(Written, Vec<Box<dyn Reread>>)>,
+    pub kept_ms: std::collections::BTreeMap<&'static str, i64>,
 }
 
 impl Rereaders {
@@ -105,7 +149,7 @@ impl Rereaders {
             let at = now_unix_ms - age.ms;
             let Some(run) = self.runs.iter().position(|(w, _)| w.covers(at)) else { continue };
             let readers = &self.runs[run].1;
-            for r in readers {
+            for r in readers.iter().filter(|r| self.kept_ms.get(r.target()).is_none_or(|kept| age.ms <= *kept)) {
                 let Some(mut reading) = r.check(at).await else { continue };
                 if reading.outcome == Outcome::Lost {
                     tokio::time::sleep(grace).await;
@@ -114,5 +158,47 @@ impl Rereaders {
                 seen(run, r.target(), &age.label, &reading);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A target whose every item is found, counting how often it was asked.
+    struct Counting(&'static str, Arc<AtomicUsize>);
+
+    impl Reread for Counting {
+        fn target(&self) -> &'static str {
+            self.0
+        }
+        fn check(&self, _at_unix_ms: i64) -> ReadingFuture<'_> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            Box::pin(async { Some(Reading { outcome: Outcome::Found, what: String::new() }) })
+        }
+    }
+
+    #[tokio::test]
+    async fn an_age_beyond_a_targets_retention_is_not_asked_of_it() {
+        let (mimir, tempo) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let day = 86_400_000;
+        let written = Written { run_id: "r".into(), start_unix_ms: 0, last_seen_unix_ms: 30 * day };
+        let rereaders = Rereaders {
+            runs: vec![(written, vec![Box::new(Counting("mimir", mimir.clone())), Box::new(Counting("tempo", tempo.clone()))])],
+            // Tempo keeps traces a day; Mimir's retention is unknown (every age asked).
+            kept_ms: std::collections::BTreeMap::from([("tempo", day)]),
+        };
+        let ages = [Age { label: "1h".into(), ms: 3_600_000 }, Age { label: "7d".into(), ms: 7 * day }];
+        let mut seen = Vec::new();
+        rereaders.ask(20 * day, &ages, std::time::Duration::ZERO, |_, target, band, _| seen.push(format!("{target} {band}"))).await;
+        assert_eq!(seen, ["mimir 1h", "tempo 1h", "mimir 7d"]);
+        assert_eq!((mimir.load(Ordering::Relaxed), tempo.load(Ordering::Relaxed)), (2, 1));
+        let kept = Kept::For { ms: day, source: "block_retention 24h".into() };
+        assert_eq!(
+            kept.describe("tempo", &ages),
+            "canary: tempo keeps data 24h (block_retention 24h): ages 7d are not asked of tempo (deleted by design, not lost)"
+        );
     }
 }

@@ -170,6 +170,11 @@ pub trait TargetPlan: Send + Sync {
     fn reread(&self, _run: &RunSection, _written: &crate::engine::reread::Written) -> Option<Box<dyn crate::engine::reread::Reread>> {
         None
     }
+    /// How long the target keeps what it is sent, read from the target itself (the canary asks no
+    /// age beyond it).
+    fn retention(&self) -> crate::engine::reread::KeptFuture<'_> {
+        Box::pin(async { crate::engine::reread::Kept::Unknown { why: "this target's retention is not read".into() } })
+    }
 }
 
 pub trait PreparedTarget: Send {

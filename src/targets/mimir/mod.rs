@@ -13,6 +13,7 @@ pub(crate) mod preflight;
 pub(crate) mod query;
 pub(crate) mod readback;
 pub mod reread;
+pub mod retention;
 pub(crate) mod validate;
 pub mod write;
 
@@ -277,6 +278,19 @@ impl TargetPlan for MimirPlan {
 
     fn prepare(&self) -> PrepareFuture<'_> {
         Box::pin(async move { Ok(Box::new(prepare(self).await?) as Prepared<'_>) })
+    }
+
+    fn retention(&self) -> crate::engine::reread::KeptFuture<'_> {
+        Box::pin(async move {
+            let m = &self.section;
+            match HttpTarget::new(&m.connection, 1) {
+                Ok(target) => {
+                    let api = PromApi::new(target, &m.query_url, &m.query_prefix);
+                    retention::read(&api.target, &api.base, m.query_url.trim_end_matches('/')).await
+                }
+                Err(e) => crate::engine::reread::Kept::Unknown { why: e.to_string() },
+            }
+        })
     }
 
     fn reread(&self, run: &RunSection, written: &crate::engine::reread::Written) -> Option<Box<dyn crate::engine::reread::Reread>> {

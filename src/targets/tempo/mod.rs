@@ -13,6 +13,7 @@ pub(crate) mod preflight;
 pub mod query;
 pub(crate) mod readback;
 pub mod reread;
+pub mod retention;
 pub(crate) mod validate;
 
 use crate::client::buildinfo::{self, BuildInfo};
@@ -294,6 +295,16 @@ impl TargetPlan for TempoPlan {
 
     fn prepare(&self) -> PrepareFuture<'_> {
         Box::pin(async move { Ok(Box::new(prepare(self).await?) as Prepared<'_>) })
+    }
+
+    fn retention(&self) -> crate::engine::reread::KeptFuture<'_> {
+        Box::pin(async move {
+            let t = &self.section;
+            match HttpTarget::new(&t.connection, 1) {
+                Ok(target) => retention::read(&target, t.query_url.trim_end_matches('/')).await,
+                Err(e) => crate::engine::reread::Kept::Unknown { why: e.to_string() },
+            }
+        })
     }
 
     fn reread(&self, run: &RunSection, written: &crate::engine::reread::Written) -> Option<Box<dyn crate::engine::reread::Reread>> {
