@@ -197,6 +197,9 @@ async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
         let c: Vec<String> = labels.iter().map(|(n, v)| format!(r#"{{"label_name":"{n}","label_values_count":{v}}}"#)).collect();
         json(&format!(r#"{{"label_values_count_total":99,"label_names_count":{},"cardinality":[{}]}}"#, labels.len(), c.join(",")))
     };
+    let extra: Vec<String> = (1..=17).map(|i| format!("l{i:02}")).collect();
+    let many: Vec<(&str, u64)> =
+        [("__name__", 1), ("node", 200)].into_iter().chain(extra.iter().enumerate().map(|(i, n)| (n.as_str(), 40 - i as u64))).collect();
     let up: Vec<String> = (0..10).map(|i| format!("[{},\"1\"]", 1_700_000_000 + 30 * i)).collect();
     let mimir = ReplayServer::routed(vec![
         ("/prometheus/api/v1/status/tsdb", Canned::new(404, "404 page not found\n")),
@@ -208,7 +211,8 @@ async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
             ),
         ),
         (r#"label_names?selector={__name__="http_requests_total"}"#, names(&[("__name__", 1), ("namespace", 5), ("pod", 50), ("instance", 4)])),
-        (r#"label_names?selector={__name__="node_load1"}"#, names(&[("__name__", 1), ("node", 200)])),
+        // An exporter's metric with 18 labels: the 16 largest are kept, the others said to be left out.
+        (r#"label_names?selector={__name__="node_load1"}"#, names(&many)),
         (r#"label_names?selector={__name__="up"}"#, names(&[("__name__", 1), ("job", 10), ("instance", 100)])),
         ("/prometheus/api/v1/cardinality/label_names", names(&[("node", 200), ("pod", 50), ("namespace", 5), ("job", 10)])),
         (
@@ -240,7 +244,9 @@ async fn a_model_read_from_mimirs_cardinality_api_keeps_each_metrics_labels() {
     };
     use lgtm_bench::targets::mimir::config::FamilyKind;
     assert_eq!(own("http_requests_total"), (FamilyKind::Counter, vec![("pod".into(), 50), ("namespace".into(), 5)]), "instance is not a dimension");
-    assert_eq!(own("node_load1"), (FamilyKind::Gauge, vec![("node".into(), 200)]));
+    let (kind, labels) = own("node_load1");
+    assert_eq!((kind, labels.len(), labels[0].clone(), labels[15].clone()), (FamilyKind::Gauge, 16, ("node".into(), 200), ("l15".into(), 26)));
+    assert!(text.contains("node_load1: its 16 largest labels kept; left out: l16 (25), l17 (24)"), "{text}");
     let units: Vec<Option<String>> =
         ["http_requests_total", "node_load1"].iter().map(|n| series.families.iter().find(|f| f.name == *n).unwrap().unit.clone()).collect();
     assert_eq!(units, [None, Some("load".to_string())], "units from the metadata: {text}");

@@ -7,8 +7,8 @@ use crate::client::promql::PromApi;
 
 /// Label names the generator sets itself or that are not a series' own dimensions.
 pub const NOT_DIMENSIONS: [&str; 8] = ["__name__", "job", "instance", "le", "quantile", "series", "lgtm_bench_run", "endpoint"];
-/// A metric's labels kept at most (by value count).
-const LABELS_PER_METRIC: usize = 6;
+/// A metric's labels kept at most (by value count): the rest, the smallest, are said to be left out.
+pub const LABELS_PER_METRIC: usize = 16;
 
 /// Which API answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +100,7 @@ fn selector(metric: &str) -> String {
     form_urlencoded::byte_serialize(format!("{{__name__=\"{metric}\"}}").as_bytes()).collect()
 }
 
-/// `metric`'s own labels with their value counts, largest first (at most six), as `via` reads
+/// `metric`'s own labels with their value counts, largest first (all of them), as `via` reads
 /// them: Prometheus's labels API (`/api/v1/labels?match[]=`, then each label's values), or Mimir's
 /// `label_names?selector=` in one request.
 pub async fn metric_labels(api: &PromApi, via: Via, metric: &str) -> Result<Vec<(String, u64)>, String> {
@@ -123,6 +123,5 @@ pub async fn metric_labels(api: &PromApi, via: Via, metric: &str) -> Result<Vec<
     };
     labels.retain(|(_, c)| *c > 0);
     labels.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    labels.truncate(LABELS_PER_METRIC);
     Ok(labels)
 }

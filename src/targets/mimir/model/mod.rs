@@ -122,7 +122,13 @@ pub async fn read(api: &PromApi) -> Result<Model, String> {
     let mut summaries: Vec<String> = Vec::new();
     for (name, count) in by_metric {
         let labels = match census::metric_labels(api, census.via, name).await {
-            Ok(l) => l,
+            Ok(mut l) => {
+                if l.len() > census::LABELS_PER_METRIC {
+                    let left: Vec<String> = l.drain(census::LABELS_PER_METRIC..).map(|(n, c)| format!("{n} ({c})")).collect();
+                    notes.push(format!("{name}: its {} largest labels kept; left out: {}", census::LABELS_PER_METRIC, left.join(", ")));
+                }
+                l
+            }
             Err(e) => {
                 unlabelled.push(format!("{name} ({e})"));
                 Vec::new()
