@@ -284,10 +284,7 @@ impl TargetPlan for MimirPlan {
         Box::pin(async move {
             let m = &self.section;
             match HttpTarget::new(&m.connection, 1) {
-                Ok(target) => {
-                    let api = PromApi::new(target, &m.query_url, &m.query_prefix);
-                    retention::read(&api.target, &api.base, m.query_url.trim_end_matches('/')).await
-                }
+                Ok(target) => retention::read(&PromApi::new(target.clone(), &m.query_url, &m.query_prefix), &PromApi::new(target, &m.query_url, "")).await,
                 Err(e) => crate::engine::reread::Kept::Unknown { why: e.to_string() },
             }
         })

@@ -2,20 +2,17 @@
 //! `/api/v1/status/runtimeinfo` (`storageRetention`: `15d`, `15d or 512MiB`, `512MiB`), Mimir per
 //! tenant in `/api/v1/user_limits` (`compactor_blocks_retention_period_seconds`, 0: never deleted).
 
-use crate::client::http::{join_uri, HttpTarget};
+use crate::client::promql::PromApi;
 use crate::engine::reread::Kept;
-use bytes::Bytes;
-use http::{HeaderMap, Method};
 
-/// Asks Prometheus's runtime information under `api_base` (query URL and prefix), then Mimir's
-/// tenant limits at `root` (the query URL: Mimir serves them outside its Prometheus prefix).
-pub async fn read(target: &HttpTarget, api_base: &str, root: &str) -> Kept {
+/// Asks Prometheus's runtime information through `api` (query URL and prefix), then Mimir's tenant
+/// limits through `root` (the query URL alone: Mimir serves them outside its Prometheus prefix).
+pub async fn read(api: &PromApi, root: &PromApi) -> Kept {
     let mut tried = Vec::new();
-    for (base, path, parse) in
-        [(api_base, "/api/v1/status/runtimeinfo", from_runtimeinfo as fn(&[u8]) -> Option<Kept>), (root, "/api/v1/user_limits", from_user_limits)]
+    for (api, path, parse) in
+        [(api, "/api/v1/status/runtimeinfo", from_runtimeinfo as fn(&[u8]) -> Option<Kept>), (root, "/api/v1/user_limits", from_user_limits)]
     {
-        let Ok(uri) = join_uri(base, path) else { continue };
-        match target.send(0, Method::GET, &uri, &HeaderMap::new(), Bytes::new()).await {
+        match api.get(0, path).await {
             Ok(a) if a.status.is_success() => match parse(&a.body) {
                 Some(kept) => return kept,
                 None => tried.push(format!("{path}: no retention in its answer")),

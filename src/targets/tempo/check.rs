@@ -14,7 +14,6 @@ use super::TempoPlan;
 use crate::check::model::{took, Criterion, Status};
 use crate::check::target_metrics::{self, Credentials, StoreRequests};
 use crate::check::{Acceptance, CheckContext, VerifyContext};
-use crate::client::http::HttpTarget;
 use crate::stats::OutcomeClass;
 use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
@@ -89,8 +88,8 @@ fn expected(run_id: &str) -> ExpectedTrace {
 
 pub async fn acceptance(plan: &TempoPlan, ctx: &CheckContext<'_>) -> Acceptance {
     let t = &plan.section;
-    let api = match HttpTarget::new(&t.connection, 10) {
-        Ok(h) => TempoApi { target: h, base: t.query_url.trim_end_matches('/').to_string(), api: t.api },
+    let api = match TempoApi::of(t, 10) {
+        Ok(api) => api,
         Err(e) => {
             ctx.checked(Criterion::new("AC-lgtm-002-01", "Tempo ready").fail(e.to_string()));
             return Acceptance::default();
@@ -347,8 +346,8 @@ pub async fn verify(plan: &TempoPlan, ctx: &VerifyContext<'_>) -> Vec<Criterion>
         return vec![c.fail("the record's tempo part has no run_id and trace_ids")];
     };
     let ids: Vec<&str> = ids.iter().filter_map(|v| v.as_str()).collect();
-    let api = match HttpTarget::new(&t.connection, 10) {
-        Ok(h) => TempoApi { target: h, base: t.query_url.trim_end_matches('/').to_string(), api: t.api },
+    let api = match TempoApi::of(t, 10) {
+        Ok(api) => api,
         Err(e) => return vec![c.fail(e.to_string())],
     };
     let want = expected(run_id);

@@ -300,8 +300,8 @@ impl TargetPlan for TempoPlan {
     fn retention(&self) -> crate::engine::reread::KeptFuture<'_> {
         Box::pin(async move {
             let t = &self.section;
-            match HttpTarget::new(&t.connection, 1) {
-                Ok(target) => retention::read(&target, t.query_url.trim_end_matches('/')).await,
+            match TempoApi::of(t, 1) {
+                Ok(api) => retention::read(&api).await,
                 Err(e) => crate::engine::reread::Kept::Unknown { why: e.to_string() },
             }
         })
@@ -312,7 +312,7 @@ impl TargetPlan for TempoPlan {
         let w = t.write.as_ref()?;
         let mix = self.mix(&written.run_id);
         let rate = requests_per_second(w, &mix);
-        let api = TempoApi { target: HttpTarget::new(&t.connection, 1).ok()?, base: t.query_url.trim_end_matches('/').to_string(), api: t.api };
+        let api = TempoApi::of(t, 1).ok()?;
         Some(Box::new(reread::TempoReread {
             api,
             ids: IdSource::new(run.seed, &written.run_id),
@@ -334,7 +334,7 @@ struct Ready<'a> {
 async fn prepare(plan: &TempoPlan) -> Result<Ready<'_>, TargetError> {
     let t = &plan.section;
     let exporter = plan.exporter()?;
-    let api = TempoApi { target: HttpTarget::new(&t.connection, 4)?, base: t.query_url.trim_end_matches('/').to_string(), api: t.api };
+    let api = TempoApi::of(t, 4)?;
     if t.write.is_some() {
         preflight::check_otlp(&exporter, &t.otlp_url).await?;
     }

@@ -29,6 +29,12 @@ fn enc(s: &str) -> String {
 }
 
 impl TempoApi {
+    /// The query API of the scenario's Tempo (its `query_url`, trace API and connection), with
+    /// `pools` connections.
+    pub fn of(t: &super::config::TempoSection, pools: usize) -> Result<TempoApi, crate::client::http::ClientSetupError> {
+        Ok(TempoApi { target: HttpTarget::new(&t.connection, pools)?, base: t.query_url.trim_end_matches('/').to_string(), api: t.api })
+    }
+
     pub(crate) async fn get(&self, pool: usize, path_and_query: &str) -> Result<Answer, TransportError> {
         let uri = join_uri(&self.base, path_and_query)?;
         self.target.send(pool, Method::GET, &uri, &HeaderMap::new(), Bytes::new()).await

@@ -2,17 +2,11 @@
 //! under `backend_worker.compaction.block_retention`, 2.x under `compactor.compaction.block_retention`
 //! (Go durations such as `336h0m0s`). Per-tenant overrides are not read.
 
-use crate::client::http::{join_uri, HttpTarget};
+use super::query::TempoApi;
 use crate::engine::reread::Kept;
-use bytes::Bytes;
-use http::{HeaderMap, Method};
 
-pub async fn read(target: &HttpTarget, query_url: &str) -> Kept {
-    let answer = match join_uri(query_url, "/status/config") {
-        Ok(uri) => target.send(0, Method::GET, &uri, &HeaderMap::new(), Bytes::new()).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    match answer {
+pub async fn read(api: &TempoApi) -> Kept {
+    match api.get(0, "/status/config").await {
         Ok(a) if a.status.is_success() => from_config(&a.body).unwrap_or_else(|| Kept::Unknown { why: "/status/config names no block_retention".into() }),
         Ok(a) => Kept::Unknown { why: format!("/status/config: HTTP {}", a.status.as_u16()) },
         Err(e) => Kept::Unknown { why: format!("/status/config: {e}") },
