@@ -274,7 +274,7 @@ mod tests {
             outcomes.insert("server_error".into(), errors);
         }
         let path = IntervalPath { calls, outcomes, ..Default::default() };
-        let mut latency_by_class = BTreeMap::from([(("mimir.write".to_string(), OutcomeClass::Success), h.clone())]);
+        let mut latency_by_class = BTreeMap::from([(("mimir.write".to_string(), OutcomeClass::Success), h)]);
         if errors > 0 {
             let mut failed = crate::stats::histogram::new_latency();
             failed.record_n(2_000_000, errors).unwrap();
@@ -286,7 +286,6 @@ mod tests {
             start_unix_ms: index as i64 * 1000,
             length_ms: 1000,
             paths: BTreeMap::from([("mimir.write".to_string(), path)]),
-            latency: BTreeMap::from([("mimir.write".to_string(), h)]),
             latency_by_class,
             memory: Default::default(),
         }

@@ -36,13 +36,17 @@ impl Window {
     pub fn push(&mut self, closed: ClosedInterval) {
         let newest_end = closed.end_unix_ms();
         let mut serializer = V2DeflateSerializer::new();
-        let latency = closed
-            .latency
-            .iter()
+        // The answered calls' latency per path: `success` and `transient` together, as a run's.
+        let mut answered: BTreeMap<&str, Latency> = BTreeMap::new();
+        for ((path, _), h) in closed.latency_by_class.iter().filter(|((_, class), _)| class.is_answered()) {
+            crate::stats::histogram::add(answered.entry(path).or_insert_with(crate::stats::histogram::new_latency), h);
+        }
+        let latency = answered
+            .into_iter()
             .filter_map(|(path, h)| {
                 let mut bytes = Vec::new();
-                serializer.serialize(h, &mut bytes).ok()?;
-                Some((path.clone(), bytes))
+                serializer.serialize(&h, &mut bytes).ok()?;
+                Some((path.to_string(), bytes))
             })
             .collect();
         self.intervals.push_back(Kept { end_unix_ms: newest_end, paths: closed.paths, latency, memory: closed.memory });

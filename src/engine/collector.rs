@@ -96,16 +96,17 @@ impl Intervals {
     fn send(&mut self, index: u64, recorder: &Recorder, memory: &MemoryBoard) {
         let Some(stream) = &self.stream else { return };
         let length_ms = self.length.as_millis() as i64;
-        let named = || recorder.paths().filter_map(|(id, p)| Some((self.names.get(id.0)?, p)));
-        let latency = named().filter(|(_, p)| !p.latency.is_empty()).map(|(name, p)| (name.clone(), p.latency.clone())).collect();
-        let latency_by_class = named().flat_map(|(name, p)| p.latency_by_class().into_iter().map(move |(class, h)| ((name.clone(), class), h))).collect();
+        let latency_by_class = recorder
+            .paths()
+            .filter_map(|(id, p)| Some((self.names.get(id.0)?, p)))
+            .flat_map(|(name, p)| p.latency_by_class().into_iter().map(move |(class, h)| ((name.clone(), class), h)))
+            .collect();
         let closed = ClosedInterval {
             run_id: stream.run_id.clone(),
             index,
             start_unix_ms: stream.start_unix_ms + index as i64 * length_ms,
             length_ms,
             paths: self.counts.get(&index).cloned().unwrap_or_default(),
-            latency,
             latency_by_class,
             memory: memory.clone(),
         };

@@ -53,7 +53,7 @@ pub struct IntervalsReport {
 
 /// One results interval as it closes, for what streams a run out while it goes (`run
 /// --export-metrics`, the canary's `/metrics`): its counts, and each path's latency histograms (from
-/// the intended send): of the answered calls, and by outcome class.
+/// the intended send) by outcome class.
 #[derive(Clone, Debug)]
 pub struct ClosedInterval {
     pub run_id: String,
@@ -62,8 +62,8 @@ pub struct ClosedInterval {
     pub start_unix_ms: i64,
     pub length_ms: i64,
     pub paths: BTreeMap<String, IntervalPath>,
-    pub latency: BTreeMap<String, crate::stats::histogram::Latency>,
-    /// Each path's latency by outcome class (`success`, and each failing class that occurred).
+    /// Each path's latency by outcome class (`success`, and each other class that occurred); the
+    /// answered calls' latency is that of `success` and `transient` together.
     pub latency_by_class: BTreeMap<(String, crate::stats::OutcomeClass), crate::stats::histogram::Latency>,
     /// The targets' memory as last read when it closed.
     pub memory: crate::watch::MemoryBoard,

@@ -191,7 +191,6 @@ mod tests {
             start_unix_ms: 1_000_000 + index as i64 * 2000,
             length_ms: 2000,
             paths: BTreeMap::from([("mimir.write".into(), path.clone())]),
-            latency: BTreeMap::new(),
             latency_by_class: BTreeMap::new(),
             memory: Default::default(),
         };
