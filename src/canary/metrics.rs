@@ -5,6 +5,7 @@
 
 use super::window::Window;
 use crate::report::intervals::ClosedInterval;
+use crate::stats::paths::target_of;
 use crate::verdict::{evaluate, Objective};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
@@ -65,10 +66,6 @@ struct State {
 /// The canary's metrics: fed by closed intervals (and re-reads), read by scrapes.
 #[derive(Debug)]
 pub struct CanaryMetrics(Mutex<State>);
-
-fn target_of(path: &str) -> &str {
-    path.split('.').next().unwrap_or(path)
-}
 
 impl CanaryMetrics {
     /// `objectives` are judged over the newest `window_ms` of intervals.

@@ -141,7 +141,7 @@ impl<'a> Page<'a> {
     /// group, read-back) over time, so they read against each other; the paths' own charts follow.
     fn overview(&self, out: &mut String) {
         let top: Vec<&String> = self.paths.iter().filter(|p| p.matches('.').count() == 1).collect();
-        let targets: std::collections::BTreeSet<&str> = top.iter().filter_map(|p| p.split('.').next()).collect();
+        let targets: std::collections::BTreeSet<&str> = top.iter().map(|p| crate::stats::paths::target_of(p)).collect();
         for target in targets {
             let mut chart = Chart {
                 id: format!("overview-{target}"),

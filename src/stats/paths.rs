@@ -4,6 +4,11 @@
 use super::{PathId, PathStats, Recorder};
 use std::collections::BTreeMap;
 
+/// The target a path belongs to: its first dotted part (`mimir` of `mimir.query.range-7d`).
+pub fn target_of(path: &str) -> &str {
+    path.split('.').next().unwrap_or(path)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct PathTable {
     names: Vec<String>,

@@ -72,7 +72,7 @@ pub fn interval_series(closed: &ClosedInterval, scenario: &str, totals: &mut BTr
             Label { name: "path".into(), value: path.into() },
             Label { name: "run_id".into(), value: closed.run_id.clone() },
             Label { name: "scenario".into(), value: scenario.into() },
-            Label { name: "target".into(), value: path.split('.').next().unwrap_or(path).into() },
+            Label { name: "target".into(), value: crate::stats::paths::target_of(path).into() },
         ];
         labels.extend(extra.iter().map(|(k, v)| Label { name: (*k).into(), value: (*v).into() }));
         labels.sort_by(|a, b| a.name.cmp(&b.name));
