@@ -7,9 +7,9 @@
 use lgtm_bench::cli::exit;
 use lgtm_bench::client::http::HttpTarget;
 use lgtm_bench::client::promql::{unix_secs, PromApi};
-use lgtm_bench::grafana::api::GrafanaApi;
+use lgtm_bench::grafana::api::{GrafanaApi, GrafanaError};
 use lgtm_bench::grafana::dashboard::Source;
-use lgtm_bench::grafana::pick::{pick, Picking};
+use lgtm_bench::grafana::pick::{pick, PickError, Picking};
 use lgtm_bench::scenario::Connection;
 use lgtm_bench::targets::mimir::model;
 use lgtm_bench::targets::tempo::model as trace_model;
@@ -103,15 +103,15 @@ pub fn model(src: &Sources, scale: f64, write_url: &str, out: Option<&Path>) -> 
             };
             let picking = match pick(&api, g.folder.as_deref(), g.limit).await {
                 Ok(p) => p,
-                Err(e) if e.contains("--grafana-folder") => {
+                Err(e @ PickError::NeedsFolder(_)) => {
                     eprintln!("error: {e}");
                     return exit::BAD_INPUT;
                 }
-                Err(e) if e.contains("did not answer") => {
+                Err(PickError::Grafana(e @ GrafanaError::Unreachable(_))) => {
                     eprintln!("error: {e}; check --grafana");
                     return exit::UNREACHABLE;
                 }
-                Err(e) => {
+                Err(e @ PickError::Grafana(GrafanaError::Refused(_))) => {
                     eprintln!("error: {e}");
                     return exit::TARGET_REJECTED;
                 }

@@ -32,6 +32,16 @@ pub async fn send_json(
     Ok((answer.status.as_u16(), json))
 }
 
+/// Why Grafana gave no usable answer: it did not answer at all, or it answered with a refusal or
+/// something that is not its API.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum GrafanaError {
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// One Grafana, with its token.
 pub struct GrafanaApi {
     http: HttpTarget,
@@ -49,13 +59,14 @@ impl GrafanaApi {
     }
 
     /// GET `path`; a 2xx's JSON, else an error naming the status (401/403: the token).
-    pub async fn get(&self, path: &str) -> Result<serde_json::Value, String> {
-        match send_json(&self.http, &self.base, Method::GET, path, &self.headers, Bytes::new()).await? {
+    pub async fn get(&self, path: &str) -> Result<serde_json::Value, GrafanaError> {
+        match send_json(&self.http, &self.base, Method::GET, path, &self.headers, Bytes::new()).await.map_err(GrafanaError::Unreachable)? {
             (200..=299, json) => Ok(json),
-            (code @ (401 | 403), _) => {
-                Err(format!("Grafana refused the token in {} ({code}) for {path}: it needs the dashboards:read and folders:read permissions", self.token_env))
-            }
-            (code, json) => Err(format!("{}{path}: HTTP {code} {}", self.base, json["message"].as_str().unwrap_or_default())),
+            (code @ (401 | 403), _) => Err(GrafanaError::Refused(format!(
+                "Grafana refused the token in {} ({code}) for {path}: it needs the dashboards:read and folders:read permissions",
+                self.token_env
+            ))),
+            (code, json) => Err(GrafanaError::Refused(format!("{}{path}: HTTP {code} {}", self.base, json["message"].as_str().unwrap_or_default()))),
         }
     }
 }

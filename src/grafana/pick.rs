@@ -3,7 +3,7 @@
 //! `/api/search/sorting`), else every dashboard of a folder; each fetched whole
 //! (`/api/dashboards/uid/{uid}`), with how it was chosen.
 
-use super::api::GrafanaApi;
+use super::api::{GrafanaApi, GrafanaError};
 
 /// A dashboard chosen, with its JSON as Grafana stores it.
 #[derive(Clone, Debug)]
@@ -41,9 +41,19 @@ fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// Why no dashboards were picked.
+#[derive(Debug, thiserror::Error)]
+pub enum PickError {
+    /// Grafana sorts by no views and no folder was named: which flag to give.
+    #[error("{0}")]
+    NeedsFolder(String),
+    #[error(transparent)]
+    Grafana(#[from] GrafanaError),
+}
+
 /// Chooses up to `limit` dashboards: by views where Grafana sorts by them, else all of `folder`
 /// (by its uid); an error says which flag to give when neither is possible.
-pub async fn pick(api: &GrafanaApi, folder: Option<&str>, limit: usize) -> Result<Picking, String> {
+pub async fn pick(api: &GrafanaApi, folder: Option<&str>, limit: usize) -> Result<Picking, PickError> {
     let sorting = api.get("/api/search/sorting").await.unwrap_or(serde_json::Value::Null);
     let in_folder = folder.map_or(String::new(), |f| format!("&folderUIDs={}", enc(f)));
     let (hits, how) = match (views_sort(&sorting), folder) {
@@ -56,10 +66,10 @@ pub async fn pick(api: &GrafanaApi, folder: Option<&str>, limit: usize) -> Resul
             (hits, format!("every dashboard of folder `{f}` (Grafana offers no sort by views: usage insights are Grafana Enterprise and Cloud)"))
         }
         (None, None) => {
-            return Err(format!(
+            return Err(PickError::NeedsFolder(format!(
                 "{} offers no sort by views (usage insights are Grafana Enterprise and Cloud): give --grafana-folder UID to replay every dashboard of a folder",
                 api.base
-            ))
+            )))
         }
     };
     let mut dashboards = Vec::new();
@@ -67,7 +77,7 @@ pub async fn pick(api: &GrafanaApi, folder: Option<&str>, limit: usize) -> Resul
         let Some(uid) = h["uid"].as_str() else { continue };
         let full = api.get(&format!("/api/dashboards/uid/{}", enc(uid))).await?;
         if !full["dashboard"].is_object() {
-            return Err(format!("{}/api/dashboards/uid/{uid}: the answer holds no dashboard", api.base));
+            return Err(GrafanaError::Refused(format!("{}/api/dashboards/uid/{uid}: the answer holds no dashboard", api.base)).into());
         }
         dashboards.push(Picked {
             uid: uid.to_string(),
