@@ -51,7 +51,7 @@ pub fn requests_per_second(w: &TraceWrite, mix: &Mix) -> f64 {
 /// OTLP/HTTP endpoint when that protocol is used.
 pub struct TempoPlan {
     section: TempoSection,
-    /// The trace shapes with their shares (one unless `[[tempo.traces.variants]]`).
+    /// The trace shapes with their shares, summing to 1 (one shape unless `[[tempo.traces.variants]]`).
     shapes: Vec<(f64, Arc<Shape>)>,
     /// Spans asked per request (the template rounds them down to whole traces); the template
     /// itself carries the run id, so it is built when the run starts.
@@ -78,7 +78,9 @@ pub fn resolve(section: &TempoSection, out: &mut Vec<Problem>) -> Option<TempoPl
         },
         OtlpProtocol::Grpc => None,
     };
-    let shapes: Vec<(f64, Arc<Shape>)> = section.traces.mix().iter().map(|(w, s)| (*w, Arc::new(Shape::new(s)))).collect();
+    let mix = section.traces.mix();
+    let total: f64 = mix.iter().map(|(w, _)| w).sum::<f64>().max(f64::MIN_POSITIVE);
+    let shapes: Vec<(f64, Arc<Shape>)> = mix.iter().map(|(w, s)| (w / total, Arc::new(Shape::new(s)))).collect();
     let spans_per_request = section.write.as_ref().map_or(shapes[0].1.spans_per_trace as u64, |w| w.spans_per_request);
     let mut planned = Vec::new();
     for (i, d) in section.dashboards.iter().enumerate() {
@@ -127,8 +129,7 @@ impl TempoPlan {
 
     /// Spans per trace, averaged over the mix by share.
     fn mean_spans_per_trace(&self) -> f64 {
-        let total: f64 = self.shapes.iter().map(|(w, _)| w).sum();
-        self.shapes.iter().map(|(w, s)| w * s.spans_per_trace as f64).sum::<f64>() / total.max(f64::MIN_POSITIVE)
+        self.shapes.iter().map(|(share, s)| share * s.spans_per_trace as f64).sum()
     }
 
     /// What a whole trace of each variant holds.
@@ -240,7 +241,7 @@ impl TargetPlan for TempoPlan {
         for ((share, shape), template) in self.shapes.iter().zip(&mix.templates) {
             let s = &shape.spec;
             let of = if self.shapes.len() > 1 {
-                format!(" ({:.0}% of requests, {} traces each)", 100.0 * share / self.shapes.iter().map(|(w, _)| w).sum::<f64>(), template.traces_per_request)
+                format!(" ({:.0}% of requests, {} traces each)", 100.0 * share, template.traces_per_request)
             } else {
                 String::new()
             };
