@@ -50,7 +50,7 @@ async fn a_canary_scraped_by_prometheus_shows_what_its_results_say() {
     let port = support::free_port();
     let scrape =
         format!("scrape_configs:\n  - job_name: lgtm-bench-canary\n    scrape_interval: 1s\n    static_configs:\n      - targets: [\"127.0.0.1:{port}\"]\n");
-    let scraper = Prometheus::start_with(tempfile::tempdir().unwrap(), support::free_port(), &scrape);
+    let scraper = Prometheus::start_with(tempfile::tempdir().unwrap(), support::prometheus::FREE_PORT, &scrape);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("canary.toml");
     std::fs::write(&file, scenario(&target.base())).unwrap();

@@ -257,7 +257,7 @@ fn sender(remote: &str) -> Prometheus {
     let extra = format!(
         "scrape_configs:\n  - job_name: self\n    scrape_interval: 1s\n    static_configs:\n      - targets: ['127.0.0.1:$PORT']\nremote_write:\n  - url: {remote}\n    queue_config:\n      batch_send_deadline: 1s\n      min_backoff: 100ms\n      max_backoff: 1s\n"
     );
-    Prometheus::start_with(tempfile::tempdir().unwrap(), support::free_port(), &extra)
+    Prometheus::start_with(tempfile::tempdir().unwrap(), support::prometheus::FREE_PORT, &extra)
 }
 
 /// Polls the sender's own metrics every 100 ms, for up to a minute, until `query` returns a

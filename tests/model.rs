@@ -57,7 +57,7 @@ fn tsdb(prom: &Prometheus) -> serde_json::Value {
 async fn a_model_read_from_prometheus_reproduces_its_shape() {
     // Prometheus scrapes itself every second (its own metrics come with metadata).
     let self_scrape = "scrape_configs:\n  - job_name: self\n    scrape_interval: 1s\n    static_configs:\n      - targets: [\"127.0.0.1:$PORT\"]\n";
-    let source = Prometheus::start_featuring(tempfile::tempdir().unwrap(), support::free_port(), self_scrape, &["native-histograms"]);
+    let source = Prometheus::start_featuring(tempfile::tempdir().unwrap(), support::prometheus::FREE_PORT, self_scrape, &["native-histograms"]);
     let (code, printed, _) = support::run_binary(&SHAPE.replace("$BASE", &source.base())).await;
     assert_eq!(code, Some(0), "{printed}");
     // Its first scrape of itself is in (polled, bounded).

@@ -6,6 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The port to ask for when any free one will do.
+pub const FREE_PORT: u16 = 0;
+
 pub struct Prometheus {
     child: Child,
     pub port: u16,
@@ -15,27 +18,43 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn start() -> Prometheus {
-        Self::start_in(tempfile::tempdir().unwrap(), super::free_port())
+        Self::start_in(tempfile::tempdir().unwrap(), FREE_PORT)
     }
 
-    /// Starts on a given data folder and port (used to restart the same server).
+    /// Starts on a given data folder and port (used to restart the same server; `FREE_PORT`
+    /// for any free one).
     pub fn start_in(data: tempfile::TempDir, port: u16) -> Prometheus {
         Self::start_with(data, port, "")
     }
 
     /// Starts with `extra` appended to its configuration (e.g. a `remote_write` section and a
-    /// scrape of itself).
+    /// scrape of itself, `$PORT` standing for its own port).
     pub fn start_with(data: tempfile::TempDir, port: u16, extra: &str) -> Prometheus {
         Self::start_featuring(data, port, extra, &[])
     }
 
     /// Native histograms and exemplar storage on (`--enable-feature=native-histograms,exemplar-storage`).
     pub fn start_native() -> Prometheus {
-        Self::start_featuring(tempfile::tempdir().unwrap(), super::free_port(), "", &["native-histograms", "exemplar-storage"])
+        Self::start_featuring(tempfile::tempdir().unwrap(), FREE_PORT, "", &["native-histograms", "exemplar-storage"])
     }
 
-    /// Starts with `extra` in its configuration and these `--enable-feature`s.
-    pub fn start_featuring(data: tempfile::TempDir, port: u16, extra: &str, features: &[&str]) -> Prometheus {
+    /// Starts with `extra` in its configuration and these `--enable-feature`s. With `FREE_PORT` a
+    /// free port is picked, and picked anew when another process took it between the pick and
+    /// Prometheus's bind (a test's outgoing connection can be given that port meanwhile).
+    pub fn start_featuring(mut data: tempfile::TempDir, port: u16, extra: &str, features: &[&str]) -> Prometheus {
+        for _ in 0..5 {
+            let chosen = if port == FREE_PORT { super::free_port() } else { port };
+            match Self::launch(data, chosen, extra, features) {
+                Ok(p) => return p,
+                Err((back, log)) if port == FREE_PORT && log.iter().any(|l| l.contains("address already in use")) => data = back,
+                Err((_, log)) => panic!("prometheus on port {chosen} did not become ready:\n{}", log.join("\n")),
+            }
+        }
+        panic!("prometheus found no free port in 5 tries");
+    }
+
+    /// One start: ready, or the data folder back with what it logged before it gave up.
+    fn launch(data: tempfile::TempDir, port: u16, extra: &str, features: &[&str]) -> Result<Prometheus, (tempfile::TempDir, Vec<String>)> {
         let config = data.path().join("prometheus.yml");
         // No out-of-order window, as Mimir by default: a sample older than its series' newest is
         // refused, so a writer that reorders one series' samples shows it.
@@ -61,19 +80,30 @@ impl Prometheus {
             }
         });
         let mut p = Prometheus { child, port, data, log_lines };
-        p.wait_for_log("Server is ready to receive web requests", Duration::from_secs(60));
-        p
+        match p.wait_for_log("Server is ready to receive web requests", Duration::from_secs(60)) {
+            Ok(()) => Ok(p),
+            Err(log) => {
+                let _ = p.child.kill();
+                let _ = p.child.wait();
+                let data = std::mem::replace(&mut p.data, tempfile::tempdir().unwrap());
+                Err((data, log))
+            }
+        }
     }
 
-    /// Blocks until Prometheus logs a line containing `needle`.
-    pub fn wait_for_log(&mut self, needle: &str, limit: Duration) {
+    /// Blocks until Prometheus logs a line containing `needle`; else what it logged meanwhile.
+    fn wait_for_log(&mut self, needle: &str, limit: Duration) -> Result<(), Vec<String>> {
         let deadline = std::time::Instant::now() + limit;
+        let mut seen = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.log_lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return,
-                Ok(_) => {}
-                Err(e) => panic!("prometheus did not log `{needle}` ({e:?})"),
+                Ok(line) if line.contains(needle) => return Ok(()),
+                Ok(line) => seen.push(line),
+                Err(e) => {
+                    seen.push(format!("(no `{needle}`: {e:?})"));
+                    return Err(seen);
+                }
             }
         }
     }
